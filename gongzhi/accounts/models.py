@@ -1,0 +1,114 @@
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.pii import PiiField, PiiHashField
+from gongzhi.org.models import OrgUnit
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("居民")
+    GRID_WORKER = "grid_worker", _("专职网格员")
+    GRID_LEADER = "grid_leader", _("网格长")
+    GRID_PART_TIME = "grid_part_time", _("兼职网格员")
+    GENERAL_GRID_LEADER = "general_grid_leader", _("总网格长")
+    VILLAGE_ADMIN = "village_admin", _("村级管理员")
+    DISPATCHER = "dispatcher", _("指挥中心调度员")
+    DEPT_HANDLER = "dept_handler", _("部门承办人")
+    SUPERVISOR = "supervisor", _("督查员")
+    MERCHANT = "merchant", _("商户")
+    SYSTEM_ADMIN = "system_admin", _("系统管理员")
+
+
+class PartTimeKind(models.TextChoices):
+    """The "3" of "1+1+3": part-time grid members from the police, the court and the bar."""
+
+    POLICE = "police", _("片区民警")
+    JUDGE = "judge", _("法官")
+    LAWYER = "lawyer", _("法律顾问")
+    OTHER = "other", _("其他")
+
+
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT, Role.MERCHANT}
+# Command-centre staff may (and are encouraged to) turn on a second factor.
+COMMAND_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
+FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_PART_TIME, Role.GENERAL_GRID_LEADER,
+                         Role.VILLAGE_ADMIN})
+
+
+class User(AbstractUser):
+    """Residents sign in by ID number + SMS code; staff by username + password (+ optional TOTP)."""
+
+    class Kind(models.TextChoices):
+        RESIDENT = "resident", _("居民")
+        STAFF = "staff", _("工作人员")
+
+    kind = models.CharField(_("账号类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
+    real_name = models.CharField(_("姓名"), max_length=50, blank=True, default="")
+    id_number = PiiField(_("身份证号"), kind="id_number")
+    id_number_hash = PiiHashField(source="id_number", unique=True)
+    phone = PiiField(_("手机号"), kind="phone")
+    phone_hash = PiiHashField(source="phone", db_index=True)
+    failed_login_count = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
+    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    totp_secret = models.CharField(_("动态口令密钥"), max_length=64, blank=True, default="")
+    totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+        permissions = [("unmask_pii", _("查看完整身份证号和手机号"))]
+
+    def __str__(self) -> str:
+        return self.real_name or self.username
+
+    @property
+    def is_locked(self) -> bool:
+        return bool(self.locked_until and self.locked_until > timezone.now())
+
+
+class Membership(models.Model):
+    """A post: a user holds a role in an org unit; their scope is that unit's subtree."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("用户"))
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships",
+                             verbose_name=_("单位"))
+    role = models.CharField(_("岗位"), max_length=25, choices=Role.choices)
+    part_time_kind = models.CharField(_("兼职类别"), max_length=10, choices=PartTimeKind.choices,
+                                      blank=True, default="")
+    is_active = models.BooleanField(_("在岗"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("岗位")
+        verbose_name_plural = _("岗位")
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="membership_unique_post")]
+        indexes = [models.Index(fields=["unit", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+
+class SmsCode(models.Model):
+    """A one-time login/sign-up code. Only its hash is stored; the phone only as a keyed hash."""
+
+    class Purpose(models.TextChoices):
+        SIGNUP = "signup", _("注册")
+        LOGIN = "login", _("登录")
+
+    phone_hash = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone_hash", "purpose", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,87 @@
+"""Who may see and do what. Scope = the subtrees of the units where a user holds an active staff post.
+
+Every list filter and every check goes through `scope_paths`, so checks and filters cannot drift apart.
+"""
+
+from django.db.models import Q, QuerySet
+
+from gongzhi.accounts.models import COMMAND_ROLES, STAFF_ROLES, Membership, Role, User
+from gongzhi.org.models import OrgUnit
+
+_EVERYTHING = ("",)
+
+
+def scope_paths(user: User) -> tuple[str, ...]:
+    """Minimal set of unit paths whose subtrees the user may see (cached on the user object)."""
+    cached = getattr(user, "_scope_paths", None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        paths: tuple[str, ...] = ()
+    elif user.is_superuser:
+        paths = _EVERYTHING
+    else:
+        posts = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
+        if posts.filter(role=Role.SYSTEM_ADMIN).exists():
+            paths = _EVERYTHING
+        else:
+            candidates = sorted(set(posts.values_list("unit__path", flat=True)), key=len)
+            kept: list[str] = []
+            for path in candidates:
+                if not any(path.startswith(k) for k in kept):
+                    kept.append(path)
+            paths = tuple(kept)
+    user._scope_paths = paths
+    return paths
+
+
+def scope_q(user: User, path_field: str = "path") -> Q:
+    """A filter selecting rows whose `path_field` lies in the user's scope (matches nothing if none)."""
+    paths = scope_paths(user)
+    if paths == _EVERYTHING:
+        return Q()
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{path_field}__startswith": path})
+    return q
+
+
+def filter_to_scope(queryset: QuerySet, user: User, path_field: str = "path") -> QuerySet:
+    return queryset.filter(scope_q(user, path_field))
+
+
+def in_scope(user: User, path: str) -> bool:
+    return any(path.startswith(p) for p in scope_paths(user))
+
+
+def units_visible_to(user: User) -> QuerySet[OrgUnit]:
+    return filter_to_scope(OrgUnit.objects.all(), user)
+
+
+def can_view_unit(user: User, unit: OrgUnit) -> bool:
+    return in_scope(user, unit.path)
+
+
+def roles_of(user: User) -> set[str]:
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_roles", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
+        user._roles = cached
+    return cached
+
+
+def is_staff_member(user: User) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(roles_of(user) & STAFF_ROLES))
+
+
+def needs_second_factor(user: User) -> bool:
+    return user.totp_enabled and bool(roles_of(user) & COMMAND_ROLES)
+
+
+def can_unmask_pii(user: User, subject_path: str | None) -> bool:
+    """Unmasking is a Django permission, limited to the subject's place when it has one."""
+    if not user.has_perm("accounts.unmask_pii"):
+        return False
+    return subject_path is None or in_scope(user, subject_path)

@@ -1,0 +1,54 @@
+import pytest
+
+from gongzhi.accounts import policies
+from gongzhi.accounts.models import Role
+from gongzhi.org.models import OrgUnit
+
+pytestmark = pytest.mark.django_db
+
+
+def visible_codes(user):
+    return set(policies.units_visible_to(user).values_list("code", flat=True))
+
+
+def test_township_dispatcher_sees_own_township_subtree_only(tree, make_staff):
+    user = make_staff("disp", tree["town"], Role.DISPATCHER)
+    codes = visible_codes(user)
+    assert tree["grid3"].code in codes and tree["justice"].code in codes
+    assert tree["other_grid"].code not in codes and tree["county"].code not in codes
+
+
+def test_grid_worker_sees_own_grid_only(tree, make_staff):
+    user = make_staff("gw", tree["grid"], Role.GRID_WORKER)
+    assert visible_codes(user) == {tree["grid"].code}
+    assert not policies.can_view_unit(user, tree["grid2"])
+
+
+def test_posts_in_two_places_union_and_nested_posts_collapse(tree, make_staff):
+    user = make_staff("multi", tree["village"], Role.VILLAGE_ADMIN)
+    from gongzhi.accounts.models import Membership
+
+    Membership.objects.create(user=user, unit=tree["other_grid"], role=Role.GRID_LEADER)
+    Membership.objects.create(user=user, unit=tree["grid"], role=Role.GRID_LEADER)
+    assert set(policies.scope_paths(user)) == {tree["village"].path, tree["other_grid"].path}
+    assert visible_codes(user) == {tree["village"].code, tree["grid"].code, tree["grid2"].code,
+                                   tree["other_grid"].code}
+
+
+def test_sibling_code_prefix_is_not_inside_scope(tree, make_staff):
+    # 621102101201 must not see a unit whose code merely starts with the same digits.
+    lookalike = OrgUnit.objects.create(name="x", code="6211021012019", level="village", parent=tree["town"])
+    user = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
+    assert lookalike.code not in visible_codes(user)
+
+
+def test_resident_and_inactive_posts_have_no_scope(tree, make_staff):
+    resident = make_staff("res", tree["grid"], Role.RESIDENT)
+    assert visible_codes(resident) == set()
+    retired = make_staff("old", tree["town"], Role.DISPATCHER, is_active=False)
+    assert visible_codes(retired) == set()
+
+
+def test_system_admin_sees_everything(tree, make_staff):
+    admin = make_staff("root", tree["grid"], Role.SYSTEM_ADMIN)
+    assert visible_codes(admin) == set(OrgUnit.objects.values_list("code", flat=True))

@@ -1,0 +1,32 @@
+from django.http import HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
+
+from gongzhi.api.org import router as org_router
+from gongzhi.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Gongzhi 共治 API",
+    version="1",
+    description="Grassroots social governance: org tree, grids, accounts, cases. All times Asia/Shanghai.",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    urls_namespace="api",
+)
+api.add_router("/org", org_router, tags=["org"])
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError):
+    return api.create_response(
+        request, {"detail": str(exc.message), "code": exc.code, "field": exc.field}, status=exc.status
+    )
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError):
+    from django.utils.translation import gettext as _
+
+    return api.create_response(
+        request, {"detail": _("输入的数据无效。"), "code": "invalid", "errors": exc.errors}, status=422
+    )

@@ -1,0 +1,42 @@
+"""Domain errors raised by services and policies; interfaces map them to responses."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class DomainError(Exception):
+    """Bad input or a refused operation: nothing was changed. `message` is shown to the user."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message=None, *, code: str | None = None, field: str | None = None):
+        self.message = message if message is not None else _("请求无效。")
+        if code:
+            self.code = code
+        self.field = field
+        super().__init__(str(self.message))
+
+
+class NotFound(DomainError):
+    """Missing, or outside the caller's scope: the two are indistinguishable on purpose."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message if message is not None else _("未找到，或不在您的管辖范围内。"), **kwargs)
+
+
+class Forbidden(DomainError):
+    """Visible to the caller but not theirs to change."""
+
+    status = 403
+    code = "forbidden"
+
+    def __init__(self, message=None, **kwargs):
+        super().__init__(message if message is not None else _("您没有执行此操作的权限。"), **kwargs)
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"

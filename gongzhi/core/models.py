@@ -1,0 +1,43 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PiiAccessLog(models.Model):
+    """One row per unmasking of a person's ID or phone number: who, whose, which field, why."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("查看人"))
+    subject_type = models.CharField(_("对象类型"), max_length=50)
+    subject_id = models.BigIntegerField(_("对象编号"))
+    field = models.CharField(_("字段"), max_length=30)
+    reason = models.CharField(_("事由"), max_length=200)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("个人信息查看记录")
+        verbose_name_plural = verbose_name
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_id} {self.subject_type}#{self.subject_id}.{self.field}"
+
+
+class ServiceHeartbeat(models.Model):
+    """Last sign of life of a background process (the task worker), read by /healthz."""
+
+    name = models.CharField(max_length=50, unique=True)
+    last_seen = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.name

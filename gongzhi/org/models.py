@@ -1,0 +1,92 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.models import TimeStampedModel
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("市")
+    COUNTY = "county", _("县(区)")
+    TOWNSHIP = "township", _("乡(镇、街道)")
+    VILLAGE = "village", _("村(社区)")
+    GRID = "grid", _("网格")
+
+
+LEVEL_ORDER = [Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID]
+
+
+class UnitKind(models.TextChoices):
+    AREA = "area", _("行政区域")
+    DEPARTMENT = "department", _("部门/站所")
+
+
+class DepartmentType(models.TextChoices):
+    COMMAND_CENTRE = "command_centre", _("综治中心")
+    JUSTICE = "justice", _("司法所")
+    POLICE = "police", _("派出所")
+    COURT = "court", _("法庭")
+    CIVIL_AFFAIRS = "civil_affairs", _("民政所")
+    URBAN_CONSTRUCTION = "urban_construction", _("城建办")
+    LAND = "land", _("国土资源所")
+    PETITION = "petition", _("信访办")
+    AGRICULTURE = "agriculture", _("农业农村办")
+    OTHER = "other", _("其他")
+
+
+class OrgUnit(TimeStampedModel):
+    """A node of the 市-县-乡-村-网格 tree, or a department/station attached to one of its levels.
+
+    `path` is the materialized path of codes ("620102/620102001/"), so a subtree is a prefix match.
+    """
+
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name=_("上级"))
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("区划代码/编码"), max_length=40, unique=True)
+    level = models.CharField(_("层级"), max_length=10, choices=Level.choices)
+    kind = models.CharField(_("类型"), max_length=10, choices=UnitKind.choices, default=UnitKind.AREA)
+    department_type = models.CharField(_("部门类别"), max_length=20, choices=DepartmentType.choices,
+                                       blank=True, default="")
+    path = models.CharField(_("路径"), max_length=400, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("深度"), editable=False, default=0)
+    # GeoJSON Polygon/MultiPolygon geometry in WGS84 (lng, lat); grids always have one.
+    boundary = models.JSONField(_("边界"), null=True, blank=True)
+    centroid_lat = models.FloatField(_("中心纬度"), null=True, blank=True)
+    centroid_lng = models.FloatField(_("中心经度"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("组织单元")
+        verbose_name_plural = _("组织单元")
+        ordering = ["path"]
+        indexes = [models.Index(fields=["level", "kind"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="area", department_type="")
+                | (models.Q(kind="department") & ~models.Q(department_type="")),
+                name="org_unit_department_type_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.path = (self.parent.path if self.parent else "") + self.code + "/"
+        self.depth = self.path.count("/") - 1
+        super().save(*args, **kwargs)
+
+    @property
+    def is_department(self) -> bool:
+        return self.kind == UnitKind.DEPARTMENT
+
+    def ancestor_paths(self) -> list[str]:
+        parts = self.path.rstrip("/").split("/")
+        return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1)]
+
+    def ancestors(self):
+        """Ancestors from the root down, excluding self."""
+        return OrgUnit.objects.filter(path__in=self.ancestor_paths()).order_by("depth")
+
+    def contains(self, other: "OrgUnit") -> bool:
+        return other.path.startswith(self.path)
