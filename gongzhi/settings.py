@@ -53,6 +53,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from the app folders, so the demo needs neither DEBUG nor collectstatic.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -119,7 +121,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = ["gongzhi.accounts.backends.StaffPasswordBackend"]
-LOGIN_URL = "/accounts/login/"
+LOGIN_URL = "/command/login/"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -134,9 +136,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]  # shared CSS/JS and vendored libraries
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing (no collectstatic yet)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+WHITENOISE_USE_FINDERS = True
+# Uploads are served by the app only when asked (the demo sets it); production lets nginx serve MEDIA_ROOT.
+SERVE_MEDIA = _env_bool("GONGZHI_SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -163,6 +170,9 @@ HUEY = {
     "immediate": _env_bool("GONGZHI_HUEY_IMMEDIATE", False),
     "consumer": {"workers": 2, "worker_type": "thread"},
 }
+# The task worker writes a heartbeat this often; /healthz calls the worker stale after WORKER_STALE_SECONDS.
+WORKER_HEARTBEAT_SECONDS = 15
+WORKER_STALE_SECONDS = 60
 if os.environ.get("REDIS_URL"):
     HUEY = {"huey_class": "huey.RedisHuey", "name": "gongzhi", "url": os.environ["REDIS_URL"],
             "immediate": False, "consumer": {"workers": 4, "worker_type": "thread"}}
@@ -172,6 +182,7 @@ SMS_BACKEND = os.environ.get("GONGZHI_SMS_BACKEND", "gongzhi.accounts.sms.Consol
 SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_RESEND_SECONDS = 60
 SMS_CODE_MAX_ATTEMPTS = 5
+SMS_CODE_DAILY_LIMIT = 10
 # Development-only page listing recently sent codes; never on in production.
 SHOW_DEV_SMS_PAGE = _env_bool("GONGZHI_DEV_SMS_PAGE", DEBUG)
 
@@ -187,5 +198,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A handler of its own stops the Huey consumer from adding a second one (every line twice).
+        "huey": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO"),
+                 "propagate": False},
+    },
 }

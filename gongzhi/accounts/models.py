@@ -52,8 +52,11 @@ class User(AbstractUser):
     phone_hash = PiiHashField(source="phone", db_index=True)
     failed_login_count = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
-    totp_secret = models.CharField(_("动态口令密钥"), max_length=64, blank=True, default="")
+    # The TOTP secret is kept encrypted like other personal data (core.pii.encrypt).
+    totp_secret = models.CharField(_("动态口令密钥"), max_length=128, blank=True, default="")
     totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
+    # Last accepted TOTP time step: a code seen once is refused again within its validity window.
+    totp_last_step = models.BigIntegerField(_("动态口令最后使用时段"), default=0)
 
     objects = UserManager()
 
@@ -112,3 +115,19 @@ class SmsCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class DevSmsMessage(models.Model):
+    """A text the development SMS backend "sent", for the development-only page (the phone encrypted)."""
+
+    phone = PiiField(_("手机号"), kind="phone")
+    message = models.CharField(_("内容"), max_length=500)
+    sent_at = models.DateTimeField(_("发送时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("开发短信")
+        verbose_name_plural = _("开发短信")
+        ordering = ["-sent_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -14,6 +14,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/org", org_router, tags=["org"])
+api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
 
 
 @api.exception_handler(DomainError)

@@ -1,3 +1,78 @@
-from ninja import Router
+"""Org tree API: where a point is (public, used before login to place a report) and scoped units."""
+
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema
+
+from gongzhi.accounts import policies
+from gongzhi.api.schemas import ErrorOut
+from gongzhi.org import selectors
 
 router = Router()
+
+_MAX_ID = 2**63 - 1
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[dict] | None = None
+
+
+class UnitBrief(Schema):
+    id: int
+    code: str
+    name: str
+    level: str
+
+
+class UnitOut(UnitBrief):
+    kind: str
+    department_type: str
+    parent_id: int | None
+    is_active: bool
+
+
+class UnitDetailOut(UnitOut):
+    boundary: dict | None = Field(None, description="GeoJSON Polygon/MultiPolygon, WGS84 [lng, lat]")
+    centroid_lat: float | None
+    centroid_lng: float | None
+
+
+class LocateOut(Schema):
+    grid: UnitBrief
+    ancestors: list[UnitBrief] = Field(description="From the root (city) down to the grid's village")
+
+
+class LocateQuery(Schema):
+    # The ranges are enforced by the selector, which names the bad field in a translated message; they are
+    # stated here so the schema documents them.
+    lat: float = Field(description="Latitude, WGS84", json_schema_extra={"minimum": -90, "maximum": 90})
+    lng: float = Field(description="Longitude, WGS84", json_schema_extra={"minimum": -180, "maximum": 180})
+
+
+@router.get(
+    "/locate",
+    response={200: LocateOut, 404: ErrorOut, 422: ValidationErrorOut},
+    summary="Which grid a point is in",
+    description="404 when the point is in no grid; 422 for missing, non-numeric or out-of-range coordinates.",
+)
+def locate(request: HttpRequest, query: Query[LocateQuery]):
+    grid, ancestors = selectors.locate(query.lat, query.lng)
+    return {"grid": grid, "ancestors": ancestors}
+
+
+@router.get(
+    "/units/{unit_id}",
+    response={200: UnitDetailOut, 404: ErrorOut, 422: ValidationErrorOut},
+    summary="One org unit in the caller's scope",
+)
+def unit_detail(request: HttpRequest, unit_id: int = Path(..., ge=1, le=_MAX_ID)):
+    return selectors.get_unit(policies.units_visible_to(request.user), unit_id)
+
+
+@router.get(
+    "/units/{unit_id}/children",
+    response={200: list[UnitOut], 404: ErrorOut, 422: ValidationErrorOut},
+    summary="Direct children of an org unit, limited to the caller's scope",
+)
+def unit_children(request: HttpRequest, unit_id: int = Path(..., ge=1, le=_MAX_ID)):
+    visible = policies.units_visible_to(request.user)
+    return list(selectors.unit_children(visible, selectors.get_unit(visible, unit_id)))

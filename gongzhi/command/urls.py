@@ -1,4 +1,12 @@
 from django.urls import path
 
+from gongzhi.command import views
+
 app_name = "command"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.staff_login, name="login"),
+    path("logout/", views.staff_logout, name="logout"),
+    path("units/<int:unit_id>/", views.unit_detail, name="unit"),
+    path("totp/", views.totp_setup, name="totp_setup"),
+]

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import unicodedata
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,13 +17,14 @@ PROVINCE_PREFIXES = {
     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65",
     "71", "81", "82",
 }
-_ID_RE = re.compile(r"^\d{17}[\dX]$")
-_PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+_ID_RE = re.compile(r"^[0-9]{17}[0-9X]$")
+_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def normalize_id_number(value: str) -> str:
     """Return the canonical 18-character ID number or raise DomainError with a precise message."""
-    value = (value or "").strip().upper().replace(" ", "")
+    # NFKC turns full-width digits and letters typed with a Chinese input method into ASCII.
+    value = unicodedata.normalize("NFKC", value or "").strip().upper().replace(" ", "")
     if not value:
         raise DomainError(_("请填写身份证号码。"), field="id_number")
     if len(value) != 18:
@@ -52,7 +54,7 @@ def gender_from_id(value: str) -> str:
 
 def normalize_phone(value: str) -> str:
     """Return an 11-digit mainland mobile number or raise DomainError."""
-    value = re.sub(r"[\s\-()]", "", value or "")
+    value = re.sub(r"[\s\-()]", "", unicodedata.normalize("NFKC", value or ""))
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):

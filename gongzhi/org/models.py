@@ -1,4 +1,7 @@
+import uuid
+
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
@@ -75,6 +78,15 @@ class OrgUnit(TimeStampedModel):
         self.path = (self.parent.path if self.parent else "") + self.code + "/"
         self.depth = self.path.count("/") - 1
         super().save(*args, **kwargs)
+        # After the row is written, so a process that sees the new stamp also sees the new row.
+        if self.level == Level.GRID:
+            bump_grid_index_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        if self.level == Level.GRID:
+            bump_grid_index_version()
+        return result
 
     @property
     def is_department(self) -> bool:
@@ -90,3 +102,36 @@ class OrgUnit(TimeStampedModel):
 
     def contains(self, other: "OrgUnit") -> bool:
         return other.path.startswith(self.path)
+
+
+class GridIndexVersion(models.Model):
+    """Single row whose token changes whenever a grid is added, removed or reshaped.
+
+    Every process caches its point → grid index together with the token it was built from and compares
+    it with this row before answering, so a change made by any process is seen by all of them. The token
+    is random rather than a counter so that a rolled-back change can never reproduce a token some
+    process already built an index for.
+    """
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("网格索引版本")
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return self.token
+
+
+def grid_index_token() -> str:
+    """The current token ("" before any grid was ever written)."""
+    return GridIndexVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+
+
+def bump_grid_index_version() -> None:
+    """Mark the grid index stale everywhere. `OrgUnit.save()`/`delete()` call it for grids; code that
+    changes grids with `QuerySet.update()`, `bulk_create()` or raw SQL must call it itself."""
+    token = uuid.uuid4().hex
+    if not GridIndexVersion.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
+        GridIndexVersion.objects.get_or_create(pk=1, defaults={"token": token})

@@ -1,4 +1,14 @@
 from django.urls import path
 
+from gongzhi.resident import views
+
 app_name = "resident"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("large-type/", views.large_type, name="large_type"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("dev/sms/", views.dev_sms, name="dev_sms"),
+]

@@ -1,4 +1,10 @@
 from django.urls import path
 
+from gongzhi.worker import views
+
 app_name = "worker"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("grids/<int:grid_id>/", views.grid_detail, name="grid"),
+    path("me/", views.me, name="me"),
+]

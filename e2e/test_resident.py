@@ -1,0 +1,136 @@
+import datetime
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from stdnum.cn import ric
+
+from gongzhi.accounts.models import Role
+from gongzhi.org.factories import make_tree
+from gongzhi.registry.models import Household, Resident
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PHONE = "13912345678"
+ID_FIRST17 = "62110219800101001"
+ID_NUMBER = ID_FIRST17 + ric.calc_check_digit(ID_FIRST17)
+BAD_ID = ID_FIRST17 + ("0" if ID_NUMBER[-1] != "0" else "1")
+
+
+@pytest.fixture
+def village(make_staff):
+    tree = make_tree()
+    home = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-001",
+                                    address="小山村一社12号")
+    Resident.objects.create(household=home, name="张三", id_number=ID_NUMBER, gender="M",
+                            birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.HEAD)
+    make_staff("王网格", tree["grid"], Role.GRID_WORKER)
+    return tree
+
+
+def scroll_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def request_code(page) -> None:
+    page.get_by_role("button", name="获取验证码").click()
+    page.locator("#sms-status .notice-success").wait_for()
+
+
+def code_from_dev_page(page, base_url: str) -> str:
+    sms_page = page.context.new_page()
+    sms_page.goto(base_url + "/dev/sms/")
+    text = sms_page.locator(".dev-sms-message").first.inner_text()
+    sms_page.close()
+    return re.search(r"\d{6}", text).group()
+
+
+def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village, settings, shot):
+    # Sign-up and login follow each other within seconds; the real resend pause would block the second code.
+    settings.SMS_CODE_RESEND_SECONDS = 0
+    errors = []  # CSP violations and script errors show up as console errors
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(live_server.url + "/")
+    shot(page, "resident-home-logged-out")
+    page.get_by_role("link", name="注册", exact=True).click()
+    assert page.url.endswith("/signup/")
+
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_label("身份证号").fill(BAD_ID)
+    page.get_by_label("手机号").fill(PHONE)
+    page.evaluate("window.sameDocument = true")
+    request_code(page)
+    assert "139****5678" in page.locator("#sms-status").inner_text()
+    # htmx swapped in just the notice: the page was not reloaded.
+    assert page.evaluate("window.sameDocument === true")
+    code = code_from_dev_page(page, live_server.url)
+    page.get_by_label("短信验证码").fill(code)
+    page.locator("#id_consent").check()
+    shot(page, "resident-signup")
+    assert scroll_width(page) <= 360
+    page.locator("form button.btn-block").click()
+    error = page.locator("#id_id_number-error")
+    assert "身份证号码校验位不正确" in error.inner_text()
+    # The error sits right under the ID field, inside that field's own block.
+    assert page.locator("#id_id_number-field #id_id_number-error").count() == 1
+
+    page.get_by_label("身份证号").fill(ID_NUMBER)
+    page.get_by_label("短信验证码").fill(code)
+    page.locator("#id_consent").check()
+    page.locator("form button.btn-block").click()
+    page.wait_for_url(live_server.url + "/")
+    body = page.locator("main").inner_text()
+    assert "您好，张三" in body and "小山村第1网格" in body and "已核验 · 户主" in body and "王网格" in body
+    shot(page, "resident-home")
+    assert scroll_width(page) <= 360
+
+    page.get_by_role("button", name="退出").click()
+    page.get_by_role("link", name="登录", exact=True).first.click()
+    page.wait_for_url("**/login/")
+    page.get_by_label("身份证号").fill(ID_NUMBER)
+    page.get_by_label("手机号").fill(PHONE)
+    request_code(page)
+    page.get_by_label("短信验证码").fill(code_from_dev_page(page, live_server.url))
+    page.locator("form button.btn-block").click()
+    page.wait_for_url(live_server.url + "/")
+    assert "您好，张三" in page.locator("main").inner_text()
+    assert scroll_width(page) <= 360
+    assert errors == []
+
+
+def test_code_can_be_requested_without_javascript(new_page, live_server, village):
+    page = new_page(java_script_enabled=False)
+    page.goto(live_server.url + "/signup/")
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_label("手机号").fill(PHONE)
+    page.get_by_role("button", name="获取验证码").click()
+    page.wait_for_load_state()
+    assert "验证码已发送至139****5678" in page.locator("#sms-status").inner_text()
+    assert page.get_by_label("姓名").input_value() == "张三"
+
+
+def test_large_type_and_language_switch(page, live_server, village, shot):
+    page.goto(live_server.url + "/")
+    root_font = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    before = page.evaluate(root_font)
+    page.get_by_role("button", name="大字模式").click()
+    page.wait_for_load_state()
+    assert page.evaluate(root_font) > before
+    assert page.get_by_role("button", name="大字模式").get_attribute("aria-pressed") == "true"
+    # Touch targets in large type are at least 48 px high.
+    assert page.locator(".hero .btn").first.bounding_box()["height"] >= 48
+    shot(page, "resident-home-large-type")
+    assert scroll_width(page) <= 360
+
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.get_by_role("button", name="English").click()
+    page.wait_for_function("document.documentElement.lang === 'en'")
+    assert page.locator("html").get_attribute("lang") == "en"
+    # The preference survives navigation (it is a cookie), and so does large type.
+    page.goto(live_server.url + "/signup/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    if (django_settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.mo").exists():
+        assert page.locator("h1").inner_text() != "注册"
+    assert "large-type" in page.locator("html").get_attribute("class")
+    shot(page, "resident-signup-en-large-type")

@@ -1,0 +1,344 @@
+"""Account writes: SMS codes, resident and staff login, lock-out, TOTP, audited unmasking of personal data.
+
+Failure counters (wrong passwords, wrong codes) are single UPDATE statements that commit on their own
+before the refusal is raised: wrapping them in the caller's transaction would roll the count back together
+with the error, and lock-out would never trigger. The functions that do so are therefore not
+`@transaction.atomic` as a whole, and must not be called inside an outer transaction that rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hmac
+import logging
+import math
+import re
+import secrets
+import time
+
+import pyotp
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import policies
+from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, SmsCode, User
+from gongzhi.accounts.sms import SmsSendError, get_sms_backend
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.models import PiiAccessLog
+from gongzhi.core.pii import MASKERS, decrypt, encrypt, keyed_hash
+from gongzhi.core.validators import normalize_id_number, normalize_phone
+
+logger = logging.getLogger(__name__)
+
+_CODE_RE = re.compile(r"^\d{6}$")
+# Accept the previous and the next 30-second step as well, for phones whose clocks drift.
+TOTP_VALID_WINDOW = 1
+TOTP_ISSUER = "共治 Gongzhi"
+
+
+class RateLimited(DomainError):
+    """Asked again too soon or too often; the message says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class SmsUnavailable(DomainError):
+    status = 503
+    code = "sms_unavailable"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SMS codes
+
+
+def _sms_code_hash(phone_hash: str, code: str) -> str:
+    # Keyed, so a leaked table cannot be brute-forced over the million possible codes.
+    return keyed_hash(f"sms-code:{phone_hash}:{code}")
+
+
+def _normalize_purpose(purpose: str) -> str:
+    if purpose not in SmsCode.Purpose.values:
+        raise DomainError(_("验证码用途无效。"), field="purpose")
+    return purpose
+
+
+def send_login_code(*, phone: str, purpose: str) -> None:
+    """Create a 6-digit code for `phone` and text it; rate-limited per phone.
+
+    For a login code to a phone without a resident account the answer is the same but nothing is sent,
+    so the form cannot be used to find out who has an account.
+    """
+    purpose = _normalize_purpose(purpose)
+    phone = normalize_phone(phone)
+    phone_hash = keyed_hash(phone)
+    now = timezone.now()
+
+    last = SmsCode.objects.filter(phone_hash=phone_hash).order_by("-created_at", "-id").first()
+    if last is not None:
+        wait = settings.SMS_CODE_RESEND_SECONDS - (now - last.created_at).total_seconds()
+        if wait > 0:
+            raise RateLimited(_("请%(n)d秒后再获取验证码。") % {"n": math.ceil(wait)}, field="phone")
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    daily_limit = settings.SMS_CODE_DAILY_LIMIT
+    if SmsCode.objects.filter(phone_hash=phone_hash, created_at__gte=day_start).count() >= daily_limit:
+        raise RateLimited(_("今天获取验证码的次数已达上限，请明天再试。"), field="phone")
+
+    code = f"{secrets.randbelow(10**6):06d}"
+    deliver = purpose == SmsCode.Purpose.SIGNUP or User.objects.filter(
+        phone_hash=phone_hash, kind=User.Kind.RESIDENT, is_active=True
+    ).exists()
+    # The row is written even when nothing is sent, so the resend limit behaves the same either way.
+    record = SmsCode.objects.create(
+        phone_hash=phone_hash, purpose=purpose, code_hash=_sms_code_hash(phone_hash, code), created_at=now,
+        expires_at=now + datetime.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS),
+    )
+    if not deliver:
+        return
+    minutes = max(1, settings.SMS_CODE_TTL_SECONDS // 60)
+    message = _("【共治】您的验证码是%(code)s，%(m)d分钟内有效。请勿告诉他人。") % {
+        "code": code, "m": minutes}
+    try:
+        get_sms_backend().send(phone, message)
+    except SmsSendError:
+        # Sent outside any transaction (a slow provider must not hold the database); undo the row by hand
+        # so the person may ask again at once.
+        record.delete()
+        logger.warning("SMS provider failed for a %s code", purpose)
+        raise SmsUnavailable(_("短信发送失败，请稍后重试。"), field="phone") from None
+
+
+def check_code(*, phone: str, purpose: str, code: str) -> None:
+    """Accept the latest code for this phone and purpose once, or raise DomainError(field="code").
+
+    A wrong code counts against that code's attempts (committed even though an error follows); a code is
+    spent on success and refused ever after.
+    """
+    purpose = _normalize_purpose(purpose)
+    phone_hash = keyed_hash(normalize_phone(phone))
+    code = (code or "").strip()
+    if not _CODE_RE.match(code):
+        raise DomainError(_("请输入6位数字验证码。"), code="code_invalid", field="code")
+    now = timezone.now()
+    record = (SmsCode.objects.filter(phone_hash=phone_hash, purpose=purpose)
+              .order_by("-created_at", "-id").first())
+    if record is None:
+        raise DomainError(_("请先获取验证码。"), code="code_missing", field="code")
+    if record.used_at is not None:
+        raise DomainError(_("验证码已使用，请重新获取。"), code="code_used", field="code")
+    if record.attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
+        raise DomainError(_("错误次数过多，请重新获取。"), code="code_attempts", field="code")
+    if record.expires_at <= now:
+        raise DomainError(_("验证码已过期，请重新获取。"), code="code_expired", field="code")
+    live = SmsCode.objects.filter(pk=record.pk, used_at__isnull=True,
+                                  attempts__lt=settings.SMS_CODE_MAX_ATTEMPTS, expires_at__gt=now)
+    if not hmac.compare_digest(record.code_hash, _sms_code_hash(phone_hash, code)):
+        live.update(attempts=F("attempts") + 1)
+        left = settings.SMS_CODE_MAX_ATTEMPTS - SmsCode.objects.get(pk=record.pk).attempts
+        if left <= 0:
+            raise DomainError(_("错误次数过多，请重新获取。"), code="code_attempts", field="code")
+        raise DomainError(_("验证码错误，还可尝试%(n)d次。") % {"n": left}, code="code_wrong", field="code")
+    # Conditional update: of two requests racing with the same code only one spends it.
+    if live.update(used_at=now) != 1:
+        raise DomainError(_("验证码已使用，请重新获取。"), code="code_used", field="code")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Lock-out
+
+
+def _locked_error(locked_until: datetime.datetime) -> DomainError:
+    minutes = max(1, math.ceil((locked_until - timezone.now()).total_seconds() / 60))
+    return DomainError(_("登录失败次数过多，账号已锁定，请%(n)d分钟后再试。") % {"n": minutes}, code="locked")
+
+
+def _record_failure(user: User) -> None:
+    """Count one failed login in a single UPDATE (safe under concurrency); raise if it locks the account."""
+    lock_at = Q(failed_login_count__gte=settings.LOGIN_MAX_FAILURES - 1)
+    until = timezone.now() + datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    User.objects.filter(pk=user.pk).update(
+        failed_login_count=Case(When(lock_at, then=Value(0)), default=F("failed_login_count") + 1),
+        locked_until=Case(When(lock_at, then=Value(until)), default=F("locked_until")),
+    )
+    locked_until = User.objects.filter(pk=user.pk).values_list("locked_until", flat=True).get()
+    if locked_until and locked_until > timezone.now():
+        raise _locked_error(locked_until)
+
+
+def _clear_failures(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.failed_login_count, user.locked_until = 0, None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resident login
+
+
+def resident_login(*, id_number: str, phone: str, code: str) -> User:
+    """ID number + phone + SMS code → the resident account. Unknown ID and wrong phone answer alike."""
+    id_number = normalize_id_number(id_number)
+    phone = normalize_phone(phone)
+    wrong = DomainError(_("身份证号或手机号不正确。"), code="invalid_credentials")
+    user = User.objects.filter(id_number_hash=keyed_hash(id_number), kind=User.Kind.RESIDENT).first()
+    if user is None:
+        raise wrong
+    if user.is_locked:
+        raise _locked_error(user.locked_until)
+    if not user.is_active or user.phone_hash != keyed_hash(phone):
+        _record_failure(user)
+        raise wrong
+    try:
+        check_code(phone=phone, purpose=SmsCode.Purpose.LOGIN, code=code)
+    except DomainError:
+        _record_failure(user)
+        raise
+    _clear_failures(user)
+    return user
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Staff login and TOTP
+
+
+def _totp_step(secret: str, code: str, *, after: int = 0) -> int | None:
+    """The time step within the window at which `code` is valid and later than `after`, else None."""
+    code = (code or "").strip()
+    if not _CODE_RE.match(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(time.time()) // totp.interval
+    for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
+        if step > after and hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _accept_totp(user: User, code: str) -> bool:
+    step = _totp_step(decrypt(user.totp_secret), code, after=user.totp_last_step)
+    # Recording the step conditionally refuses a code replayed within its window, even concurrently.
+    return step is not None and User.objects.filter(pk=user.pk, totp_last_step__lt=step).update(
+        totp_last_step=step) == 1
+
+
+def staff_login(*, username: str, password: str, totp_code: str | None = None) -> User:
+    """Username + password (+ TOTP when enabled for a command-centre post) → the staff account.
+
+    The caller then does `django.contrib.auth.login(request, user,
+    backend="gongzhi.accounts.backends.StaffPasswordBackend")`.
+    """
+    username = (username or "").strip()
+    wrong = DomainError(_("用户名或密码错误。"), code="invalid_credentials")
+    account = User.objects.filter(username=username, kind=User.Kind.STAFF).first()
+    if account is not None and account.is_locked:
+        raise _locked_error(account.locked_until)
+    user = authenticate(None, username=username, password=password or "")
+    if user is None:
+        if account is not None:
+            _record_failure(account)
+        raise wrong
+    if policies.needs_second_factor(user):
+        if not (totp_code or "").strip():
+            raise DomainError(_("请输入动态口令。"), code="totp_required", field="totp_code")
+        if not _accept_totp(user, totp_code):
+            _record_failure(user)
+            raise DomainError(_("动态口令不正确。"), code="totp_invalid", field="totp_code")
+    _clear_failures(user)
+    return user
+
+
+def _require_command_role(user: User) -> None:
+    if not policies.roles_of(user) & COMMAND_ROLES:
+        raise Forbidden(_("动态口令仅供指挥中心岗位启用。"))
+
+
+def begin_totp_enrolment(*, user: User) -> tuple[str, str]:
+    """A fresh secret and its otpauth:// URI (for the QR code). Nothing is stored until confirm_totp."""
+    _require_command_role(user)
+    secret = pyotp.random_base32()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=TOTP_ISSUER)
+    return secret, uri
+
+
+@transaction.atomic
+def confirm_totp(*, user: User, secret: str, code: str) -> None:
+    """Turn TOTP on with `secret`, only if `code` shows the person's app holds it."""
+    _require_command_role(user)
+    if not re.fullmatch(r"[A-Z2-7]{32}", secret or ""):
+        raise DomainError(_("动态口令密钥无效，请重新开始设置。"), field="secret")
+    step = _totp_step(secret, code)
+    if step is None:
+        raise DomainError(_("动态口令不正确。"), code="totp_invalid", field="code")
+    user.totp_secret, user.totp_enabled, user.totp_last_step = encrypt(secret), True, step
+    user.save(update_fields=["totp_secret", "totp_enabled", "totp_last_step"])
+
+
+def _user_visible_to(actor: User, user: User) -> bool:
+    paths = Membership.objects.filter(user=user, is_active=True).values_list("unit__path", flat=True)
+    return any(policies.in_scope(actor, p) for p in paths)
+
+
+def _require_account_admin(actor: User, user: User) -> None:
+    """Only the account's owner or a system administrator manages its login settings."""
+    if actor.pk == user.pk or actor.is_superuser or Role.SYSTEM_ADMIN in policies.roles_of(actor):
+        return
+    if not _user_visible_to(actor, user):
+        raise NotFound()
+    raise Forbidden()
+
+
+@transaction.atomic
+def disable_totp(*, actor: User, user: User) -> None:
+    _require_account_admin(actor, user)
+    user.totp_secret, user.totp_enabled, user.totp_last_step = "", False, 0
+    user.save(update_fields=["totp_secret", "totp_enabled", "totp_last_step"])
+
+
+@transaction.atomic
+def unlock_account(*, actor: User, user: User) -> None:
+    """Lift a lock-out before it runs out (for a person who proved who they are by phone or in person)."""
+    if actor.pk == user.pk:
+        raise Forbidden()
+    _require_account_admin(actor, user)
+    _clear_failures(user)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Unmasking personal data
+
+
+def _pii_subject_path(subject) -> str | None:
+    """The place a person belongs to: a registry record's grid, or a resident account's grid post."""
+    if isinstance(subject, User):
+        return (Membership.objects.filter(user=subject, role=Role.RESIDENT, is_active=True)
+                .values_list("unit__path", flat=True).first())
+    household = getattr(subject, "household", None)
+    if household is not None:
+        return household.grid.path
+    raise TypeError(f"no scope known for {type(subject).__name__}")
+
+
+@transaction.atomic
+def reveal_pii(*, actor: User, subject, field: str, reason: str) -> str:
+    """The plaintext ID or phone number of `subject`, logged with who asked and why."""
+    if field not in MASKERS:
+        raise DomainError(_("只能查看身份证号或手机号。"), field="field")
+    path = _pii_subject_path(subject)
+    if path is not None and not policies.in_scope(actor, path):
+        raise NotFound()
+    if not policies.can_unmask_pii(actor, path):
+        raise Forbidden(_("您没有查看完整个人信息的权限。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("请填写查看事由。"), field="reason")
+    if len(reason) > 200:
+        raise DomainError(_("查看事由不能超过200个字。"), field="reason")
+    value = getattr(subject, field)
+    if value is None:
+        raise DomainError(_("该项信息未登记。"), field="field")
+    PiiAccessLog.objects.create(actor=actor, subject_type=subject._meta.label_lower, subject_id=subject.pk,
+                                field=field, reason=reason)
+    return value.reveal()

@@ -1,0 +1,118 @@
+import segno
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gongzhi.accounts import policies
+from gongzhi.accounts import services as account_services
+from gongzhi.accounts.models import COMMAND_ROLES, Role
+from gongzhi.accounts.selectors import posts_of
+from gongzhi.command.access import portal_home, portal_required, safe_next
+from gongzhi.command.forms import StaffLoginForm, TotpConfirmForm
+from gongzhi.command.geo import summarize_boundary
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.org.models import Level
+from gongzhi.registry import selectors as registry_selectors
+from gongzhi.resident.forms import add_domain_error
+
+LOGIN_BACKEND = "gongzhi.accounts.backends.StaffPasswordBackend"
+TOTP_SESSION_KEY = "totp_enrolment_secret"
+
+
+def _header_context(request) -> dict:
+    user = request.user
+    return {
+        "posts": posts_of(user),
+        "is_system_admin": user.is_superuser or Role.SYSTEM_ADMIN in policies.roles_of(user),
+        "may_use_totp": bool(policies.roles_of(user) & COMMAND_ROLES),
+    }
+
+
+def staff_login(request):
+    """One sign-in page for every staff portal; `next` brings them back where they were going."""
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    ask_totp = False
+    if request.method == "POST":
+        form = StaffLoginForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                user = account_services.staff_login(username=data["username"], password=data["password"],
+                                                    totp_code=data["totp_code"] or None)
+            except DomainError as err:
+                ask_totp = err.code in {"totp_required", "totp_invalid"}
+                add_domain_error(form, err)
+            else:
+                login(request, user, backend=LOGIN_BACKEND)
+                return redirect(next_url or portal_home(user))
+        else:
+            ask_totp = bool(request.POST.get("totp_code"))
+    else:
+        form = StaffLoginForm()
+    return render(request, "command/login.html", {"form": form, "ask_totp": ask_totp, "next": next_url or ""})
+
+
+@require_POST
+def staff_logout(request):
+    logout(request)
+    messages.info(request, _("您已退出登录。"))
+    return redirect("command:login")
+
+
+@portal_required("command")
+def home(request):
+    tree = registry_selectors.scope_tree(request.user)
+    return render(request, "command/home.html", {"tree": tree, **_header_context(request)})
+
+
+@portal_required("command")
+def unit_detail(request, unit_id: int):
+    try:
+        detail = registry_selectors.unit_detail(request.user, unit_id)
+    except NotFound:
+        raise Http404 from None
+    boundary = summarize_boundary(detail.unit.boundary) if detail.unit.level == Level.GRID else None
+    return render(request, "command/unit.html",
+                  {"detail": detail, "boundary": boundary, **_header_context(request)})
+
+
+def _qr_data_uri(uri: str) -> str:
+    return segno.make(uri, error="m").png_data_uri(scale=6, border=2)
+
+
+@portal_required("command")
+def totp_setup(request):
+    """Enrol an authenticator app: show a QR code of a fresh secret, turn TOTP on once a code matches.
+
+    The secret waits in the (server-side) session until confirmed, so a wrong code can be retried with
+    the same QR code.
+    """
+    user = request.user
+    enrolment = request.session.get(TOTP_SESSION_KEY)
+    if request.method == "POST" and enrolment:
+        form = TotpConfirmForm(request.POST)
+        if form.is_valid():
+            try:
+                account_services.confirm_totp(user=user, secret=enrolment["secret"],
+                                              code=form.cleaned_data["code"])
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                del request.session[TOTP_SESSION_KEY]
+                messages.success(request, _("动态口令已启用，下次登录时需要输入。"))
+                return redirect("command:home")
+    else:
+        form = TotpConfirmForm()
+        try:
+            secret, uri = account_services.begin_totp_enrolment(user=user)
+        except DomainError as err:
+            messages.error(request, err.message)
+            return redirect("command:home")
+        enrolment = {"secret": secret, "uri": uri}
+        request.session[TOTP_SESSION_KEY] = enrolment
+    return render(request, "command/totp_setup.html", {
+        "form": form, "secret": enrolment["secret"], "qr": _qr_data_uri(enrolment["uri"]),
+        **_header_context(request)})

@@ -1,0 +1,84 @@
+import pytest
+
+from gongzhi.accounts import policies
+from gongzhi.accounts.models import Role
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.org import selectors
+from gongzhi.org.factories import square
+from gongzhi.org.models import OrgUnit, bump_grid_index_version
+
+pytestmark = pytest.mark.django_db
+
+
+def test_locate_answers_the_grid_and_its_ancestors_root_first(tree):
+    grid, ancestors = selectors.locate(35.585, 104.605)
+    assert grid == tree["grid"]
+    assert ancestors == [tree["city"], tree["county"], tree["town"], tree["village"]]
+
+
+def test_locate_outside_every_grid_is_not_found(tree):
+    with pytest.raises(NotFound, match="该位置不在任何网格内"):
+        selectors.locate(36.06, 103.83)
+
+
+@pytest.mark.parametrize("lat, lng, field", [(95, 104.6, "lat"), (35.58, float("nan"), "lng")])
+def test_locate_refuses_impossible_coordinates(tree, lat, lng, field):
+    with pytest.raises(DomainError) as caught:
+        selectors.locate(lat, lng)
+    assert caught.value.field == field and caught.value.status == 422
+
+
+def test_index_is_reused_while_nothing_changes(tree):
+    assert selectors.grid_index() is selectors.grid_index()
+
+
+def test_index_is_rebuilt_when_another_process_bumps_the_version(tree):
+    """Another process's change reaches this one only through the stored token: a write that skips the
+    bump (QuerySet.update) goes unseen, and the bump alone makes the cached index rebuild."""
+    stale = selectors.grid_index()
+    OrgUnit.objects.filter(pk=tree["grid"].pk).update(boundary=square(104.60, 35.50))
+    assert selectors.grid_index() is stale
+    assert selectors.locate(35.585, 104.605)[0] == tree["grid"]
+
+    bump_grid_index_version()
+    assert selectors.grid_index() is not stale
+    assert selectors.locate(35.505, 104.605)[0] == tree["grid"]
+    with pytest.raises(NotFound):
+        selectors.locate(35.585, 104.605)
+
+
+def test_saving_or_deactivating_a_grid_refreshes_the_index(tree):
+    selectors.grid_index()
+    grid = tree["grid2"]
+    grid.is_active = False
+    grid.save()
+    with pytest.raises(NotFound):
+        selectors.locate(35.585, 104.615)
+
+
+def test_new_grids_are_found_without_restarting(tree):
+    selectors.grid_index()
+    new = OrgUnit.objects.create(name="新网格", code="621102101202005", level="grid", parent=tree["village2"],
+                                 boundary=square(104.70, 35.70))
+    assert selectors.locate(35.705, 104.705)[0] == new
+
+
+def test_units_are_read_within_the_callers_scope(tree, make_staff):
+    user = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
+    visible = policies.units_visible_to(user)
+    assert selectors.get_unit(visible, tree["grid"].pk) == tree["grid"]
+    with pytest.raises(NotFound):
+        selectors.get_unit(visible, tree["grid3"].pk)
+    assert list(selectors.unit_children(visible, tree["village"])) == [tree["grid"], tree["grid2"]]
+
+
+def test_children_outside_scope_are_left_out(tree, make_staff):
+    user = make_staff("gl", tree["grid2"], Role.GRID_LEADER)
+    visible = policies.units_visible_to(user)
+    assert list(selectors.unit_children(visible, tree["village"])) == [tree["grid2"]]
+
+
+def test_children_list_areas_before_departments(tree, make_staff):
+    user = make_staff("d", tree["town"], Role.DISPATCHER)
+    codes = [u.code for u in selectors.unit_children(policies.units_visible_to(user), tree["town"])]
+    assert codes == [tree["village"].code, tree["village2"].code, tree["police"].code, tree["justice"].code]

@@ -1,0 +1,390 @@
+"""Deterministic demo and benchmark data: `generate(scale=..., seed=...)`.
+
+The same scale and seed give the same units, names, ID and phone numbers, boundaries, households and
+usernames (only the ciphertexts differ: encryption uses a fresh nonce). Scales: `township` (八里镇, the
+demo), `county`, `city` (兰州, for benchmarks) and `tiny` (tests).
+
+Everything is written in one transaction, so a failed run leaves the database as it was. Residents are
+streamed a village at a time, so memory does not grow with the scale.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils.translation import gettext as _g
+from django.utils.translation import gettext_lazy as _
+from stdnum.cn import ric
+from tqdm import tqdm
+
+from gongzhi.accounts.models import Membership, PartTimeKind, Role, User
+from gongzhi.core.errors import Conflict, DomainError
+from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
+from gongzhi.registry.generation.people import (
+    ORIGIN_CODES,
+    REFERENCE_DATE,
+    IdAllocator,
+    NameMaker,
+    Person,
+    PhoneAllocator,
+    birth_for_age,
+    household_members,
+)
+from gongzhi.registry.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
+from gongzhi.registry.models import Household, Resident
+
+DEMO_PASSWORD = "Gongzhi#2026"
+DEFAULT_SEED = 2026
+BATCH = 2000
+MERCHANTS_PER_TOWNSHIP = 9  # 积分兑换联盟商家 in the seed document
+PART_TIME = ((PartTimeKind.POLICE, "mj"), (PartTimeKind.JUDGE, "fg"), (PartTimeKind.LAWYER, "ls"))
+
+
+@dataclass(frozen=True)
+class DemoResident:
+    username: str
+    name: str
+    gender: str
+    birth: datetime.date
+    phone: str
+    sequence: str  # the ID number's 3-digit sequence; its last digit is odd for men
+
+
+# Fixed people (not generated), heads of the first household of the first two villages.
+DEMO_RESIDENTS = (
+    DemoResident("jumin_demo1", "王秀兰", "F", datetime.date(1968, 4, 12), "19912340001", "382"),
+    DemoResident("jumin_demo2", "马建国", "M", datetime.date(1975, 9, 3), "19912340002", "517"),
+)
+
+
+def demo_resident_id(resident: DemoResident, county_code: str) -> str:
+    body = f"{county_code}{resident.birth:%Y%m%d}{resident.sequence}"
+    return body + ric.calc_check_digit(body)
+
+
+@dataclass
+class Account:
+    username: str
+    posts: list[tuple[str, str, str]]  # unit code, role, part-time kind
+    superuser: bool = False
+
+
+def staff_accounts(plan: Plan) -> Iterator[Account]:
+    """Every staff post of the tree, with predictable pinyin usernames (see `demo_logins`)."""
+    city = plan.city
+    yield Account("admin", [(city.code, Role.SYSTEM_ADMIN, "")], superuser=True)
+    yield Account(f"diaodu_{city.slug}", [(city.code, Role.DISPATCHER, "")])
+    for county in city.children:
+        yield Account(f"diaodu_{county.slug}", [(county.code, Role.DISPATCHER, "")])
+        yield Account(f"ducha_{county.slug}", [(county.code, Role.SUPERVISOR, "")])
+        for town in county.children:
+            yield Account(f"zwgz_{town.slug}", [(town.code, Role.GENERAL_GRID_LEADER, "")])
+            for i in (1, 2):
+                yield Account(f"diaodu_{town.slug}_{i}", [(town.code, Role.DISPATCHER, "")])
+            for _type, _name, code, slug in town.departments:
+                yield Account(slug, [(code, Role.DEPT_HANDLER, "")])
+            for i in range(1, MERCHANTS_PER_TOWNSHIP + 1):
+                yield Account(f"shanghu_{town.slug}_{i}", [(town.code, Role.MERCHANT, "")])
+            for village in town.children:
+                v = f"{town.slug}_{village.slug}"
+                yield Account(f"cunguan_{v}", [(village.code, Role.VILLAGE_ADMIN, "")])
+                yield Account(f"zwgz_{v}", [(village.code, Role.GENERAL_GRID_LEADER, "")])
+                # The "3" of "1+1+3": one officer, judge and lawyer serve all grids of a village.
+                for kind, prefix in PART_TIME:
+                    yield Account(f"{prefix}_{v}",
+                                  [(g.code, Role.GRID_PART_TIME, kind) for g in village.children])
+                for grid in village.children:
+                    yield Account(f"wgz_{town.slug}_{grid.slug}", [(grid.code, Role.GRID_LEADER, "")])
+                    yield Account(f"wgy_{town.slug}_{grid.slug}", [(grid.code, Role.GRID_WORKER, "")])
+
+
+def demo_logins(scale: str = "township", seed: int = DEFAULT_SEED) -> list[dict]:
+    """One login per kind of user of a generated data set: role, username, password, unit, what they see.
+
+    Residents have no password: they sign in with `id_number` and an SMS code sent to `phone`.
+    """
+    plan = build_plan(scale, seed)
+    city = plan.city
+    county = city.children[0]
+    town = county.children[0]
+    village = town.children[0]
+    grid = village.children[0]
+    v = f"{town.slug}_{village.slug}"
+    dept_type, dept_name, _code, dept_slug = town.departments[1]  # 司法所: mediation is the common case
+
+    def row(role, username, unit, sees, **extra):
+        return {"role": role, "username": username, "password": DEMO_PASSWORD, "unit": unit, "sees": sees,
+                "id_number": "", "phone": "", "name": "", **extra}
+
+    logins = [
+        row(_("系统管理员"), "admin", city.name, _("全部数据与系统配置")),
+        row(_("市级调度员"), f"diaodu_{city.slug}", city.name, _("全市所有区县、乡镇、村和网格")),
+        row(_("县级调度员"), f"diaodu_{county.slug}", county.name, _("本县(区)所有乡镇、村和网格")),
+        row(_("督查员"), f"ducha_{county.slug}", county.name, _("本县(区)全部事件，可督办")),
+        row(_("乡镇调度员"), f"diaodu_{town.slug}_1", town.name, _("本乡镇所有村、网格和部门的事件")),
+        row(_("乡镇总网格长"), f"zwgz_{town.slug}", town.name, _("本乡镇所有村和网格")),
+        row(_("部门承办人"), dept_slug, dept_name, _("分派给本部门的事件")),
+        row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格、居民和积分申请")),
+        row(_("村总网格长"), f"zwgz_{v}", village.name, _("本村所有网格")),
+        row(_("网格长"), f"wgz_{town.slug}_{grid.slug}", grid.name, _("本网格")),
+        row(_("专职网格员"), f"wgy_{town.slug}_{grid.slug}", grid.name, _("本网格的居民、走访和事件")),
+        row(_("兼职网格员(片区民警)"), f"mj_{v}", village.name, _("本村各网格")),
+        row(_("商户(积分兑换联盟)"), f"shanghu_{town.slug}_1", town.name, _("本店的积分兑换")),
+    ]
+    for resident, home in zip(DEMO_RESIDENTS, town.children, strict=False):
+        logins.append(row(
+            _("居民(户主)"), resident.username, home.name, _("本人的事件、积分和本村公开信息"),
+            password="", id_number=demo_resident_id(resident, county.code), phone=resident.phone,
+            name=resident.name,
+        ))
+    return logins
+
+
+def __getattr__(name: str):
+    # DEMO_LOGINS is built on first use: it needs the plan, which has no place in import time.
+    if name == "DEMO_LOGINS":
+        return demo_logins()
+    raise AttributeError(name)
+
+
+@dataclass
+class Summary:
+    scale: str
+    seed: int
+    units: int = 0
+    grids: int = 0
+    households: int = 0
+    residents: int = 0
+    floating: int = 0
+    users: int = 0
+    memberships: int = 0
+    seconds: float = 0.0
+
+
+def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> Summary:
+    """Fill an empty database with the generated data set; refuses (Conflict) if org units exist."""
+    if scale not in SCALES:
+        raise DomainError(_("未知的数据规模：%(scale)s。") % {"scale": scale}, field="scale")
+    started = time.perf_counter()
+    if OrgUnit.objects.exists():
+        raise Conflict(_("数据库中已有组织单元。演示数据只能生成到空数据库中，请换用新的数据库。"),
+                       code="not_empty")
+    plan = build_plan(scale, seed)
+    accounts = list(staff_accounts(plan))
+    usernames = {a.username for a in accounts} | {r.username for r in DEMO_RESIDENTS}
+    clash = sorted(usernames & set(User.objects.values_list("username", flat=True)))
+    if clash:
+        raise Conflict(_("用户名已存在：%(names)s。演示数据只能生成到空数据库中。")
+                       % {"names": "、".join(clash[:5])}, code="not_empty")
+
+    writer = _Writer(plan, progress)
+    with transaction.atomic():
+        writer.units()
+        writer.people()
+        writer.staff(accounts)
+    writer.summary.seconds = time.perf_counter() - started
+    return writer.summary
+
+
+class _Writer:
+    def __init__(self, plan: Plan, progress: bool):
+        self.plan = plan
+        self.progress = progress
+        self.seed = plan.seed
+        self.summary = Summary(scale=plan.spec.name, seed=plan.seed)
+        self.pk: dict[str, int] = {}  # unit code → id
+        self.names = NameMaker()
+        county_code = plan.city.children[0].code
+        self.demo_ids = {r.username: demo_resident_id(r, county_code) for r in DEMO_RESIDENTS}
+        self.ids = IdAllocator(reserved=set(self.demo_ids.values()))
+        self.phones = PhoneAllocator(random.Random(f"phones:{plan.seed}"))
+        self.password = make_password(DEMO_PASSWORD)  # hashed once, shared by every demo account
+
+    def _bar(self, total: int, desc: str) -> tqdm:
+        return tqdm(total=total, desc=desc, unit="", file=sys.stderr, disable=not self.progress,
+                    dynamic_ncols=True)
+
+    # --- units ---------------------------------------------------------------------------------------
+    def units(self) -> None:
+        city = self.plan.city
+        all_units = list(city.walk())
+        total = len(all_units) + sum(len(u.departments) for u in all_units)
+        with self._bar(total, _g("组织单元")) as bar:
+            paths: dict[str, str] = {}
+            for level in (Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID):
+                units = [u for u in all_units if u.level == level]
+                areas = []
+                for unit in units:
+                    parent = unit.parent
+                    paths[unit.code] = (paths[parent.code] if parent else "") + unit.code + "/"
+                    areas.append(self._area(unit, paths[unit.code], self.pk[parent.code] if parent else None))
+                self._insert(areas, bar)
+                self._insert([
+                    OrgUnit(name=name, code=code, level=unit.level, kind=UnitKind.DEPARTMENT,
+                            department_type=dtype, parent_id=self.pk[unit.code],
+                            path=f"{paths[unit.code]}{code}/", depth=paths[unit.code].count("/"))
+                    for unit in units for dtype, name, code, _slug in unit.departments
+                ], bar)
+        # bulk_create skips OrgUnit.save(), which would have told other processes the grids changed.
+        bump_grid_index_version()
+        self.summary.units = total
+        self.summary.grids = len(self.plan.units(Level.GRID))
+
+    def _insert(self, rows: list[OrgUnit], bar: tqdm) -> None:
+        # bulk_create skips OrgUnit.save(), which is why path and depth are set by the caller.
+        for row in OrgUnit.objects.bulk_create(rows, batch_size=500):
+            self.pk[row.code] = row.pk
+        bar.update(len(rows))
+
+    @staticmethod
+    def _area(unit: UnitPlan, path: str, parent_id: int | None) -> OrgUnit:
+        lng = lat = None
+        if unit.rect is not None:
+            lng, lat = unit.rect.centre
+        return OrgUnit(name=unit.name, code=unit.code, level=unit.level, kind=UnitKind.AREA,
+                       parent_id=parent_id, path=path, depth=path.count("/") - 1,
+                       boundary=unit.rect.geojson() if unit.rect else None,
+                       centroid_lng=lng, centroid_lat=lat)
+
+    # --- households and residents ----------------------------------------------------------------------
+    def people(self) -> None:
+        villages = self.plan.units(Level.VILLAGE)
+        town = self.plan.units(Level.TOWNSHIP)[0]
+        demo_by_village = {v.code: r for v, r in zip(town.children, DEMO_RESIDENTS, strict=False)}
+        total = sum(g.residents for v in villages for g in v.children)
+        with self._bar(total, _g("户和居民")) as bar:
+            for village in villages:
+                done = self._village(village, demo_by_village.get(village.code))
+                bar.update(done)
+
+    def _village(self, village: UnitPlan, demo: DemoResident | None) -> int:
+        rng = random.Random(f"people:{self.seed}:{village.code}")
+        county = village.county.code
+        origins = [c for c in ORIGIN_CODES if c != county]
+        town = village.parent
+        assert town is not None
+        households: list[Household] = []
+        families: list[tuple[list[Person], bool]] = []
+        for gi, grid in enumerate(village.children, 1):
+            assert grid.rect is not None
+            sizes = _household_sizes(rng, grid.households, grid.residents)
+            floating = _pick_floating(rng, sizes, grid.floating)
+            for n, (size, is_floating) in enumerate(zip(sizes, floating, strict=True), 1):
+                head = None
+                if demo is not None and gi == 1 and n == 1:
+                    head = Person(demo.name, demo.gender, demo.birth, "head", self.demo_ids[demo.username],
+                                  demo.phone)
+                    is_floating = False
+                members = household_members(rng, self.names, size, floating=is_floating,
+                                            dominant=village.surnames, head=head)
+                area = rng.choice(origins) if is_floating else county
+                for person in members:
+                    if not person.id_number:
+                        person.id_number = self.ids.issue(area, person.birth, person.gender)
+                    if not person.phone and _has_phone(rng, person):
+                        person.phone = self.phones.issue()
+                lng, lat = grid.rect.random_point(rng)
+                households.append(Household(
+                    village_id=self.pk[village.code], grid_id=self.pk[grid.code],
+                    number=f"{grid.code}{n:04d}", address=_address(town.name, village, gi, n),
+                    lng=lng, lat=lat,
+                ))
+                families.append((members, is_floating))
+        Household.objects.bulk_create(households, batch_size=500)
+
+        user_ids = self._demo_user(demo) if demo else {}
+        residents = [
+            Resident(household_id=household.pk, name=p.name, id_number=p.id_number, phone=p.phone,
+                     gender=p.gender, birth_date=p.birth, relation=p.relation, is_floating=is_floating,
+                     user_id=user_ids.get(p.id_number))
+            for household, (members, is_floating) in zip(households, families, strict=True)
+            for p in members
+        ]
+        Resident.objects.bulk_create(residents, batch_size=BATCH)
+        self.summary.households += len(households)
+        self.summary.residents += len(residents)
+        self.summary.floating += sum(r.is_floating for r in residents)
+        return len(residents)
+
+    def _demo_user(self, demo: DemoResident) -> dict[str, int]:
+        """A resident account for the demo head of household: signs in by ID number and SMS code."""
+        id_number = self.demo_ids[demo.username]
+        user = User(username=demo.username, kind=User.Kind.RESIDENT, real_name=demo.name, id_number=id_number,
+                    phone=demo.phone)
+        user.set_unusable_password()
+        user.save()
+        self.summary.users += 1
+        return {id_number: user.pk}
+
+    # --- staff ---------------------------------------------------------------------------------------
+    def staff(self, accounts: list[Account]) -> None:
+        rng = random.Random(f"staff:{self.seed}")
+        with self._bar(len(accounts), _g("工作人员")) as bar:
+            for start in range(0, len(accounts), BATCH):
+                batch = accounts[start:start + BATCH]
+                users = []
+                for account in batch:
+                    gender = "M" if rng.random() < 0.6 else "F"
+                    birth = birth_for_age(rng, rng.randint(24, 58))
+                    name = self.names.surname(rng) + self.names.given(rng, gender, birth.year)
+                    users.append(User(
+                        username=account.username, password=self.password, real_name=name,
+                        kind=User.Kind.STAFF, phone=self.phones.issue(), is_staff=account.superuser,
+                        is_superuser=account.superuser,
+                    ))
+                User.objects.bulk_create(users, batch_size=500)
+                posts = [
+                    Membership(user_id=user.pk, unit_id=self.pk[code], role=role, part_time_kind=kind)
+                    for user, account in zip(users, batch, strict=True)
+                    for code, role, kind in account.posts
+                ]
+                Membership.objects.bulk_create(posts, batch_size=BATCH)
+                self.summary.users += len(users)
+                self.summary.memberships += len(posts)
+                bar.update(len(batch))
+
+
+def _household_sizes(rng: random.Random, households: int, residents: int) -> list[int]:
+    """`households` sizes summing to `residents`: some people live alone, the rest vary around the mean
+    (capped weights keep the largest families near twice the average, not five times)."""
+    weights = [0.0 if rng.random() < 0.12 else min(rng.gammavariate(4.0, 1.0), 8.0)
+               for _ in range(households)]
+    if not any(weights):
+        weights = [1.0] * households
+    return [1 + extra for extra in apportion(residents - households, weights)]
+
+
+def _pick_floating(rng: random.Random, sizes: list[int], quota: int) -> list[bool]:
+    """Whole households are floating (renters, migrant workers); as many as fit the grid's quota."""
+    flags = [False] * len(sizes)
+    for i in rng.sample(range(len(sizes)), len(sizes)):
+        if quota <= 0:
+            break
+        if sizes[i] <= quota:
+            flags[i] = True
+            quota -= sizes[i]
+    return flags
+
+
+def _has_phone(rng: random.Random, person: Person) -> bool:
+    if person.relation == "head":
+        return True
+    age = REFERENCE_DATE.year - person.birth.year
+    return age >= 16 and rng.random() < 0.93
+
+
+def _address(town: str, village: UnitPlan, grid_index: int, n: int) -> str:
+    # Data, not interface text: an address reads the same whatever language the viewer uses.
+    if village.urban:
+        building = (grid_index - 1) * 8 + (n - 1) // 24 + 1
+        entrance = (n - 1) % 24 // 12 + 1
+        room = ((n - 1) % 12 // 2 + 1) * 100 + (n - 1) % 2 + 1
+        return f"{town}{village.name}{building}号楼{entrance}单元{room}室"
+    return f"{town}{village.name}{grid_index}社{n}号"

@@ -1,0 +1,191 @@
+"""Reads of the org tree joined with registry counts, always limited to what the given user may see.
+
+Counts are rolled up in Python from one grouped query per table: a grid's path lists all its ancestors,
+so each grid adds its figures to at most five units and the cost grows with the number of grids only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+
+from gongzhi.accounts import policies
+from gongzhi.accounts.models import STAFF_ROLES, Membership, User
+from gongzhi.core.errors import NotFound
+from gongzhi.org.models import Level, OrgUnit, UnitKind
+from gongzhi.registry.models import Household, Resident
+
+
+@dataclass
+class Counts:
+    grids: int = 0
+    households: int = 0
+    residents: int = 0
+
+
+@dataclass
+class GridSummary:
+    grid: OrgUnit
+    village: OrgUnit | None
+    households: int
+    residents: int
+    staff: list[Membership]
+
+
+@dataclass
+class TreeNode:
+    unit: OrgUnit
+    counts: Counts
+    children: list[TreeNode] = field(default_factory=list)
+    departments: list[OrgUnit] = field(default_factory=list)
+    # Grids left out of a large tree; the page links to the unit instead of listing them.
+    hidden_grids: int = 0
+
+
+@dataclass
+class UnitDetail:
+    unit: OrgUnit
+    ancestors: list[OrgUnit]
+    counts: Counts
+    children: list[tuple[OrgUnit, Counts]]
+    departments: list[OrgUnit]
+    posts: list[Membership]
+
+
+@dataclass
+class ResidentOverview:
+    record: Resident | None
+    household: Household | None
+    grid: OrgUnit | None
+    village: OrgUnit | None
+    staff: list[Membership]
+
+
+def _grids_in_scope(user: User) -> QuerySet[OrgUnit]:
+    grids = OrgUnit.objects.filter(level=Level.GRID, kind=UnitKind.AREA, is_active=True)
+    return policies.filter_to_scope(grids, user)
+
+
+def _posts_at(units) -> QuerySet[Membership]:
+    return (Membership.objects.filter(unit__in=units, is_active=True, role__in=STAFF_ROLES)
+            .select_related("user").order_by("unit_id", "role", "user__real_name"))
+
+
+def _counts_by_grid(grid_ids) -> tuple[dict[int, int], dict[int, int]]:
+    households = dict(Household.objects.filter(grid_id__in=grid_ids).values("grid")
+                      .annotate(n=Count("id")).values_list("grid", "n"))
+    residents = dict(Resident.objects.filter(household__grid_id__in=grid_ids).values("household__grid")
+                     .annotate(n=Count("id")).values_list("household__grid", "n"))
+    return households, residents
+
+
+def grid_summaries(user: User, *, within: OrgUnit | None = None) -> list[GridSummary]:
+    """The active grids the user may see (optionally only those under `within`), with counts and staff."""
+    grids = _grids_in_scope(user).select_related("parent")
+    if within is not None:
+        grids = grids.filter(path__startswith=within.path)
+    grids = list(grids.order_by("path"))
+    ids = [g.pk for g in grids]
+    households, residents = _counts_by_grid(ids)
+    staff: dict[int, list[Membership]] = defaultdict(list)
+    for post in _posts_at(ids):
+        staff[post.unit_id].append(post)
+    return [
+        GridSummary(grid=g, village=g.parent, households=households.get(g.pk, 0),
+                    residents=residents.get(g.pk, 0), staff=staff[g.pk])
+        for g in grids
+    ]
+
+
+def visible_grid(user: User, grid_id: int) -> OrgUnit:
+    grid = _grids_in_scope(user).select_related("parent").filter(pk=grid_id).first()
+    if grid is None:
+        raise NotFound()
+    return grid
+
+
+def households_in_grid(user: User, grid: OrgUnit) -> QuerySet[Household]:
+    """Households of a grid the user may see, with the head's name and the number of members."""
+    if not policies.can_view_unit(user, grid) or grid.level != Level.GRID:
+        raise NotFound()
+    head = Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD)
+    return (Household.objects.filter(grid=grid)
+            .annotate(head_name=Subquery(head.values("name")[:1]), member_count=Count("members"))
+            .order_by("number"))
+
+
+def unit_counts(user: User, units) -> dict[int, Counts]:
+    """Grids, households and residents under each given unit, counting only what lies in scope."""
+    wanted = {u.path: u.pk for u in units}
+    grids = list(_grids_in_scope(user).values_list("pk", "path"))
+    households, residents = _counts_by_grid([pk for pk, _ in grids])
+    result = {pk: Counts() for pk in wanted.values()}
+    for pk, path in grids:
+        parts = path.rstrip("/").split("/")
+        for i in range(len(parts)):
+            unit_pk = wanted.get("/".join(parts[: i + 1]) + "/")
+            if unit_pk is not None:
+                c = result[unit_pk]
+                c.grids += 1
+                c.households += households.get(pk, 0)
+                c.residents += residents.get(pk, 0)
+    return result
+
+
+def scope_tree(user: User, *, max_grids: int = 300) -> list[TreeNode]:
+    """The user's visible units as a tree (areas nested, departments beside them), with counts.
+
+    Above `max_grids` visible grids the grid level is left out (counted in `hidden_grids`): a city's
+    thousands of grids belong on the village pages, not in one list.
+    """
+    units = list(policies.units_visible_to(user).filter(is_active=True).order_by("path"))
+    show_grids = sum(1 for u in units if u.level == Level.GRID and u.kind == UnitKind.AREA) <= max_grids
+    counts = unit_counts(user, [u for u in units if u.kind == UnitKind.AREA])
+    nodes: dict[int, TreeNode] = {}
+    roots: list[TreeNode] = []
+    for unit in units:  # ordered by path, so a parent always comes before its children
+        parent = nodes.get(unit.parent_id) if unit.parent_id else None
+        if unit.kind == UnitKind.DEPARTMENT:
+            if parent is not None:
+                parent.departments.append(unit)
+            else:
+                roots.append(TreeNode(unit=unit, counts=Counts()))
+            continue
+        if unit.level == Level.GRID and not show_grids and parent is not None:
+            parent.hidden_grids += 1
+            continue
+        node = TreeNode(unit=unit, counts=counts[unit.pk])
+        nodes[unit.pk] = node
+        (parent.children if parent is not None else roots).append(node)
+    return roots
+
+
+def unit_detail(user: User, unit_id: int) -> UnitDetail:
+    unit = policies.units_visible_to(user).filter(pk=unit_id).first()
+    if unit is None:
+        raise NotFound()
+    ancestors = list(policies.filter_to_scope(unit.ancestors(), user))
+    below = list(policies.units_visible_to(user).filter(parent=unit, is_active=True).order_by("path"))
+    children = [u for u in below if u.kind == UnitKind.AREA]
+    counts = unit_counts(user, [unit, *children])
+    return UnitDetail(
+        unit=unit,
+        ancestors=ancestors,
+        counts=counts[unit.pk],
+        children=[(c, counts[c.pk]) for c in children],
+        departments=[u for u in below if u.kind == UnitKind.DEPARTMENT],
+        posts=list(_posts_at([unit.pk])),
+    )
+
+
+def resident_overview(user: User) -> ResidentOverview:
+    """What a signed-in resident sees about themselves: their registry record, grid and grid staff."""
+    record = (Resident.objects.select_related("household__grid", "household__village")
+              .filter(user=user).first()) if user.is_authenticated else None
+    if record is None:
+        return ResidentOverview(record=None, household=None, grid=None, village=None, staff=[])
+    household = record.household
+    return ResidentOverview(record=record, household=household, grid=household.grid,
+                            village=household.village, staff=list(_posts_at([household.grid_id])))

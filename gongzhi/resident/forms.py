@@ -1,0 +1,72 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core.errors import DomainError
+from gongzhi.core.validators import normalize_id_number, normalize_phone
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's error next to the field it names, or at the top of the form."""
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+def _id_number_field():
+    return forms.CharField(label=_("身份证号"), max_length=30, widget=forms.TextInput(attrs={
+        "autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}))
+
+
+def _phone_field():
+    return forms.CharField(label=_("手机号"), max_length=20, widget=forms.TextInput(attrs={
+        "type": "tel", "autocomplete": "tel", "inputmode": "tel"}))
+
+
+def _code_field():
+    return forms.CharField(label=_("短信验证码"), max_length=6, widget=forms.TextInput(attrs={
+        "autocomplete": "one-time-code", "inputmode": "numeric", "maxlength": "6"}))
+
+
+class _CodeLoginForm(forms.Form):
+    """Shared checks: the ID and phone formats are caught here, before any service is asked."""
+
+    use_required_attribute = False  # our own translated messages, not the browser's
+
+    required_messages = {
+        "name": _("请填写姓名。"),
+        "id_number": _("请填写身份证号码。"),
+        "phone": _("请填写手机号码。"),
+        "code": _("请填写短信验证码。"),
+        "consent": _("请阅读并同意个人信息保护说明。"),
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name in self.required_messages:
+                field.error_messages["required"] = self.required_messages[name]
+
+    def clean_id_number(self):
+        try:
+            return normalize_id_number(self.cleaned_data["id_number"])
+        except DomainError as err:
+            raise forms.ValidationError(str(err.message)) from None
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except DomainError as err:
+            raise forms.ValidationError(str(err.message)) from None
+
+
+class SignupForm(_CodeLoginForm):
+    name = forms.CharField(label=_("姓名"), max_length=50,
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    id_number = _id_number_field()
+    phone = _phone_field()
+    code = _code_field()
+    consent = forms.BooleanField(label=_("我已阅读并同意《个人信息保护说明》"))
+
+
+class LoginForm(_CodeLoginForm):
+    id_number = _id_number_field()
+    phone = _phone_field()
+    code = _code_field()
