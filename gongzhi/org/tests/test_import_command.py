@@ -45,3 +45,10 @@ def test_command_lists_errors_fails_and_changes_nothing(tree, tmp_path, capsys):
 def test_command_reports_an_unreadable_file(tree, tmp_path):
     with pytest.raises(CommandError, match="无法读取文件"):
         call_command("import_grids", str(tmp_path / "missing.geojson"), verbosity=0)
+
+
+def test_command_help_describes_the_file_format():
+    from gongzhi.org.management.commands.import_grids import Command
+
+    text = Command().create_parser("gongzhi", "import_grids").format_help()
+    assert "parent_code" in text and "--dry-run" in text

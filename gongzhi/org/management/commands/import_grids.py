@@ -1,6 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
 from gongzhi.core.errors import DomainError
@@ -8,17 +7,19 @@ from gongzhi.org.services import GridImportError, import_grids
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "从 GeoJSON 文件导入网格边界（WGS84 经纬度）。文件是一个 FeatureCollection，每个要素的 geometry "
-        "为 Polygon 或 MultiPolygon，properties 包含 code（网格编码）、name（网格名称）和 parent_code"
-        "（所属村(社区)的编码）。编码已存在的网格会更新名称和边界。先检查全部要素，有任何错误就列出错误、"
-        "不做任何更改并以非零状态退出。格式详见 docs/grids.md。"
-    )
+    @property
+    def help(self) -> str:  # argparse needs a plain str, and the language is only known at run time
+        return _(
+            "从 GeoJSON 文件导入网格边界（WGS84 经纬度）。文件是一个 FeatureCollection，每个要素的 geometry "
+            "为 Polygon 或 MultiPolygon，properties 包含 code（网格编码）、name（网格名称）和 parent_code"
+            "（所属村(社区)的编码）。编码已存在的网格会更新名称和边界。先检查全部要素，有任何错误就列出错误、"
+            "不做任何更改并以非零状态退出。格式详见 docs/grids.md。"
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help=gettext_lazy("GeoJSON 文件路径"))
+        parser.add_argument("file", help=_("GeoJSON 文件路径"))
         parser.add_argument("--dry-run", action="store_true",
-                            help=gettext_lazy("只检查并统计，不写入数据库"))
+                            help=_("只检查并统计，不写入数据库"))
 
     def handle(self, *args, file, dry_run, **options):
         bar = None
