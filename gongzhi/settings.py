@@ -189,8 +189,6 @@ SHOW_DEV_SMS_PAGE = _env_bool("GONGZHI_DEV_SMS_PAGE", DEBUG)
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
-# Map tiles: URL templates for 天地图 / 高德 / OSM; empty means a plain background with grid outlines.
-MAP_TILE_URL = os.environ.get("GONGZHI_MAP_TILE_URL", "")
 
 LOGGING = {
     "version": 1,

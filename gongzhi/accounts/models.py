@@ -1,3 +1,5 @@
+from typing import ClassVar, Self
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils import timezone
@@ -57,8 +59,11 @@ class User(AbstractUser):
     totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
     # Last accepted TOTP time step: a code seen once is refused again within its validity window.
     totp_last_step = models.BigIntegerField(_("动态口令最后使用时段"), default=0)
+    # Per-object caches kept by accounts.policies, not database columns.
+    _scope_paths: tuple[str, ...]
+    _roles: set[str]
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("用户")

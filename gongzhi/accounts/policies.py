@@ -3,20 +3,26 @@
 Every list filter and every check goes through `scope_paths`, so checks and filters cannot drift apart.
 """
 
-from django.db.models import Q, QuerySet
+from typing import TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model, Q, QuerySet
 
 from gongzhi.accounts.models import COMMAND_ROLES, STAFF_ROLES, Membership, Role, User
 from gongzhi.org.models import OrgUnit
 
 _EVERYTHING = ("",)
+_M = TypeVar("_M", bound=Model)
 
 
-def scope_paths(user: User) -> tuple[str, ...]:
+def scope_paths(user: User | AnonymousUser) -> tuple[str, ...]:
     """Minimal set of unit paths whose subtrees the user may see (cached on the user object)."""
-    cached = getattr(user, "_scope_paths", None)
+    if not user.is_authenticated:
+        return ()
+    cached: tuple[str, ...] | None = getattr(user, "_scope_paths", None)
     if cached is not None:
         return cached
-    if not user.is_authenticated or not user.is_active:
+    if not user.is_active:
         paths: tuple[str, ...] = ()
     elif user.is_superuser:
         paths = _EVERYTHING
@@ -35,7 +41,7 @@ def scope_paths(user: User) -> tuple[str, ...]:
     return paths
 
 
-def scope_q(user: User, path_field: str = "path") -> Q:
+def scope_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
     """A filter selecting rows whose `path_field` lies in the user's scope (matches nothing if none)."""
     paths = scope_paths(user)
     if paths == _EVERYTHING:
@@ -46,33 +52,33 @@ def scope_q(user: User, path_field: str = "path") -> Q:
     return q
 
 
-def filter_to_scope(queryset: QuerySet, user: User, path_field: str = "path") -> QuerySet:
+def filter_to_scope(queryset: QuerySet[_M], user: User | AnonymousUser, path_field: str = "path") -> QuerySet[_M]:
     return queryset.filter(scope_q(user, path_field))
 
 
-def in_scope(user: User, path: str) -> bool:
+def in_scope(user: User | AnonymousUser, path: str) -> bool:
     return any(path.startswith(p) for p in scope_paths(user))
 
 
-def units_visible_to(user: User) -> QuerySet[OrgUnit]:
+def units_visible_to(user: User | AnonymousUser) -> QuerySet[OrgUnit]:
     return filter_to_scope(OrgUnit.objects.all(), user)
 
 
-def can_view_unit(user: User, unit: OrgUnit) -> bool:
+def can_view_unit(user: User | AnonymousUser, unit: OrgUnit) -> bool:
     return in_scope(user, unit.path)
 
 
-def roles_of(user: User) -> set[str]:
+def roles_of(user: User | AnonymousUser) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_roles", None)
+    cached: set[str] | None = getattr(user, "_roles", None)
     if cached is None:
         cached = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
         user._roles = cached
     return cached
 
 
-def is_staff_member(user: User) -> bool:
+def is_staff_member(user: User | AnonymousUser) -> bool:
     return user.is_authenticated and (user.is_superuser or bool(roles_of(user) & STAFF_ROLES))
 
 
@@ -80,7 +86,7 @@ def needs_second_factor(user: User) -> bool:
     return user.totp_enabled and bool(roles_of(user) & COMMAND_ROLES)
 
 
-def can_unmask_pii(user: User, subject_path: str | None) -> bool:
+def can_unmask_pii(user: User | AnonymousUser, subject_path: str | None) -> bool:
     """Unmasking is a Django permission, limited to the subject's place when it has one."""
     if not user.has_perm("accounts.unmask_pii"):
         return False

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, FIELD_ROLES, Membership, Role, User
+from gongzhi.org.models import OrgUnit
+
+if TYPE_CHECKING:
+    from gongzhi.registry.models import Resident
 
 # Back-office roles work in the command centre; department handlers take their cases there too.
 COMMAND_PORTAL_ROLES = COMMAND_ROLES | {Role.DEPT_HANDLER}
@@ -39,7 +45,7 @@ def totp_offered(user: User) -> bool:
     return bool(policies.roles_of(user) & COMMAND_ROLES)
 
 
-def registry_record(user: User):
+def registry_record(user: User) -> Resident | None:
     """The registry.Resident linked to this account, or None.
 
     Read through the reverse accessor, so accounts does not import the registry app above it.
@@ -61,7 +67,7 @@ def is_verified_household_head(user: User) -> bool:
     return record is not None and record.is_head
 
 
-def resident_grid(user: User):
+def resident_grid(user: User) -> OrgUnit | None:
     """The grid of the user's resident post (their home), or None for unverified residents."""
     post = (Membership.objects.filter(user=user, role=Role.RESIDENT, is_active=True)
             .select_related("unit").first())

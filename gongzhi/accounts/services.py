@@ -15,11 +15,12 @@ import math
 import re
 import secrets
 import time
+from typing import TYPE_CHECKING
 
 import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,8 +30,11 @@ from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, SmsCode, Us
 from gongzhi.accounts.sms import SmsSendError, get_sms_backend
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.models import PiiAccessLog
-from gongzhi.core.pii import MASKERS, decrypt, encrypt, keyed_hash
+from gongzhi.core.pii import MASKERS, SecretValue, decrypt, encrypt, keyed_hash
 from gongzhi.core.validators import normalize_id_number, normalize_phone
+
+if TYPE_CHECKING:
+    from gongzhi.registry.models import Household
 
 logger = logging.getLogger(__name__)
 
@@ -186,7 +190,7 @@ def resident_login(*, id_number: str, phone: str, code: str) -> User:
     user = User.objects.filter(id_number_hash=keyed_hash(id_number), kind=User.Kind.RESIDENT).first()
     if user is None:
         raise wrong
-    if user.is_locked:
+    if user.is_locked and user.locked_until:
         raise _locked_error(user.locked_until)
     if not user.is_active or user.phone_hash != keyed_hash(phone):
         _record_failure(user)
@@ -233,7 +237,7 @@ def staff_login(*, username: str, password: str, totp_code: str | None = None) -
     username = (username or "").strip()
     wrong = DomainError(_("用户名或密码错误。"), code="invalid_credentials")
     account = User.objects.filter(username=username, kind=User.Kind.STAFF).first()
-    if account is not None and account.is_locked:
+    if account is not None and account.is_locked and account.locked_until:
         raise _locked_error(account.locked_until)
     user = authenticate(None, username=username, password=password or "")
     if user is None:
@@ -241,7 +245,7 @@ def staff_login(*, username: str, password: str, totp_code: str | None = None) -
             _record_failure(account)
         raise wrong
     if policies.needs_second_factor(user):
-        if not (totp_code or "").strip():
+        if not totp_code or not totp_code.strip():
             raise DomainError(_("请输入动态口令。"), code="totp_required", field="totp_code")
         if not _accept_totp(user, totp_code):
             _record_failure(user)
@@ -310,19 +314,19 @@ def unlock_account(*, actor: User, user: User) -> None:
 # Unmasking personal data
 
 
-def _pii_subject_path(subject) -> str | None:
+def _pii_subject_path(subject: models.Model) -> str | None:
     """The place a person belongs to: a registry record's grid, or a resident account's grid post."""
     if isinstance(subject, User):
         return (Membership.objects.filter(user=subject, role=Role.RESIDENT, is_active=True)
                 .values_list("unit__path", flat=True).first())
-    household = getattr(subject, "household", None)
+    household: Household | None = getattr(subject, "household", None)
     if household is not None:
         return household.grid.path
     raise TypeError(f"no scope known for {type(subject).__name__}")
 
 
 @transaction.atomic
-def reveal_pii(*, actor: User, subject, field: str, reason: str) -> str:
+def reveal_pii(*, actor: User, subject: models.Model, field: str, reason: str) -> str:
     """The plaintext ID or phone number of `subject`, logged with who asked and why."""
     if field not in MASKERS:
         raise DomainError(_("只能查看身份证号或手机号。"), field="field")
@@ -336,7 +340,7 @@ def reveal_pii(*, actor: User, subject, field: str, reason: str) -> str:
         raise DomainError(_("请填写查看事由。"), field="reason")
     if len(reason) > 200:
         raise DomainError(_("查看事由不能超过200个字。"), field="reason")
-    value = getattr(subject, field)
+    value: SecretValue | None = getattr(subject, field)
     if value is None:
         raise DomainError(_("该项信息未登记。"), field="field")
     PiiAccessLog.objects.create(actor=actor, subject_type=subject._meta.label_lower, subject_id=subject.pk,

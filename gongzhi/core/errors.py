@@ -1,6 +1,11 @@
 """Domain errors raised by services and policies; interfaces map them to responses."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -9,7 +14,8 @@ class DomainError(Exception):
     status = 422
     code = "invalid"
 
-    def __init__(self, message=None, *, code: str | None = None, field: str | None = None):
+    def __init__(self, message: "StrOrPromise | None" = None, *, code: str | None = None,
+                 field: str | None = None) -> None:
         self.message = message if message is not None else _("请求无效。")
         if code:
             self.code = code
@@ -23,7 +29,7 @@ class NotFound(DomainError):
     status = 404
     code = "not_found"
 
-    def __init__(self, message=None, **kwargs):
+    def __init__(self, message: "StrOrPromise | None" = None, **kwargs: str | None) -> None:
         super().__init__(message if message is not None else _("未找到，或不在您的管辖范围内。"), **kwargs)
 
 
@@ -33,7 +39,7 @@ class Forbidden(DomainError):
     status = 403
     code = "forbidden"
 
-    def __init__(self, message=None, **kwargs):
+    def __init__(self, message: "StrOrPromise | None" = None, **kwargs: str | None) -> None:
         super().__init__(message if message is not None else _("您没有执行此操作的权限。"), **kwargs)
 
 

@@ -16,6 +16,7 @@ the grids stored there, and `bench/grid_lookup.py` builds one from synthetic pol
 import math
 import re
 from collections.abc import Iterable, Sequence
+from typing import Any, TypeAlias
 
 import numpy as np
 import shapely
@@ -30,7 +31,7 @@ from gongzhi.core.errors import DomainError
 # edge two grids share.
 OVERLAP_TOLERANCE = 1e-10
 
-Polygonal = shapely.Polygon | shapely.MultiPolygon
+Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
 
 
 def _object_array(geometries: Sequence[BaseGeometry]) -> np.ndarray:
@@ -54,7 +55,7 @@ class GridIndex:
         self._tree = STRtree(self.geometries)
 
     @classmethod
-    def from_geojson(cls, boundaries: Iterable[tuple[int, dict]]) -> "GridIndex":
+    def from_geojson(cls, boundaries: Iterable[tuple[int, object]]) -> "GridIndex":
         """Build from (grid id, GeoJSON geometry) pairs. Boundaries that are not readable polygons are left
         out and their ids listed in `skipped`, so one bad stored row cannot take the lookup down."""
         ids: list[int] = []
@@ -164,7 +165,7 @@ def _invalid_message(reason: str, multi: bool) -> str:
     return _("几何图形无效：%(reason)s。") % {"reason": reason}
 
 
-def parse_boundary(geometry: object) -> tuple[dict, Polygonal]:
+def parse_boundary(geometry: object) -> tuple[dict[str, Any], Polygonal]:
     """Check a GeoJSON Polygon/MultiPolygon and return (clean GeoJSON, shapely geometry).
 
     Raises DomainError (field "boundary") naming the first problem found. The clean GeoJSON keeps only

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils import timezone
@@ -74,7 +75,7 @@ class OrgUnit(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.path = (self.parent.path if self.parent else "") + self.code + "/"
         self.depth = self.path.count("/") - 1
         super().save(*args, **kwargs)
@@ -82,7 +83,7 @@ class OrgUnit(TimeStampedModel):
         if self.level == Level.GRID:
             bump_grid_index_version()
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         result = super().delete(*args, **kwargs)
         if self.level == Level.GRID:
             bump_grid_index_version()
@@ -96,7 +97,7 @@ class OrgUnit(TimeStampedModel):
         parts = self.path.rstrip("/").split("/")
         return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1)]
 
-    def ancestors(self):
+    def ancestors(self) -> "models.QuerySet[OrgUnit]":
         """Ancestors from the root down, excluding self."""
         return OrgUnit.objects.filter(path__in=self.ancestor_paths()).order_by("depth")
 

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import shapely
 from django.db import transaction
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from gongzhi.accounts.models import User
 
 _CODE = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
-NAME_MAX_LENGTH = OrgUnit._meta.get_field("name").max_length
+# get_field() by name returns a generic Field whose max_length may be None; a CharField always has one.
+NAME_MAX_LENGTH: int = OrgUnit._meta.get_field("name").max_length  # type: ignore[assignment]
 
 Progress = Callable[[int, int], None]
 
@@ -60,7 +61,7 @@ class _Feature:
     code: str | None = None
     name: str | None = None
     parent_code: str | None = None
-    boundary: dict | None = None
+    boundary: dict[str, Any] | None = None
     shape: Polygonal | None = None
     parent: OrgUnit | None = None
     existing: OrgUnit | None = None
@@ -90,7 +91,7 @@ def _require_some_scope(actor: "User | None") -> None:
         raise Forbidden(_("只有工作人员才能导入或修改网格。"))
 
 
-def _load(geojson: dict | str | Path) -> list:
+def _load(geojson: dict[str, Any] | str | Path) -> list[object]:
     if isinstance(geojson, str | Path):
         try:
             text = Path(geojson).read_text(encoding="utf-8-sig")
@@ -106,12 +107,13 @@ def _load(geojson: dict | str | Path) -> list:
     if not isinstance(geojson, dict) or geojson.get("type") != "FeatureCollection" \
             or not isinstance(geojson.get("features"), list):
         raise DomainError(_("需要一个 GeoJSON FeatureCollection（要素集合）。"))
-    if not geojson["features"]:
+    features: list[object] = geojson["features"]
+    if not features:
         raise DomainError(_("文件中没有任何要素。"))
-    return geojson["features"]
+    return features
 
 
-def _text(properties: dict, key: str) -> str | None:
+def _text(properties: dict[str, Any], key: str) -> str | None:
     value = properties.get(key)
     # GIS tools often write numeric codes as numbers.
     if isinstance(value, int) and not isinstance(value, bool):
@@ -126,7 +128,9 @@ def _read_feature(number: int, raw: object) -> _Feature:
     if not isinstance(raw, dict) or raw.get("type") != "Feature":
         feature.errors.append(_("不是 GeoJSON 要素（Feature）。"))
         return feature
-    properties = raw.get("properties") if isinstance(raw.get("properties"), dict) else {}
+    properties = raw.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
     feature.code = _text(properties, "code")
     feature.name = _text(properties, "name")
     feature.parent_code = _text(properties, "parent_code")
@@ -194,14 +198,14 @@ def _overlap_with_grids_message(unit: OrgUnit) -> str:
     return _("与已有网格「%(name)s」（编码 %(code)s）重叠。") % {"name": unit.name, "code": unit.code}
 
 
-def _apply_boundary(unit: OrgUnit, boundary: dict, shape: Polygonal) -> None:
+def _apply_boundary(unit: OrgUnit, boundary: dict[str, Any], shape: Polygonal) -> None:
     unit.boundary = boundary
     centroid = shape.centroid
     unit.centroid_lng, unit.centroid_lat = centroid.x, centroid.y
 
 
 @transaction.atomic
-def import_grids(*, actor: "User | None", geojson: dict | str | Path, dry_run: bool = False,
+def import_grids(*, actor: "User | None", geojson: dict[str, Any] | str | Path, dry_run: bool = False,
                  progress: Progress | None = None) -> GridImportResult:
     """Create or update grids from a GeoJSON FeatureCollection (see docs/grids.md for the format).
 
@@ -251,6 +255,8 @@ def import_grids(*, actor: "User | None", geojson: dict | str | Path, dry_run: b
 
     created = updated = 0
     for done, feature in enumerate(features, start=1):
+        # Every check passed, so each feature has all of these.
+        assert feature.code is not None and feature.name is not None and feature.boundary is not None
         unit = feature.existing or OrgUnit(code=feature.code, level=Level.GRID, kind=UnitKind.AREA,
                                            parent=feature.parent)
         unit.name = feature.name
@@ -274,7 +280,7 @@ def _village_path(grid: OrgUnit) -> str:
 
 
 @transaction.atomic
-def set_grid_boundary(*, actor: "User | None", grid: OrgUnit, geometry: dict) -> OrgUnit:
+def set_grid_boundary(*, actor: "User | None", grid: OrgUnit, geometry: dict[str, Any]) -> OrgUnit:
     """Replace one grid's boundary after the same checks as an import. Raises DomainError, NotFound
     (grid outside the actor's scope) or Forbidden (in scope, but only from below the village)."""
     if not _may_manage(actor, grid.path):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from tqdm import tqdm
@@ -127,20 +127,20 @@ def demo_logins(scale: str = "township", seed: int = DEFAULT_SEED) -> list[dict]
         row(_("系统管理员"), "admin", city.name, _("全部数据与系统配置")),
         row(_("市级调度员"), f"diaodu_{city.slug}", city.name, _("全市所有区县、乡镇、村和网格")),
         row(_("县级调度员"), f"diaodu_{county.slug}", county.name, _("本县(区)所有乡镇、村和网格")),
-        row(_("督查员"), f"ducha_{county.slug}", county.name, _("本县(区)全部事件，可督办")),
-        row(_("乡镇调度员"), f"diaodu_{town.slug}_1", town.name, _("本乡镇所有村、网格和部门的事件")),
+        row(_("督查员"), f"ducha_{county.slug}", county.name, _("本县(区)所有乡镇、村、网格和部门")),
+        row(_("乡镇调度员"), f"diaodu_{town.slug}_1", town.name, _("本乡镇所有村、网格和部门")),
         row(_("乡镇总网格长"), f"zwgz_{town.slug}", town.name, _("本乡镇所有村和网格")),
-        row(_("部门承办人"), dept_slug, dept_name, _("分派给本部门的事件")),
-        row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格、居民和积分申请")),
+        row(_("部门承办人"), dept_slug, dept_name, _("本部门")),
+        row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格和住户")),
         row(_("村总网格长"), f"zwgz_{v}", village.name, _("本村所有网格")),
         row(_("网格长"), f"wgz_{town.slug}_{grid.slug}", grid.name, _("本网格")),
-        row(_("专职网格员"), f"wgy_{town.slug}_{grid.slug}", grid.name, _("本网格的居民、走访和事件")),
+        row(_("专职网格员"), f"wgy_{town.slug}_{grid.slug}", grid.name, _("本网格的住户和居民")),
         row(_("兼职网格员(片区民警)"), f"mj_{v}", village.name, _("本村各网格")),
-        row(_("商户(积分兑换联盟)"), f"shanghu_{town.slug}_1", town.name, _("本店的积分兑换")),
+        row(_("商户(积分兑换联盟)"), f"shanghu_{town.slug}_1", town.name, _("群众端的公开信息")),
     ]
     for resident, home in zip(DEMO_RESIDENTS, town.children, strict=False):
         logins.append(row(
-            _("居民(户主)"), resident.username, home.name, _("本人的事件、积分和本村公开信息"),
+            _("居民(户主)"), resident.username, home.name, _("本人的户籍核验状态、所在网格和网格员"),
             password="", id_number=demo_resident_id(resident, county.code), phone=resident.phone,
             name=resident.name,
         ))
@@ -216,7 +216,7 @@ class _Writer:
         city = self.plan.city
         all_units = list(city.walk())
         total = len(all_units) + sum(len(u.departments) for u in all_units)
-        with self._bar(total, _g("组织单元")) as bar:
+        with self._bar(total, gettext("组织单元")) as bar:
             paths: dict[str, str] = {}
             for level in (Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID):
                 units = [u for u in all_units if u.level == level]
@@ -259,7 +259,7 @@ class _Writer:
         town = self.plan.units(Level.TOWNSHIP)[0]
         demo_by_village = {v.code: r for v, r in zip(town.children, DEMO_RESIDENTS, strict=False)}
         total = sum(g.residents for v in villages for g in v.children)
-        with self._bar(total, _g("户和居民")) as bar:
+        with self._bar(total, gettext("户和居民")) as bar:
             for village in villages:
                 done = self._village(village, demo_by_village.get(village.code))
                 bar.update(done)
@@ -326,7 +326,7 @@ class _Writer:
     # --- staff ---------------------------------------------------------------------------------------
     def staff(self, accounts: list[Account]) -> None:
         rng = random.Random(f"staff:{self.seed}")
-        with self._bar(len(accounts), _g("工作人员")) as bar:
+        with self._bar(len(accounts), gettext("工作人员")) as bar:
             for start in range(0, len(accounts), BATCH):
                 batch = accounts[start:start + BATCH]
                 users = []

@@ -7,6 +7,7 @@ so each grid adds its figures to at most five units and the cost grows with the 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -68,12 +69,12 @@ def _grids_in_scope(user: User) -> QuerySet[OrgUnit]:
     return policies.filter_to_scope(grids, user)
 
 
-def _posts_at(units) -> QuerySet[Membership]:
-    return (Membership.objects.filter(unit__in=units, is_active=True, role__in=STAFF_ROLES)
+def _posts_at(unit_ids: Iterable[int]) -> QuerySet[Membership]:
+    return (Membership.objects.filter(unit__in=unit_ids, is_active=True, role__in=STAFF_ROLES)
             .select_related("user").order_by("unit_id", "role", "user__real_name"))
 
 
-def _counts_by_grid(grid_ids) -> tuple[dict[int, int], dict[int, int]]:
+def _counts_by_grid(grid_ids: Collection[int]) -> tuple[dict[int, int], dict[int, int]]:
     households = dict(Household.objects.filter(grid_id__in=grid_ids).values("grid")
                       .annotate(n=Count("id")).values_list("grid", "n"))
     residents = dict(Resident.objects.filter(household__grid_id__in=grid_ids).values("household__grid")
@@ -83,10 +84,10 @@ def _counts_by_grid(grid_ids) -> tuple[dict[int, int], dict[int, int]]:
 
 def grid_summaries(user: User, *, within: OrgUnit | None = None) -> list[GridSummary]:
     """The active grids the user may see (optionally only those under `within`), with counts and staff."""
-    grids = _grids_in_scope(user).select_related("parent")
+    queryset = _grids_in_scope(user).select_related("parent")
     if within is not None:
-        grids = grids.filter(path__startswith=within.path)
-    grids = list(grids.order_by("path"))
+        queryset = queryset.filter(path__startswith=within.path)
+    grids = list(queryset.order_by("path"))
     ids = [g.pk for g in grids]
     households, residents = _counts_by_grid(ids)
     staff: dict[int, list[Membership]] = defaultdict(list)
@@ -116,7 +117,7 @@ def households_in_grid(user: User, grid: OrgUnit) -> QuerySet[Household]:
             .order_by("number"))
 
 
-def unit_counts(user: User, units) -> dict[int, Counts]:
+def unit_counts(user: User, units: Iterable[OrgUnit]) -> dict[int, Counts]:
     """Grids, households and residents under each given unit, counting only what lies in scope."""
     wanted = {u.path: u.pk for u in units}
     grids = list(_grids_in_scope(user).values_list("pk", "path"))

@@ -34,7 +34,7 @@ def home(request):
 
 def _send_code(request, form_class, *, purpose: str, template: str):
     """The "获取验证码" button: a whole-page re-render without JS, just the status line with htmx."""
-    context = {"resend_after": settings.SMS_CODE_RESEND_SECONDS}
+    context: dict[str, object] = {"resend_after": settings.SMS_CODE_RESEND_SECONDS}
     phone = request.POST.get("phone", "")
     try:
         account_services.send_login_code(phone=phone, purpose=purpose)

@@ -7,6 +7,7 @@ import datetime
 import itertools
 import random
 from array import array
+from collections.abc import Set
 from dataclasses import dataclass
 
 from stdnum.cn import ric
@@ -66,7 +67,7 @@ class IdAllocator:
     people in a few megabytes.
     """
 
-    def __init__(self, reserved: set[str] = frozenset()) -> None:
+    def __init__(self, reserved: Set[str] = frozenset()) -> None:
         self._counters: dict[tuple[str, str], array] = {}
         self._reserved = reserved
 

@@ -168,7 +168,7 @@ def apportion(total: int, weights: Sequence[float], minimum: int = 0) -> list[in
 
 
 def _unique_names(rng: random.Random, count: int, make, taken: set[str]) -> list[tuple[str, str]]:
-    out = []
+    out: list[tuple[str, str]] = []
     while len(out) < count:
         name, slug = make(rng)
         if slug not in taken:

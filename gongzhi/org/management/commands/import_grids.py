@@ -7,8 +7,10 @@ from gongzhi.org.services import GridImportError, import_grids
 
 
 class Command(BaseCommand):
+    # A property, where the stubs declare a plain attribute: argparse needs a plain str, and the language is
+    # only known at run time.
     @property
-    def help(self) -> str:  # argparse needs a plain str, and the language is only known at run time
+    def help(self) -> str:  # type: ignore[override]
         return _(
             "从 GeoJSON 文件导入网格边界（WGS84 经纬度）。文件是一个 FeatureCollection，每个要素的 geometry "
             "为 Polygon 或 MultiPolygon，properties 包含 code（网格编码）、name（网格名称）和 parent_code"
