@@ -1,6 +1,8 @@
 import pytest
+from django.contrib.auth.models import Permission
 
 from gongzhi.accounts.models import Role
+from gongzhi.core.models import PiiAccessLog
 from gongzhi.org.factories import make_tree
 from gongzhi.registry.models import Household
 
@@ -62,3 +64,30 @@ def test_township_dispatcher_sees_own_township_only(new_page, live_server, tree,
     shot(page, "command-grid")
     response = page.goto(f"{live_server.url}/command/units/{tree['other_town'].pk}/")
     assert response.status == 404
+
+
+def test_township_dispatcher_reveals_a_grid_workers_phone_with_a_reason(new_page, live_server, tree, make_staff,
+                                                                        shot):
+    dispatcher = make_staff("调度员", tree["town"], Role.DISPATCHER)
+    # Granted directly: the migration's group does not survive the flush between transactional tests.
+    dispatcher.user_permissions.add(Permission.objects.get(codename="unmask_pii"))
+    worker = make_staff("王网格", tree["grid"], Role.GRID_WORKER)
+    worker.phone = "13712345678"
+    worker.save(update_fields=["phone"])
+    page = new_page(width=1366, height=900)
+    page.goto(f"{live_server.url}/command/units/{tree['grid'].pk}/")
+    log_in(page, "调度员")
+    people = page.locator("#posts-title + .people")
+    assert "137****5678" in people.inner_text() and "13712345678" not in people.inner_text()
+
+    people.locator("li", has_text="王网格").get_by_role("link", name="查看完整号码").click()
+    page.get_by_label("联系工作").check()
+    page.get_by_label("其他事由或补充说明").fill("通知网格例会")
+    shot(page, "command-reveal-form")
+    page.get_by_role("button", name="查看完整号码").click()
+    assert page.locator("#pii-value").inner_text() == "13712345678"
+    assert "本次查看已记录" in page.locator("main").inner_text()
+    shot(page, "command-reveal-done")
+    assert PiiAccessLog.objects.get().reason == "联系工作：通知网格例会"
+    page.get_by_role("link", name="返回").click()
+    page.wait_for_url(f"{live_server.url}/command/units/{tree['grid'].pk}/")

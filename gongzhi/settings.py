@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "gongzhi.core",
     "gongzhi.org",
     "gongzhi.accounts",
+    "gongzhi.notifications",
     "gongzhi.registry",
     "gongzhi.resident",
     "gongzhi.worker",
@@ -185,6 +186,9 @@ SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_DAILY_LIMIT = 10
 # Development-only page listing recently sent codes; never on in production.
 SHOW_DEV_SMS_PAGE = _env_bool("GONGZHI_DEV_SMS_PAGE", DEBUG)
+
+# Office hours on workdays, local time: working-hour time limits count only these.
+OFFICE_HOURS = (os.environ.get("GONGZHI_OFFICE_OPENS", "08:30"), os.environ.get("GONGZHI_OFFICE_CLOSES", "17:30"))
 
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15

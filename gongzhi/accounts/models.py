@@ -37,6 +37,8 @@ STAFF_ROLES = frozenset(Role) - {Role.RESIDENT, Role.MERCHANT}
 COMMAND_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_PART_TIME, Role.GENERAL_GRID_LEADER,
                          Role.VILLAGE_ADMIN})
+# The auth group holding `accounts.unmask_pii` (created by migration 0003); a name, so not translated.
+UNMASK_PII_GROUP = "查看完整个人信息"
 
 
 class User(AbstractUser):

@@ -3,13 +3,16 @@
 Every list filter and every check goes through `scope_paths`, so checks and filters cannot drift apart.
 """
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from gongzhi.accounts.models import COMMAND_ROLES, STAFF_ROLES, Membership, Role, User
 from gongzhi.org.models import OrgUnit
+
+if TYPE_CHECKING:
+    from gongzhi.registry.models import Household
 
 _EVERYTHING = ("",)
 _M = TypeVar("_M", bound=Model)
@@ -86,8 +89,28 @@ def needs_second_factor(user: User) -> bool:
     return user.totp_enabled and bool(roles_of(user) & COMMAND_ROLES)
 
 
-def can_unmask_pii(user: User | AnonymousUser, subject_path: str | None) -> bool:
-    """Unmasking is a Django permission, limited to the subject's place when it has one."""
-    if not user.has_perm("accounts.unmask_pii"):
-        return False
-    return subject_path is None or in_scope(user, subject_path)
+def _account_paths(account: User) -> list[str]:
+    paths = list(Membership.objects.filter(user=account, is_active=True).values_list("unit__path", flat=True))
+    # An account without any post belongs to the root of the tree, which only those who see everything reach.
+    return paths or [""]
+
+
+def place_in_scope(user: User | AnonymousUser, person: Model) -> str | None:
+    """The path of a place `person` belongs to that lies in the user's scope, or None.
+
+    A person belongs to their registry record's grid (through its household), or an account to the unit of
+    each of its active posts (a resident's grid, a staff member's units).
+    """
+    if isinstance(person, User):
+        paths = _account_paths(person)
+    else:
+        household: Household | None = getattr(person, "household", None)
+        if household is None:
+            raise TypeError(f"no scope known for {type(person).__name__}")
+        paths = [household.grid.path]
+    return next((path for path in paths if in_scope(user, path)), None)
+
+
+def can_unmask_pii(user: User | AnonymousUser, subject_path: str) -> bool:
+    """Unmasking is a Django permission, limited to people belonging to a place in the user's scope."""
+    return user.has_perm("accounts.unmask_pii") and in_scope(user, subject_path)

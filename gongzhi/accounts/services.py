@@ -15,7 +15,6 @@ import math
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING
 
 import pyotp
 from django.conf import settings
@@ -26,15 +25,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, SmsCode, User
+from gongzhi.accounts.models import COMMAND_ROLES, Role, SmsCode, User
 from gongzhi.accounts.sms import SmsSendError, get_sms_backend
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.models import PiiAccessLog
 from gongzhi.core.pii import MASKERS, SecretValue, decrypt, encrypt, keyed_hash
 from gongzhi.core.validators import normalize_id_number, normalize_phone
-
-if TYPE_CHECKING:
-    from gongzhi.registry.models import Household
 
 logger = logging.getLogger(__name__)
 
@@ -280,16 +276,11 @@ def confirm_totp(*, user: User, secret: str, code: str) -> None:
     user.save(update_fields=["totp_secret", "totp_enabled", "totp_last_step"])
 
 
-def _user_visible_to(actor: User, user: User) -> bool:
-    paths = Membership.objects.filter(user=user, is_active=True).values_list("unit__path", flat=True)
-    return any(policies.in_scope(actor, p) for p in paths)
-
-
 def _require_account_admin(actor: User, user: User) -> None:
     """Only the account's owner or a system administrator manages its login settings."""
     if actor.pk == user.pk or actor.is_superuser or Role.SYSTEM_ADMIN in policies.roles_of(actor):
         return
-    if not _user_visible_to(actor, user):
+    if policies.place_in_scope(actor, user) is None:
         raise NotFound()
     raise Forbidden()
 
@@ -314,24 +305,13 @@ def unlock_account(*, actor: User, user: User) -> None:
 # Unmasking personal data
 
 
-def _pii_subject_path(subject: models.Model) -> str | None:
-    """The place a person belongs to: a registry record's grid, or a resident account's grid post."""
-    if isinstance(subject, User):
-        return (Membership.objects.filter(user=subject, role=Role.RESIDENT, is_active=True)
-                .values_list("unit__path", flat=True).first())
-    household: Household | None = getattr(subject, "household", None)
-    if household is not None:
-        return household.grid.path
-    raise TypeError(f"no scope known for {type(subject).__name__}")
-
-
 @transaction.atomic
 def reveal_pii(*, actor: User, subject: models.Model, field: str, reason: str) -> str:
     """The plaintext ID or phone number of `subject`, logged with who asked and why."""
     if field not in MASKERS:
         raise DomainError(_("只能查看身份证号或手机号。"), field="field")
-    path = _pii_subject_path(subject)
-    if path is not None and not policies.in_scope(actor, path):
+    path = policies.place_in_scope(actor, subject)
+    if path is None:
         raise NotFound()
     if not policies.can_unmask_pii(actor, path):
         raise Forbidden(_("您没有查看完整个人信息的权限。"))

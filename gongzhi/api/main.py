@@ -15,6 +15,7 @@ api = NinjaAPI(
 )
 api.add_router("/org", org_router, tags=["org"])
 api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
+api.add_router("/notifications", "gongzhi.api.notifications.router", tags=["notifications"])
 
 
 @api.exception_handler(DomainError)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("logout/", views.staff_logout, name="logout"),
     path("units/<int:unit_id>/", views.unit_detail, name="unit"),
     path("totp/", views.totp_setup, name="totp_setup"),
+    path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", views.reveal_pii, name="pii"),
 ]

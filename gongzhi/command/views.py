@@ -1,9 +1,11 @@
 import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import policies
@@ -11,7 +13,7 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import COMMAND_ROLES, Role
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.command.access import portal_home, portal_required, safe_next
-from gongzhi.command.forms import StaffLoginForm, TotpConfirmForm
+from gongzhi.command.forms import PiiRevealForm, StaffLoginForm, TotpConfirmForm
 from gongzhi.command.geo import summarize_boundary
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level
@@ -75,8 +77,43 @@ def unit_detail(request, unit_id: int):
     except NotFound:
         raise Http404 from None
     boundary = summarize_boundary(detail.unit.boundary) if detail.unit.level == Level.GRID else None
-    return render(request, "command/unit.html",
-                  {"detail": detail, "boundary": boundary, **_header_context(request)})
+    return render(request, "command/unit.html", {
+        "detail": detail, "boundary": boundary,
+        "may_unmask": policies.can_unmask_pii(request.user, detail.unit.path), **_header_context(request)})
+
+
+@never_cache
+def reveal_pii_page(request, subject_type: str, subject_id: int, field: str, *, base: str, **context):
+    """A masked ID or phone number, and the full one once a reason is given (the worker portal uses it too).
+
+    The full number appears in this one response only: never in a URL, the session, or a log line.
+    """
+    try:
+        target = registry_selectors.pii_target(request.user, subject_type, subject_id, field)
+    except NotFound:
+        raise Http404 from None
+    if not policies.can_unmask_pii(request.user, target.path):
+        raise PermissionDenied(_("您没有查看完整个人信息的权限。"))
+    value = None
+    if request.method == "POST":
+        form = PiiRevealForm(request.POST)
+        if form.is_valid():
+            try:
+                value = account_services.reveal_pii(actor=request.user, subject=target.person, field=field,
+                                                    reason=form.reason_text())
+            except DomainError as err:
+                add_domain_error(form, err)
+    else:
+        form = PiiRevealForm()
+    return render(request, "command/pii_reveal.html", {
+        "base": base, "target": target, "field": field, "form": form, "value": value,
+        "back": safe_next(request, request.GET.get("next")) or portal_home(request.user), **context})
+
+
+@portal_required("command")
+def reveal_pii(request, subject_type: str, subject_id: int, field: str):
+    return reveal_pii_page(request, subject_type, subject_id, field, base="command/base.html",
+                           **_header_context(request))
 
 
 def _qr_data_uri(uri: str) -> str:

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from gongzhi.core.models import PiiAccessLog
+from gongzhi.core.models import CalendarDay, PiiAccessLog
 
 
 @admin.register(PiiAccessLog)
@@ -21,3 +21,11 @@ class PiiAccessLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_workday", "name"]
+    list_filter = ["is_workday"]
+    date_hierarchy = "date"
+    search_fields = ["name"]

@@ -41,3 +41,23 @@ class ServiceHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CalendarDay(models.Model):
+    """An official day that differs from the built-in calendar: a holiday, or a make-up workday (调休).
+
+    The chinese-calendar package knows the State Council's schedule only up to the year it was released;
+    for later years an administrator enters each year's notice here. Entries here always win.
+    """
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(_("是否工作日"), help_text=_("勾选表示调休上班；不勾选表示放假。"))
+    name = models.CharField(_("名称"), max_length=50, blank=True, default="", help_text=_("如：春节、国庆节调休上班"))
+
+    class Meta:
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = verbose_name
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name}"

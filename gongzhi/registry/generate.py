@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from tqdm import tqdm
 
-from gongzhi.accounts.models import Membership, PartTimeKind, Role, User
+from gongzhi.accounts.models import UNMASK_PII_GROUP, Membership, PartTimeKind, Role, User
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 from gongzhi.registry.generation.people import (
@@ -45,6 +46,8 @@ DEFAULT_SEED = 2026
 BATCH = 2000
 MERCHANTS_PER_TOWNSHIP = 9  # 积分兑换联盟商家 in the seed document
 PART_TIME = ((PartTimeKind.POLICE, "mj"), (PartTimeKind.JUDGE, "fg"), (PartTimeKind.LAWYER, "ls"))
+# Posts whose holders join UNMASK_PII_GROUP (may see full ID and phone numbers); grid workers do not.
+UNMASK_PII_ROLES = frozenset({Role.DISPATCHER, Role.VILLAGE_ADMIN})
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,7 @@ class _Writer:
     # --- staff ---------------------------------------------------------------------------------------
     def staff(self, accounts: list[Account]) -> None:
         rng = random.Random(f"staff:{self.seed}")
+        unmask_group = Group.objects.get(name=UNMASK_PII_GROUP)
         with self._bar(len(accounts), gettext("工作人员")) as bar:
             for start in range(0, len(accounts), BATCH):
                 batch = accounts[start:start + BATCH]
@@ -346,6 +350,11 @@ class _Writer:
                     for code, role, kind in account.posts
                 ]
                 Membership.objects.bulk_create(posts, batch_size=BATCH)
+                User.groups.through.objects.bulk_create([
+                    User.groups.through(user_id=user.pk, group_id=unmask_group.pk)
+                    for user, account in zip(users, batch, strict=True)
+                    if any(role in UNMASK_PII_ROLES for _code, role, _kind in account.posts)
+                ], batch_size=BATCH)
                 self.summary.users += len(users)
                 self.summary.memberships += len(posts)
                 bar.update(len(batch))

@@ -15,6 +15,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import STAFF_ROLES, Membership, User
 from gongzhi.core.errors import NotFound
+from gongzhi.core.pii import MASKERS, SecretValue
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry.models import Household, Resident
 
@@ -64,6 +65,15 @@ class ResidentOverview:
     staff: list[Membership]
 
 
+@dataclass
+class PiiTarget:
+    """A person whose ID or phone number someone asks to see, as far as that viewer may know them."""
+
+    person: User | Resident
+    path: str  # a place the person belongs to within the viewer's scope
+    masked: SecretValue | None  # None when not registered, or for a field that cannot be unmasked
+
+
 def _grids_in_scope(user: User) -> QuerySet[OrgUnit]:
     grids = OrgUnit.objects.filter(level=Level.GRID, kind=UnitKind.AREA, is_active=True)
     return policies.filter_to_scope(grids, user)
@@ -108,12 +118,13 @@ def visible_grid(user: User, grid_id: int) -> OrgUnit:
 
 
 def households_in_grid(user: User, grid: OrgUnit) -> QuerySet[Household]:
-    """Households of a grid the user may see, with the head's name and the number of members."""
+    """Households of a grid the user may see, with the head's name and id and the number of members."""
     if not policies.can_view_unit(user, grid) or grid.level != Level.GRID:
         raise NotFound()
     head = Resident.objects.filter(household=OuterRef("pk"), relation=Resident.Relation.HEAD)
     return (Household.objects.filter(grid=grid)
-            .annotate(head_name=Subquery(head.values("name")[:1]), member_count=Count("members"))
+            .annotate(head_name=Subquery(head.values("name")[:1]), head_id=Subquery(head.values("pk")[:1]),
+                      member_count=Count("members"))
             .order_by("number"))
 
 
@@ -190,3 +201,16 @@ def resident_overview(user: User) -> ResidentOverview:
     household = record.household
     return ResidentOverview(record=record, household=household, grid=household.grid,
                             village=household.village, staff=list(_posts_at([household.grid_id])))
+
+
+def pii_target(user: User, subject_type: str, subject_id: int, field: str) -> PiiTarget:
+    """A registry record ("resident") or an account ("user") within the user's scope, else NotFound."""
+    person: User | Resident | None = None
+    if subject_type == "resident":
+        person = Resident.objects.select_related("household__grid").filter(pk=subject_id).first()
+    elif subject_type == "user":
+        person = User.objects.filter(pk=subject_id).first()
+    path = policies.place_in_scope(user, person) if person is not None else None
+    if person is None or path is None:
+        raise NotFound()
+    return PiiTarget(person=person, path=path, masked=getattr(person, field) if field in MASKERS else None)

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("grids/<int:grid_id>/", views.grid_detail, name="grid"),
     path("me/", views.me, name="me"),
+    path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", views.reveal_pii, name="pii"),
 ]

@@ -2,8 +2,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from gongzhi.accounts import policies
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.command.access import portal_required
+from gongzhi.command.views import reveal_pii_page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
 
@@ -24,7 +26,13 @@ def grid_detail(request, grid_id: int):
     except NotFound:
         raise Http404 from None
     page = Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "worker/grid.html", {"grid": grid, "page": page, "nav": "grids"})
+    return render(request, "worker/grid.html", {
+        "grid": grid, "page": page, "nav": "grids", "may_unmask": policies.can_unmask_pii(request.user, grid.path)})
+
+
+@portal_required("worker")
+def reveal_pii(request, subject_type: str, subject_id: int, field: str):
+    return reveal_pii_page(request, subject_type, subject_id, field, base="worker/base.html", nav="grids")
 
 
 @portal_required("worker")

@@ -363,3 +363,17 @@ def test_benchmark_runs_on_the_tiny_scale(tmp_path, monkeypatch):
     result = bench.run_scale("tiny", seed=1, workdir=tmp_path)
     assert result["residents"] == SCALES["tiny"].residents
     assert result["seconds"] > 0 and result["max_rss_mb"] > 0
+
+
+
+def test_dispatchers_and_village_admins_may_unmask_and_grid_workers_may_not(tiny):
+    def holders(role):
+        return User.objects.filter(memberships__role=role).distinct()
+
+    dispatchers = holders(Role.DISPATCHER)
+    assert {p.unit.level for p in Membership.objects.filter(role=Role.DISPATCHER).select_related("unit")} == {
+        Level.CITY, Level.COUNTY, Level.TOWNSHIP}
+    for user in [*dispatchers, *holders(Role.VILLAGE_ADMIN)]:
+        assert user.has_perm("accounts.unmask_pii"), user.username
+    for user in [*holders(Role.GRID_WORKER), *holders(Role.GRID_LEADER), *holders(Role.RESIDENT)]:
+        assert not user.has_perm("accounts.unmask_pii"), user.username
