@@ -184,11 +184,21 @@ SMS_CODE_TTL_SECONDS = 300
 SMS_CODE_RESEND_SECONDS = 60
 SMS_CODE_MAX_ATTEMPTS = 5
 SMS_CODE_DAILY_LIMIT = 10
+# Outgoing notification channels; the in-app inbox is always on and is not a channel. WeChat has only a
+# development backend here: add "wechat": "gongzhi.notifications.channels.WeChatChannel" with a real backend.
+NOTIFICATION_CHANNELS = {"sms": "gongzhi.notifications.channels.SmsChannel"}
+WECHAT_BACKEND = os.environ.get("GONGZHI_WECHAT_BACKEND", "gongzhi.notifications.wechat.ConsoleWeChatBackend")
 # Development-only page listing recently sent codes; never on in production.
 SHOW_DEV_SMS_PAGE = _env_bool("GONGZHI_DEV_SMS_PAGE", DEBUG)
 
 # Office hours on workdays, local time: working-hour time limits count only these.
 OFFICE_HOURS = (os.environ.get("GONGZHI_OFFICE_OPENS", "08:30"), os.environ.get("GONGZHI_OFFICE_CLOSES", "17:30"))
+
+# Reports carry up to 9 photos and one voice note from a phone.
+UPLOAD_PHOTO_MAX_BYTES = 15 * 1024 * 1024
+UPLOAD_VOICE_MAX_BYTES = 5 * 1024 * 1024
+UPLOAD_VOICE_MAX_SECONDS = 120
+UPLOAD_VOICE_MIN_SECONDS = 1.0
 
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15

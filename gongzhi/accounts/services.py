@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, Role, SmsCode, User
 from gongzhi.accounts.sms import SmsSendError, get_sms_backend
-from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited, ServiceUnavailable
 from gongzhi.core.models import PiiAccessLog
 from gongzhi.core.pii import MASKERS, SecretValue, decrypt, encrypt, keyed_hash
 from gongzhi.core.validators import normalize_id_number, normalize_phone
@@ -38,18 +38,6 @@ _CODE_RE = re.compile(r"^\d{6}$")
 # Accept the previous and the next 30-second step as well, for phones whose clocks drift.
 TOTP_VALID_WINDOW = 1
 TOTP_ISSUER = "共治 Gongzhi"
-
-
-class RateLimited(DomainError):
-    """Asked again too soon or too often; the message says when to try again."""
-
-    status = 429
-    code = "rate_limited"
-
-
-class SmsUnavailable(DomainError):
-    status = 503
-    code = "sms_unavailable"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -109,7 +97,7 @@ def send_login_code(*, phone: str, purpose: str) -> None:
         # so the person may ask again at once.
         record.delete()
         logger.warning("SMS provider failed for a %s code", purpose)
-        raise SmsUnavailable(_("短信发送失败，请稍后重试。"), field="phone") from None
+        raise ServiceUnavailable(_("短信发送失败，请稍后重试。"), field="phone") from None
 
 
 def check_code(*, phone: str, purpose: str, code: str) -> None:
@@ -227,8 +215,8 @@ def _accept_totp(user: User, code: str) -> bool:
 def staff_login(*, username: str, password: str, totp_code: str | None = None) -> User:
     """Username + password (+ TOTP when enabled for a command-centre post) → the staff account.
 
-    The caller then does `django.contrib.auth.login(request, user,
-    backend="gongzhi.accounts.backends.StaffPasswordBackend")`.
+    The caller then does `django.contrib.auth.login(request, user)`; residents, who have no password, are
+    logged in the same way after `resident_login` (the single configured backend is used).
     """
     username = (username or "").strip()
     wrong = DomainError(_("用户名或密码错误。"), code="invalid_credentials")

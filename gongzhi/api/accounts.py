@@ -8,38 +8,21 @@ yet), but accept only `Content-Type: application/json`: a cross-site page cannot
 preflight, which this API does not grant, so it cannot sign a visitor into someone else's account.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 
 from django.contrib.auth import login
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from pydantic import ConfigDict, StrictStr
+from pydantic import StrictStr
 
 from gongzhi.accounts import selectors, services
 from gongzhi.accounts.models import User
-from gongzhi.api.schemas import ErrorOut
-from gongzhi.core.errors import DomainError
+from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, require_json
 from gongzhi.registry.services import register_resident
 
 router = Router()
 
-SESSION_BACKEND = "gongzhi.accounts.backends.StaffPasswordBackend"
-
-
-class NotSignedIn(DomainError):
-    status = 401
-    code = "not_authenticated"
-
-
-class JsonRequired(DomainError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # The formats the services accept, so the schema documents them; check digits, birth dates and the code
@@ -69,12 +52,6 @@ class LoginIn(StrictIn):
     id_number: IdNumber
     phone: Phone
     code: Code
-
-
-class UnparsableOut(Schema):
-    """Ninja's own answer to a body that is not JSON at all."""
-
-    detail: str
 
 
 class PostOut(Schema):
@@ -121,13 +98,8 @@ def _me(user: User) -> dict:
     }
 
 
-def _require_json(request: HttpRequest) -> None:
-    if request.content_type != "application/json":
-        raise JsonRequired(_("请以 application/json 格式提交。"))
-
-
 def _start_session(request: HttpRequest, user: User) -> dict:
-    login(request, user, backend=SESSION_BACKEND)
+    login(request, user)
     return {"user": _me(user), "csrf_token": get_token(request)}
 
 
@@ -140,7 +112,7 @@ _POST_ERRORS = {400: UnparsableOut, 415: ErrorOut, 422: ErrorOut}
 def sms_code(request: HttpRequest, payload: SmsCodeIn):
     """Texts a 6-digit code. A login code is only sent to phones with a resident account, but the answer
     is the same either way. 429: asked again within 60 seconds or too often today."""
-    _require_json(request)
+    require_json(request)
     services.send_login_code(phone=payload.phone, purpose=payload.purpose)
     return Status(204, None)
 
@@ -150,7 +122,7 @@ def sms_code(request: HttpRequest, payload: SmsCodeIn):
 def resident_signup(request: HttpRequest, payload: SignupIn):
     """Creates the resident account (matched to the population register when possible) and signs in.
     409: the ID number already has an account. 422: `field` names the input to correct."""
-    _require_json(request)
+    require_json(request)
     user = register_resident(name=payload.name, id_number=payload.id_number, phone=payload.phone,
                              code=payload.code)
     return Status(201, _start_session(request, user))
@@ -160,14 +132,12 @@ def resident_signup(request: HttpRequest, payload: SignupIn):
 def resident_login(request: HttpRequest, payload: LoginIn):
     """ID number + phone + SMS login code; starts a session. 422 with code "locked" after repeated
     failures."""
-    _require_json(request)
+    require_json(request)
     user = services.resident_login(id_number=payload.id_number, phone=payload.phone, code=payload.code)
     return _start_session(request, user)
 
 
-@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="当前用户")
+@router.get("/me", response={200: MeOut, 401: ErrorOut}, summary="当前用户", auth=SignedIn())
 def me(request: HttpRequest):
     """The signed-in user, with ID and phone numbers masked."""
-    if not request.user.is_authenticated:
-        raise NotSignedIn(_("请先登录。"))
-    return _me(request.user)
+    return _me(cast(User, request.user))  # SignedIn admits signed-in users only

@@ -6,20 +6,14 @@ it), and `read` takes `Content-Type: application/json` only.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from ninja.security import SessionAuth
-from ninja.utils import check_csrf
-from pydantic import ConfigDict, StrictInt
+from pydantic import StrictInt
 
-from gongzhi.api.accounts import JsonRequired, NotSignedIn, UnparsableOut
-from gongzhi.api.org import ValidationErrorOut
-from gongzhi.api.schemas import ErrorOut
-from gongzhi.core.errors import DomainError
+from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
 from gongzhi.notifications import selectors, services
 from gongzhi.notifications.models import Notification
 
@@ -27,31 +21,9 @@ _MAX_ID = 2**63 - 1
 _MAX_OFFSET = 1_000_000
 
 
-class CsrfFailed(DomainError):
-    status = 403
-    code = "csrf_failed"
-
-
-class SignedIn(SessionAuth):
-    """django_auth that answers in the house error shape: 401 first when not signed in (or the account was
-    deactivated), then 403 when an unsafe request lacks the session's CSRF token."""
-
-    def __call__(self, request: HttpRequest) -> Any:
-        user = request.user
-        if not (user.is_authenticated and user.is_active):
-            raise NotSignedIn(_("请先登录。"))
-        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
-            raise CsrfFailed(_("安全校验失败，请刷新页面后重试。"))
-        return user
-
-
 router = Router(auth=SignedIn())
 
 _AUTH_ERRORS = {401: ErrorOut}
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 class InboxQuery(Schema):
@@ -130,8 +102,7 @@ def unread_count(request: HttpRequest):
 def read(request: HttpRequest, payload: ReadIn):
     """Marks the given notifications read. All or nothing: an id that is missing or not the caller's
     answers 404 and marks none. 403: no CSRF token."""
-    if request.content_type != "application/json":
-        raise JsonRequired(_("请以 application/json 格式提交。"))
+    require_json(request)
     return {"marked": services.mark_read(user=request.user, notification_ids=payload.ids)}
 
 

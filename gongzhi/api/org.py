@@ -4,16 +4,12 @@ from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
 from gongzhi.accounts import policies
-from gongzhi.api.schemas import ErrorOut
+from gongzhi.api.schemas import ErrorOut, ValidationErrorOut
 from gongzhi.org import selectors
 
 router = Router()
 
 _MAX_ID = 2**63 - 1
-
-
-class ValidationErrorOut(ErrorOut):
-    errors: list[dict] | None = None
 
 
 class UnitBrief(Schema):

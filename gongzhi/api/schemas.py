@@ -1,7 +1,68 @@
+"""What every router shares: the error shapes, strict input, JSON-only bodies and the session auth."""
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.security import SessionAuth
+from ninja.utils import check_csrf
+from pydantic import ConfigDict
+
+from gongzhi.core.errors import DomainError
 
 
 class ErrorOut(Schema):
     detail: str
     code: str
     field: str | None = None
+
+
+class ValidationErrorOut(ErrorOut):
+    errors: list[dict] | None = None
+
+
+class UnparsableOut(Schema):
+    """Ninja's own answer to a body that is not JSON at all."""
+
+    detail: str
+
+
+class StrictIn(Schema):
+    """Input that refuses unknown fields instead of ignoring them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NotSignedIn(DomainError):
+    status = 401
+    code = "not_authenticated"
+
+
+class CsrfFailed(DomainError):
+    status = 403
+    code = "csrf_failed"
+
+
+class JsonRequired(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def require_json(request: HttpRequest) -> None:
+    """Only JSON bodies: a cross-site form cannot send one without a CORS preflight."""
+    if request.content_type != "application/json":
+        raise JsonRequired(_("请以 application/json 格式提交。"))
+
+
+class SignedIn(SessionAuth):
+    """django_auth that answers in the house error shape: 401 first when not signed in (or the account was
+    deactivated), then 403 when an unsafe request lacks the session's CSRF token."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = request.user
+        if not (user.is_authenticated and user.is_active):
+            raise NotSignedIn(_("请先登录。"))
+        if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise CsrfFailed(_("安全校验失败，请刷新页面后重试。"))
+        return user

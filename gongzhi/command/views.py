@@ -20,7 +20,6 @@ from gongzhi.org.models import Level
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.resident.forms import add_domain_error
 
-LOGIN_BACKEND = "gongzhi.accounts.backends.StaffPasswordBackend"
 TOTP_SESSION_KEY = "totp_enrolment_secret"
 
 
@@ -48,7 +47,7 @@ def staff_login(request):
                 ask_totp = err.code in {"totp_required", "totp_invalid"}
                 add_domain_error(form, err)
             else:
-                login(request, user, backend=LOGIN_BACKEND)
+                login(request, user)
                 return redirect(next_url or portal_home(user))
         else:
             ask_totp = bool(request.POST.get("totp_code"))

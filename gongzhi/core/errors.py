@@ -46,3 +46,17 @@ class Forbidden(DomainError):
 class Conflict(DomainError):
     status = 409
     code = "conflict"
+
+
+class RateLimited(DomainError):
+    """Asked again too soon or too often; the message says when to try again."""
+
+    status = 429
+    code = "rate_limited"
+
+
+class ServiceUnavailable(DomainError):
+    """An outside service (an SMS gateway, say) failed; nothing was changed and a retry may succeed."""
+
+    status = 503
+    code = "service_unavailable"

@@ -38,15 +38,11 @@ PHOTO_THUMB_SIDE = 320
 PHOTO_QUALITY = 82
 PHOTO_THUMB_QUALITY = 78
 PHOTO_CONTENT_TYPE = "image/jpeg"
-DEFAULT_PHOTO_MAX_BYTES = 15 * 1024 * 1024
-DEFAULT_VOICE_MAX_BYTES = 5 * 1024 * 1024
-DEFAULT_VOICE_MAX_SECONDS = 120
-DEFAULT_VOICE_MIN_SECONDS = 1.0
 
-# Pillow's names for what we accept. "MPO" is a JPEG with extra pictures (depth maps, previews) that many
-# phones write; only the first picture is used. Restricting Image.open to these also keeps Pillow's rarer,
-# less exercised decoders (TGA, PCX, EPS …) away from untrusted input.
-_PHOTO_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF")
+# Pillow's names for what we accept. (A JPEG with extra pictures — depth maps, previews — as many phones
+# write comes out of the JPEG opener as "MPO"; only its first picture is used.) Restricting Image.open to
+# these also keeps Pillow's rarer, less exercised decoders (TGA, PCX, EPS …) away from untrusted input.
+_PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 
 
 class UploadLike(Protocol):
@@ -83,6 +79,9 @@ class ProcessedVoice:
 
 
 def _megabytes(n: int) -> str:
+    """15728640 → "15MB", 2621440 → "2.5MB", 10000 → "10KB"."""
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f}KB"
     value = n / (1024 * 1024)
     return f"{value:.0f}MB" if value >= 10 or value == int(value) else f"{value:.1f}MB"
 
@@ -186,7 +185,7 @@ def process_photo(upload: UploadLike, *, index: int | None = None) -> ProcessedP
     has too many pixels to decode safely.
     """
     label = _photo_label(index)
-    limit: int = getattr(settings, "UPLOAD_PHOTO_MAX_BYTES", DEFAULT_PHOTO_MAX_BYTES)
+    limit: int = settings.UPLOAD_PHOTO_MAX_BYTES
     data = _read_limited(
         upload,
         limit,
@@ -760,9 +759,9 @@ def process_voice(upload: UploadLike) -> ProcessedVoice:
     Raises DomainError(field="voice") when the file is too large, not an audio format we take, damaged or
     cut off, shorter than 1 s or longer than the limit (UPLOAD_VOICE_MAX_SECONDS, 120 s by default).
     """
-    limit: int = getattr(settings, "UPLOAD_VOICE_MAX_BYTES", DEFAULT_VOICE_MAX_BYTES)
-    max_seconds: float = getattr(settings, "UPLOAD_VOICE_MAX_SECONDS", DEFAULT_VOICE_MAX_SECONDS)
-    min_seconds: float = getattr(settings, "UPLOAD_VOICE_MIN_SECONDS", DEFAULT_VOICE_MIN_SECONDS)
+    limit: int = settings.UPLOAD_VOICE_MAX_BYTES
+    max_seconds: float = settings.UPLOAD_VOICE_MAX_SECONDS
+    min_seconds: float = settings.UPLOAD_VOICE_MIN_SECONDS
     data = _read_limited(
         upload,
         limit,

@@ -21,8 +21,6 @@ from gongzhi.accounts.sms import SmsSendError, get_sms_backend
 from gongzhi.notifications.models import Notification
 from gongzhi.notifications.wechat import WeChatNotBound, WeChatSendError, get_wechat_backend
 
-DEFAULT_CHANNELS = {"sms": "gongzhi.notifications.channels.SmsChannel"}
-
 # One SMS segment holds 70 Chinese characters (signature included); longer texts cost several.
 SMS_MAX_LENGTH = 70
 
@@ -83,7 +81,7 @@ class WeChatChannel(Channel):
 
 
 def configured_channels() -> dict[str, str]:
-    configured: dict[str, str] = getattr(settings, "NOTIFICATION_CHANNELS", DEFAULT_CHANNELS)
+    configured: dict[str, str] = settings.NOTIFICATION_CHANNELS
     return configured
 
 

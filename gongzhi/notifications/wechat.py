@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_WECHAT_BACKEND = "gongzhi.notifications.wechat.ConsoleWeChatBackend"
 DEV_MESSAGE_KEEP = datetime.timedelta(days=1)
 
 
@@ -60,7 +59,7 @@ class FailingWeChatBackend(WeChatBackend):
 
 def get_wechat_backend() -> WeChatBackend:
     # Not cached: tests switch backends with override_settings.
-    backend: WeChatBackend = import_string(getattr(settings, "WECHAT_BACKEND", DEFAULT_WECHAT_BACKEND))()
+    backend: WeChatBackend = import_string(settings.WECHAT_BACKEND)()
     return backend
 
 

@@ -20,7 +20,6 @@ from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.resident.forms import LoginForm, SignupForm, add_domain_error
 
-LOGIN_BACKEND = "gongzhi.accounts.backends.StaffPasswordBackend"
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -72,7 +71,7 @@ def signup(request):
             except DomainError as err:
                 add_domain_error(form, err)
             else:
-                login(request, user, backend=LOGIN_BACKEND)
+                login(request, user)
                 messages.success(request, _("注册成功，欢迎使用。"))
                 return redirect("resident:home")
     else:
@@ -96,7 +95,7 @@ def login_view(request):
             except DomainError as err:
                 add_domain_error(form, err)
             else:
-                login(request, user, backend=LOGIN_BACKEND)
+                login(request, user)
                 return redirect(safe_next(request, request.GET.get("next")) or reverse("resident:home"))
     else:
         form = LoginForm()

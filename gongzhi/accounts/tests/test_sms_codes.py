@@ -7,10 +7,10 @@ from django.test import override_settings
 
 from gongzhi.accounts import services
 from gongzhi.accounts.models import DevSmsMessage, SmsCode
-from gongzhi.accounts.services import RateLimited, SmsUnavailable, check_code, send_login_code
+from gongzhi.accounts.services import check_code, send_login_code
 from gongzhi.accounts.sms import recent_dev_messages
 from gongzhi.accounts.tests.helpers import last_code, make_resident_account, valid_id
-from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.errors import DomainError, NotFound, RateLimited, ServiceUnavailable
 from gongzhi.core.pii import keyed_hash
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_bad_phone_or_purpose(clock):
 @override_settings(SMS_BACKEND="gongzhi.accounts.sms.FailingSmsBackend")
 def test_provider_failure_leaves_no_code_so_the_person_may_retry(clock):
     err = error(send_login_code, phone=PHONE, purpose="signup")
-    assert isinstance(err, SmsUnavailable) and err.status == 503
+    assert isinstance(err, ServiceUnavailable) and err.status == 503
     assert SmsCode.objects.count() == 0
 
 

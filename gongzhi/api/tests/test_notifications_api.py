@@ -1,12 +1,20 @@
 import datetime
 
 import pytest
+import schemathesis
 import time_machine
+from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
+from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from gongzhi.notifications import services
 from gongzhi.notifications.models import Notification
 from gongzhi.notifications.tests.helpers import make_user
+from gongzhi.wsgi import application
 
 pytestmark = pytest.mark.django_db
 
@@ -151,3 +159,53 @@ def test_endpoints_are_in_the_openapi_schema():
             "/api/notifications/read-all"} <= set(paths)
     assert set(paths["/api/notifications/read"]["post"]["responses"]) == {
         "200", "400", "401", "403", "404", "415", "422"}
+
+
+inbox_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application).include(
+    path_regex="^/api/notifications")
+
+
+@pytest.fixture
+def session_cookies(alice):
+    """A signed-in session (with a few notifications to find) for the fuzzer, plus the CSRF cookie."""
+    for n in range(3):
+        note(alice, f"通知{n}")
+    client = Client()
+    client.force_login(alice)
+    return {django_settings.SESSION_COOKIE_NAME: client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+            "csrftoken": CSRF}
+
+
+@pytest.fixture
+def _keep_test_connection():
+    """As in test_openapi_fuzz: calling the WSGI app directly must not close the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _breaks_the_cookie(case) -> bool:
+    meta = case.meta
+    if meta is None:
+        return False
+    cookie = meta.components.get(ParameterLocation.COOKIE)
+    if cookie is not None and cookie.mode.is_negative:
+        return True
+    data = meta.phase.data
+    mutations = getattr(data, "mutations", None) or ()
+    locations = {getattr(data, "parameter_location", None)}
+    locations.update(getattr(m, "parameter_location", None) for m in mutations)
+    return ParameterLocation.COOKIE in locations
+
+
+@inbox_schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_signed_in_endpoints_conform_to_their_schema(case, session_cookies, _keep_test_connection):
+    """The general fuzz test only ever sees 401 here; this one fuzzes the same operations signed in. The
+    session cookie is always sent, so cases that break only the cookie (the 401s) are left to that test."""
+    if _breaks_the_cookie(case):
+        return
+    case.call_and_validate(cookies=session_cookies, headers={"X-CSRFToken": CSRF},
+                           excluded_checks=[positive_data_acceptance, ignored_auth])
