@@ -9,5 +9,8 @@ urlpatterns = [
     path("logout/", views.staff_logout, name="logout"),
     path("units/<int:unit_id>/", views.unit_detail, name="unit"),
     path("totp/", views.totp_setup, name="totp_setup"),
+    path("messages/", views.inbox, name="messages"),
+    path("messages/read-all/", views.inbox_read_all, name="messages_read_all"),
+    path("messages/<int:notification_id>/open/", views.inbox_open, name="message_open"),
     path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", views.reveal_pii, name="pii"),
 ]

@@ -2,9 +2,12 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -12,15 +15,18 @@ from gongzhi.accounts import policies
 from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import COMMAND_ROLES, Role
 from gongzhi.accounts.selectors import posts_of
-from gongzhi.command.access import portal_home, portal_required, safe_next
+from gongzhi.command.access import portal_home, portal_required, safe_next, site_path
 from gongzhi.command.forms import PiiRevealForm, StaffLoginForm, TotpConfirmForm
 from gongzhi.command.geo import summarize_boundary
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.notifications import selectors as notification_selectors
+from gongzhi.notifications import services as notification_services
 from gongzhi.org.models import Level
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.resident.forms import add_domain_error
 
 TOTP_SESSION_KEY = "totp_enrolment_secret"
+NOTIFICATIONS_PER_PAGE = 20
 
 
 def _header_context(request) -> dict:
@@ -113,6 +119,64 @@ def reveal_pii_page(request, subject_type: str, subject_id: int, field: str, *, 
 def reveal_pii(request, subject_type: str, subject_id: int, field: str):
     return reveal_pii_page(request, subject_type, subject_id, field, base="command/base.html",
                            **_header_context(request))
+
+
+def inbox_page(request, *, base: str, portal: str, **context):
+    """The signed-in user's messages, newest first, 20 a page (the resident and worker portals use it too).
+
+    `portal` is the URL namespace ("resident", "worker", "command") whose message URLs the page posts to.
+    """
+    page = Paginator(notification_selectors.inbox_for(request.user), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page"))
+    return render(request, "command/inbox.html", {"base": base, "portal": portal, "page": page, **context})
+
+
+def _inbox_url(portal: str, page: str | None = None) -> str:
+    url = reverse(f"{portal}:messages")
+    return f"{url}?page={page}" if page and page.isascii() and page.isdigit() and page != "1" else url
+
+
+@require_POST
+def open_notification(request, notification_id: int, *, portal: str):
+    """Mark one of the user's messages read, then follow its link, or go back to the inbox without one.
+
+    Someone else's message answers 404. Only a path on this site is followed: notify() accepts nothing
+    else, and this refuses anything else too, so a message can never send anyone off-site.
+    """
+    notification = get_object_or_404(notification_selectors.inbox_for(request.user), pk=notification_id)
+    notification_services.mark_read(user=request.user, notification_ids=[notification.pk])
+    back = _inbox_url(portal, request.POST.get("page"))
+    if not notification.link:
+        return redirect(back)
+    target = site_path(notification.link)
+    if target is None:
+        messages.error(request, _("这条消息的链接无效，无法打开。"))
+        return redirect(back)
+    return redirect(target)
+
+
+@require_POST
+def mark_all_notifications_read(request, *, portal: str):
+    count = notification_services.mark_all_read(user=request.user)
+    if count:
+        text = ngettext("已将%(n)d条消息标为已读。", "已将%(n)d条消息标为已读。", count)
+        messages.success(request, text % {"n": count})
+    return redirect(_inbox_url(portal))
+
+
+@portal_required("command")
+def inbox(request):
+    return inbox_page(request, base="command/base.html", portal="command", **_header_context(request))
+
+
+@portal_required("command")
+def inbox_open(request, notification_id: int):
+    return open_notification(request, notification_id, portal="command")
+
+
+@portal_required("command")
+def inbox_read_all(request):
+    return mark_all_notifications_read(request, portal="command")
 
 
 def _qr_data_uri(uri: str) -> str:

@@ -9,6 +9,9 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("large-type/", views.large_type, name="large_type"),
+    path("messages/", views.inbox, name="messages"),
+    path("messages/read-all/", views.inbox_read_all, name="messages_read_all"),
+    path("messages/<int:notification_id>/open/", views.inbox_open, name="message_open"),
     path("privacy/", views.privacy, name="privacy"),
     path("dev/sms/", views.dev_sms, name="dev_sms"),
 ]

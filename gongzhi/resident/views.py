@@ -1,3 +1,6 @@
+from functools import wraps
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -12,6 +15,7 @@ from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
 from gongzhi.command.access import portal_home, safe_next
+from gongzhi.command.views import inbox_page, mark_all_notifications_read, open_notification
 from gongzhi.core.context_processors import LARGE_TYPE_COOKIE
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pii import mask_phone
@@ -23,12 +27,41 @@ from gongzhi.resident.forms import LoginForm, SignupForm, add_domain_error
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
 
 
+def login_required(view):
+    """Signed-in users only; anyone else goes to the resident login and comes back afterwards."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(reverse("resident:login") + "?" + urlencode({"next": request.get_full_path()}))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
 def home(request):
     user = request.user
     if user.is_authenticated and user.kind == User.Kind.STAFF and primary_portal(user) != "resident":
         return redirect(portal_home(user))
     overview = registry_selectors.resident_overview(user) if user.is_authenticated else None
     return render(request, "resident/home.html", {"overview": overview})
+
+
+@login_required
+def inbox(request):
+    user = request.user
+    if user.kind == User.Kind.STAFF and (portal := primary_portal(user)) != "resident":
+        return redirect(f"{portal}:messages")  # staff read their messages in their own portal
+    return inbox_page(request, base="resident/base.html", portal="resident")
+
+
+@login_required
+def inbox_open(request, notification_id: int):
+    return open_notification(request, notification_id, portal="resident")
+
+
+@login_required
+def inbox_read_all(request):
+    return mark_all_notifications_read(request, portal="resident")
 
 
 def _send_code(request, form_class, *, purpose: str, template: str):

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from gongzhi.accounts import policies
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.command.access import portal_required
-from gongzhi.command.views import reveal_pii_page
+from gongzhi.command.views import inbox_page, mark_all_notifications_read, open_notification, reveal_pii_page
 from gongzhi.core.errors import NotFound
 from gongzhi.registry import selectors as registry_selectors
 
@@ -38,3 +38,18 @@ def reveal_pii(request, subject_type: str, subject_id: int, field: str):
 @portal_required("worker")
 def me(request):
     return render(request, "worker/me.html", {"posts": posts_of(request.user), "nav": "me"})
+
+
+@portal_required("worker")
+def inbox(request):
+    return inbox_page(request, base="worker/base.html", portal="worker", nav="messages")
+
+
+@portal_required("worker")
+def inbox_open(request, notification_id: int):
+    return open_notification(request, notification_id, portal="worker")
+
+
+@portal_required("worker")
+def inbox_read_all(request):
+    return mark_all_notifications_read(request, portal="worker")
