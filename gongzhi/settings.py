@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.notifications",
     "gongzhi.registry",
+    "gongzhi.cases",
     "gongzhi.resident",
     "gongzhi.worker",
     "gongzhi.command",

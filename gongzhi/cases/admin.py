@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from gongzhi.cases.models import Case, CaseLog, Category, TimeLimit
+
+
+class TimeLimitInline(admin.TabularInline):
+    model = TimeLimit
+    extra = 0
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "parent", "kind", "is_public", "handler_type", "is_active", "version"]
+    list_filter = ["kind", "is_public", "is_active"]
+    search_fields = ["name", "code"]
+    readonly_fields = ["version"]
+    inlines = [TimeLimitInline]
+
+
+class CaseLogInline(admin.TabularInline):
+    """The log is append-only: shown, never edited here."""
+
+    model = CaseLog
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("seq", "action", "from_status", "to_status", "actor", "note", "created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-only: a case changes only through its workflow (cases.services.transition)."""
+
+    list_display = ["number", "category", "status", "holder", "grid", "created_at", "handle_due"]
+    list_filter = ["status", "source", "category__kind"]
+    search_fields = ["number"]
+    inlines = [CaseLogInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

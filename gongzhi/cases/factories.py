@@ -1,0 +1,21 @@
+"""Categories and cases for tests."""
+
+import uuid
+
+from gongzhi.accounts.models import User
+from gongzhi.cases import services
+from gongzhi.cases.models import Case, Category
+
+
+def make_categories() -> dict[str, Category]:
+    """A few of the preset categories (loaded by migration cases/0002)."""
+    codes = {"talk": "talk", "env": "talk-environment", "policy": "talk-policy", "dispute": "dispute",
+             "family": "talk-dispute-marriage"}
+    return {key: Category.objects.get(code=code) for key, code in codes.items()}
+
+
+def report(reporter: User, category: Category, *, lat: float = 35.585, lng: float = 104.605,
+           description: str = "村口路灯坏了一个月，晚上看不见路。") -> Case:
+    case, _created = services.submit_case(actor=reporter, client_id=uuid.uuid4(), category=category,
+                                          description=description, lat=lat, lng=lng)
+    return case

@@ -1,0 +1,217 @@
+"""Every write to a case. `transition` is the only way a case's status changes; each call writes one
+CaseLog row with the actor, the note and a snapshot of the deadlines."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import User
+from gongzhi.cases import policies, presets
+from gongzhi.cases.models import Assignment, Case, CaseLog, Category, Source, TimeLimit
+from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
+from gongzhi.core import workcalendar
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.org import selectors as org_selectors
+from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
+
+NOTE_MAX_LENGTH = 2000
+DESCRIPTION_MAX_LENGTH = 2000
+# Actions a complaint's subject unit may not take on it (B5).
+_NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
+
+
+@dataclass(frozen=True)
+class Limits:
+    respond_hours: int
+    handle_working_days: int
+
+
+def limits_for(category: Category, level: str) -> Limits:
+    """The nearest limit for `level` up the category tree, else the defaults."""
+    node: Category | None = category
+    while node is not None:
+        found = TimeLimit.objects.filter(category=node, level=level).first()
+        if found is not None:
+            return Limits(found.respond_hours, found.handle_working_days)
+        node = node.parent
+    return Limits(*presets.default_limits(level))
+
+
+def _area_ancestor(unit: OrgUnit, level: str) -> OrgUnit:
+    if unit.level == level and unit.kind == UnitKind.AREA:
+        return unit
+    found = unit.ancestors().filter(level=level, kind=UnitKind.AREA).first()
+    if found is None:
+        raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
+    return found
+
+
+def _deadline_snapshot(case: Case) -> dict[str, str | None]:
+    return {"respond_due": case.respond_due.isoformat() if case.respond_due else None,
+            "handle_due": case.handle_due.isoformat() if case.handle_due else None}
+
+
+def _write_log(*, case: Case, action: str, from_status: str, actor: User | None, note: str, public: bool,
+               step_key: str = "") -> CaseLog:
+    last = case.logs.order_by("-seq").values_list("seq", flat=True).first() or 0
+    return CaseLog.objects.create(
+        case=case, seq=last + 1, action=action, from_status=from_status, to_status=case.status, actor=actor,
+        note=note, is_public=public, deadlines=_deadline_snapshot(case), step_key=step_key)
+
+
+def _clean_text(value: str, *, field: str, required: bool, max_length: int) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("请填写说明。") if field == "note" else _("请填写反映的内容。"), field=field)
+    if len(value) > max_length:
+        raise DomainError(_("内容不能超过%(n)d个字。") % {"n": max_length}, field=field)
+    return value
+
+
+@transaction.atomic
+def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, description: str,
+                lat: float, lng: float, address: str = "", is_anonymous: bool = False,
+                on_behalf_of: User | None = None) -> tuple[Case, bool]:
+    """Report a case at a point. Returns (case, created); a retried submission returns the first case."""
+    existing = Case.objects.filter(client_id=client_id).first()
+    if existing is not None:
+        if existing.reporter_id != (on_behalf_of or actor).pk and existing.entered_by_id != actor.pk:
+            raise NotFound()
+        return existing, False
+    if not category.is_active or category.parent_id is None:
+        raise DomainError(_("请选择一个具体的事件分类。"), field="category")
+    description = _clean_text(description, field="description", required=True,
+                              max_length=DESCRIPTION_MAX_LENGTH)
+    grid, _ancestors = org_selectors.locate(lat, lng)
+    source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
+    if on_behalf_of is not None:
+        source = Source.ON_BEHALF
+    now = timezone.now()
+    limits = limits_for(category, Level.GRID)
+    case = Case(
+        number=client_id.hex[:24], client_id=client_id, category=category, category_version=category.version,
+        description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid=grid,
+        area_path=grid.path, holder=_area_ancestor(grid, Level.TOWNSHIP), source=source,
+        reporter=on_behalf_of or actor, entered_by=actor if on_behalf_of else None,
+        is_anonymous=is_anonymous, is_public=category.is_public and category.kind != "dispute",
+        respond_due=now + datetime.timedelta(hours=limits.respond_hours),
+    )
+    try:
+        with transaction.atomic():
+            case.save()
+    except IntegrityError:  # the same submission, committed by a concurrent retry
+        return Case.objects.get(client_id=client_id), False
+    case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
+    case.save(update_fields=["number"])
+    _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="", public=True)
+    return case, True
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("holder", "subject_unit").get(pk=case.pk)
+
+
+@transaction.atomic
+def transition(*, actor: User | None, case: Case, action: str, note: str = "", step_key: str = "",
+               lead_unit: OrgUnit | None = None, assist_units: tuple[OrgUnit, ...] = (),
+               review_on: datetime.date | None = None, merge_into: Case | None = None) -> Case:
+    """Take `action` on `case` as `actor` (None: the system sweep). Refusals change nothing."""
+    rule = transition_for(action)
+    if rule is None:
+        raise DomainError(_("未知的操作。"), field="action")
+    case = _lock(case)
+    if actor is not None and not policies.cases_visible_to(actor).filter(pk=case.pk).exists():
+        raise NotFound()
+    held = policies.capacities(actor, case) if actor is not None else {Capacity.SYSTEM}
+    if not held & rule.capacities:
+        raise Forbidden(_("您不能对该事件执行“%(action)s”。") % {"action": Action(action).label})
+    if case.status not in rule.sources:
+        raise DomainError(_("事件当前为“%(status)s”，不能执行“%(action)s”。") % {
+            "status": Status(case.status).label, "action": Action(action).label}, code="invalid_state")
+    if actor is not None and action in _NOT_BY_SUBJECT and policies.is_subject_of_complaint(actor, case):
+        raise Forbidden(_("该事件投诉的是您所在的单位，须由其他单位处理。"))
+    note = _clean_text(note, field="note", required=rule.note_required, max_length=NOTE_MAX_LENGTH)
+    if step_key and case.logs.filter(step_key=step_key).exists():
+        return case  # this sweep step already ran
+    from_status = case.status
+    _apply(case, action, actor=actor, lead_unit=lead_unit, assist_units=assist_units, review_on=review_on,
+           merge_into=merge_into)
+    if rule.to is not None:
+        case.status = rule.to
+    case.save()
+    _write_log(case=case, action=action, from_status=from_status, actor=actor, note=note, public=rule.public,
+               step_key=step_key)
+    return case
+
+
+def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | None,
+           assist_units: tuple[OrgUnit, ...], review_on: datetime.date | None, merge_into: Case | None) -> None:
+    """The side effects of an action beyond the status change."""
+    now = timezone.now()
+    if action in {Action.ACCEPT, Action.RESOLVE_ON_SPOT, Action.REJECT} and case.responded_at is None:
+        case.responded_at = now
+    if action == Action.ACCEPT:
+        level = case.holder.level
+        case.handle_due = workcalendar.add_working_days(now, limits_for(case.category, level).handle_working_days)
+    elif action == Action.DISPATCH:
+        _dispatch(case, lead_unit=lead_unit, assist_units=assist_units)
+    elif action == Action.SIGN:
+        case.assignments.filter(is_active=True, role=Assignment.Role.LEAD).update(signed_at=now)
+    elif action == Action.ESCALATE:
+        _escalate(case, now=now)
+    elif action == Action.DEFER:
+        if review_on is None or review_on <= timezone.localdate():
+            raise DomainError(_("请填写今天以后的复查日期。"), field="review_on")
+        case.review_on = review_on
+    elif action in {Action.CLOSE, Action.REJECT}:
+        case.closed_at = now
+    elif action == Action.MERGE:
+        _merge(case, into=merge_into)
+    elif action in {Action.VISIT_FAILED, Action.RATE_UNSATISFIED}:
+        case.closed_at = None
+        case.handle_due = workcalendar.add_working_days(
+            now, limits_for(case.category, case.holder.level).handle_working_days)
+
+
+def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgUnit, ...]) -> None:
+    if lead_unit is None:
+        raise DomainError(_("请选择主办单位。"), field="lead_unit")
+    units = [lead_unit, *assist_units]
+    if len({u.pk for u in units}) != len(units):
+        raise DomainError(_("主办单位和协办单位不能重复。"), field="assist_units")
+    for unit in units:
+        # The holder dispatches within its own area: its departments, villages and grids.
+        if not unit.path.startswith(case.holder.path) or not unit.is_active:
+            raise DomainError(_("“%(unit)s”不在本级的派单范围内。") % {"unit": unit.name}, field="lead_unit")
+    case.assignments.filter(is_active=True).update(is_active=False)
+    Assignment.objects.create(case=case, unit=lead_unit, role=Assignment.Role.LEAD)
+    for unit in assist_units:
+        Assignment.objects.create(case=case, unit=unit, role=Assignment.Role.ASSIST)
+
+
+def _escalate(case: Case, *, now: datetime.datetime) -> None:
+    index = LEVEL_ORDER.index(Level(case.holder.level))
+    if index == 0:
+        raise DomainError(_("市级指挥中心已是最高层级，不能再上报。"), code="top_level")
+    case.holder = _area_ancestor(case.holder, LEVEL_ORDER[index - 1])
+    case.assignments.filter(is_active=True).update(is_active=False)
+    limits = limits_for(case.category, case.holder.level)
+    case.respond_due = now + datetime.timedelta(hours=limits.respond_hours)
+    case.handle_due = None
+
+
+def _merge(case: Case, *, into: Case | None) -> None:
+    if into is None or into.pk == case.pk:
+        raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
+    if into.merged_into_id is not None or into.status not in {
+            Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
+            Status.ESCALATED, Status.REOPENED}:
+        raise DomainError(_("只能并入仍在办理中的事件。"), field="merge_into")
+    case.merged_into = into
+    case.closed_at = timezone.now()

@@ -1,0 +1,131 @@
+"""The case workflow as data: which action moves a case from which states to which, and who may take it.
+
+`services.transition` is the only code that changes `Case.status`; it looks the action up here, checks
+the actor's capacity (`policies.capacities`), and writes exactly one `CaseLog` row. Actions whose `to` is
+None record something on the case (a reminder, a supervision order, a follow-up) without moving it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    REPORTED = "reported", _("已上报")
+    ACCEPTED = "accepted", _("已受理")
+    REJECTED = "rejected", _("不予受理")
+    DISPATCHED = "dispatched", _("已派单")
+    IN_PROGRESS = "in_progress", _("正在办理")
+    HANDLED = "handled", _("已办结")
+    CONFIRMED = "confirmed", _("已回访")
+    CLOSED = "closed", _("已完成")
+    RATED = "rated", _("已评价")
+    RETURNED = "returned", _("已退回")
+    ESCALATED = "escalated", _("已上报上级")
+    DEFERRED = "deferred", _("已挂账")
+    REOPENED = "reopened", _("重新办理")
+
+
+# Cases in these states count as open: they are swept for time limits and shown on work lists.
+OPEN_STATES = frozenset({
+    Status.REPORTED, Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
+    Status.ESCALATED, Status.REOPENED, Status.HANDLED,
+})
+FINAL_STATES = frozenset({Status.REJECTED, Status.CLOSED, Status.RATED})
+
+
+class Capacity(models.TextChoices):
+    """In what capacity someone acts on a case; `policies.capacities(user, case)` says which they hold."""
+
+    DISPATCHER = "dispatcher", _("承办层级的指挥中心")
+    ASSIGNEE = "assignee", _("承办单位")
+    GRID_STAFF = "grid_staff", _("所在网格的网格力量")
+    REPORTER = "reporter", _("反映人")
+    SUPERVISOR = "supervisor", _("上级督查")
+    SYSTEM = "system", _("系统")
+
+
+class Action(models.TextChoices):
+    REPORT = "report", _("上报")
+    ACCEPT = "accept", _("受理")
+    REJECT = "reject", _("不予受理")
+    RESOLVE_ON_SPOT = "resolve_on_spot", _("现场答复办结")
+    DISPATCH = "dispatch", _("派单")
+    SIGN = "sign", _("签收")
+    RETURN = "return", _("退回")
+    COMPLETE = "complete", _("办结")
+    DEFER = "defer", _("挂账")
+    RESUME = "resume", _("恢复办理")
+    ESCALATE = "escalate", _("上报上级")
+    CONFIRM = "confirm", _("回访确认")
+    VISIT_FAILED = "visit_failed", _("回访未通过")
+    CLOSE = "close", _("结案")
+    RATE = "rate", _("评价")
+    RATE_UNSATISFIED = "rate_unsatisfied", _("不满意评价")
+    MERGE = "merge", _("合并")
+    REMIND = "remind", _("催办")
+    MARK_OVERDUE = "mark_overdue", _("超期")
+    SUPERVISE = "supervise", _("督办")
+    FOLLOW_UP = "follow_up", _("追问")
+    REPLY = "reply", _("答复")
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[str]
+    to: str | None
+    capacities: frozenset[str]
+    note_required: bool = False
+    # Shown on the resident's timeline; internal steps (returns, reminders) are not.
+    public: bool = True
+
+
+def _t(action: str, sources: Iterable[str], to: str | None, capacities: Iterable[str], *, note: bool = False,
+       public: bool = True) -> Transition:
+    return Transition(action, frozenset(sources), to, frozenset(capacities), note, public)
+
+
+S, C = Status, Capacity
+_WORKING = {S.REPORTED, S.ACCEPTED, S.RETURNED, S.DISPATCHED, S.IN_PROGRESS, S.REOPENED}
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(Action.ACCEPT, {S.REPORTED, S.ESCALATED}, S.ACCEPTED, {C.DISPATCHER}),
+    _t(Action.REJECT, {S.REPORTED, S.ESCALATED, S.RETURNED}, S.REJECTED, {C.DISPATCHER}, note=True),
+    _t(Action.RESOLVE_ON_SPOT, {S.REPORTED}, S.HANDLED, {C.GRID_STAFF}, note=True),
+    _t(Action.DISPATCH, {S.ACCEPTED, S.RETURNED, S.REOPENED}, S.DISPATCHED, {C.DISPATCHER}),
+    _t(Action.SIGN, {S.DISPATCHED}, S.IN_PROGRESS, {C.ASSIGNEE}),
+    _t(Action.RETURN, {S.DISPATCHED, S.IN_PROGRESS}, S.RETURNED, {C.ASSIGNEE}, note=True, public=False),
+    _t(Action.COMPLETE, {S.IN_PROGRESS}, S.HANDLED, {C.ASSIGNEE}, note=True),
+    _t(Action.DEFER, {S.IN_PROGRESS}, S.DEFERRED, {C.DISPATCHER}, note=True),
+    _t(Action.RESUME, {S.DEFERRED}, S.IN_PROGRESS, {C.DISPATCHER, C.ASSIGNEE}),
+    _t(Action.ESCALATE, _WORKING, S.ESCALATED, {C.DISPATCHER, C.ASSIGNEE, C.SYSTEM}, note=True),
+    _t(Action.CONFIRM, {S.HANDLED}, S.CONFIRMED, {C.GRID_STAFF, C.DISPATCHER}, note=True),
+    _t(Action.VISIT_FAILED, {S.HANDLED}, S.REOPENED, {C.GRID_STAFF, C.DISPATCHER}, note=True),
+    _t(Action.CLOSE, {S.CONFIRMED}, S.CLOSED, {C.DISPATCHER}),
+    _t(Action.RATE, {S.CLOSED}, S.RATED, {C.REPORTER}),
+    _t(Action.RATE_UNSATISFIED, {S.HANDLED, S.CONFIRMED, S.CLOSED}, S.REOPENED, {C.REPORTER}, note=True),
+    _t(Action.MERGE, _WORKING | {S.ESCALATED}, S.CLOSED, {C.DISPATCHER}, note=True),
+    _t(Action.REMIND, _WORKING | {S.ESCALATED, S.HANDLED}, None, {C.SYSTEM, C.DISPATCHER, C.SUPERVISOR},
+       public=False),
+    _t(Action.MARK_OVERDUE, _WORKING | {S.ESCALATED}, None, {C.SYSTEM}, public=False),
+    _t(Action.SUPERVISE, _WORKING | {S.ESCALATED, S.DEFERRED}, None, {C.SUPERVISOR}, note=True, public=False),
+    _t(Action.FOLLOW_UP, _WORKING | {S.ESCALATED, S.DEFERRED, S.HANDLED, S.CONFIRMED}, None, {C.REPORTER},
+       note=True),
+    _t(Action.REPLY, _WORKING | {S.ESCALATED, S.DEFERRED, S.HANDLED, S.CONFIRMED}, None,
+       {C.DISPATCHER, C.ASSIGNEE}, note=True),
+)
+_BY_ACTION = {t.action: t for t in TRANSITIONS}
+
+
+def transition_for(action: str) -> Transition | None:
+    return _BY_ACTION.get(action)
+
+
+def actions_available(status: str, capacities: set[str]) -> list[Transition]:
+    """The actions someone with these capacities may take on a case in this status (for buttons)."""
+    return [t for t in TRANSITIONS if status in t.sources and t.capacities & capacities]
