@@ -189,3 +189,173 @@ class CaseLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} #{self.seq} {self.action}"
+
+
+class Attachment(models.Model):
+    """A photo or voice note on a case (processed by core.uploads: EXIF stripped, type checked)."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("照片")
+        VOICE = "voice", _("语音")
+        DOCUMENT = "document", _("文书")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    log = models.ForeignKey(CaseLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
+    thumbnail = models.FileField(_("缩略图"), upload_to="cases/%Y/%m/thumbs/", blank=True, default="")
+    content_type = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64)
+    duration_seconds = models.FloatField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.kind}"
+
+
+class Follower(models.Model):
+    """Someone kept informed of a case and asked to rate it: its reporter, and the reporters of the
+    duplicate cases merged into it."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followed_cases")
+    via = models.ForeignKey(Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                            verbose_name=_("来自并入的事件"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="follower_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.case}"
+
+
+class Rating(models.Model):
+    class Score(models.TextChoices):
+        SATISFIED = "satisfied", _("满意")
+        BASIC = "basic", _("基本满意")
+        UNSATISFIED = "unsatisfied", _("不满意")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings")
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The unit that handled the case when it was rated: 不满意 counts against it.
+    handling_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    score = models.CharField(_("评价"), max_length=12, choices=Score.choices)
+    comment = models.CharField(_("意见"), max_length=500, blank=True, default="")
+    # Each handling round (reopening starts a new one) may be rated once per person.
+    round = models.PositiveSmallIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评价")
+        verbose_name_plural = _("评价")
+        constraints = [models.UniqueConstraint(fields=["case", "rater", "round"], name="rating_once_per_round")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.score}"
+
+
+class ReturnVisit(models.Model):
+    """回访: a grid worker or dispatcher asks the reporter whether the matter is really settled."""
+
+    class Method(models.TextChoices):
+        PHONE = "phone", _("电话回访")
+        VISIT = "visit", _("上门回访")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="return_visits")
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, related_name="return_visit")
+    visitor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    method = models.CharField(_("方式"), max_length=10, choices=Method.choices)
+    settled = models.BooleanField(_("问题已解决"))
+    handling_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.method}"
+
+
+class FollowUp(models.Model):
+    """A reporter's question (追问) to whoever holds the case now, and its answer."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    question_log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, related_name="follow_up")
+    answer_log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # Where the question went: the lead unit if one is working on it, else the holding command centre.
+    addressed_to = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.addressed_to}"
+
+
+class SupervisionOrder(models.Model):
+    """督办: an upper level orders a case handled by a date; it has its own limit and is swept too."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervision_orders")
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, related_name="supervision_order")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issuing_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    due_at = models.DateTimeField(_("督办期限"), db_index=True)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
+
+    def __str__(self) -> str:
+        return f"{self.case} ⟵ {self.issuing_unit}"
+
+
+class DisputeParty(models.Model):
+    """A party to a dispute (当事人). Identified by a keyed hash of the ID number when known, so repeat
+    disputes between the same people are found without storing the number again."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
+    name = models.CharField(_("姓名/名称"), max_length=60)
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True, blank=True,
+                                  related_name="+", verbose_name=_("户"))
+    role = models.CharField(_("身份"), max_length=20, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("当事人")
+        verbose_name_plural = _("当事人")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MediationSession(models.Model):
+    class Kind(models.TextChoices):
+        PEOPLE = "people", _("人民调解")
+        ADMINISTRATIVE = "administrative", _("行政调解")
+        JUDICIAL = "judicial", _("司法调解")
+        INDUSTRY = "industry", _("行业性专业性调解")
+
+    class Outcome(models.TextChoices):
+        AGREED = "agreed", _("调解成功")
+        PARTIAL = "partial", _("部分达成")
+        FAILED = "failed", _("调解不成")
+        CONTINUED = "continued", _("继续调解")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="mediations")
+    kind = models.CharField(_("调解类型"), max_length=16, choices=Kind.choices)
+    mediator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("调解员"))
+    held_on = models.DateField(_("调解日期"))
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
+    summary = models.TextField(_("经过"), blank=True, default="")
+    agreement = models.FileField(_("调解协议书"), upload_to="mediation/%Y/", blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("调解记录")
+        verbose_name_plural = _("调解记录")
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.held_on}"

@@ -7,18 +7,26 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
-from gongzhi.cases.models import Assignment, Case
+from gongzhi.cases.models import Assignment, Case, Follower
 from gongzhi.cases.workflow import Capacity
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
-    """Staff: cases placed in their scope or assigned to a unit in it. Residents: the cases they reported."""
+    """Staff: cases placed in their scope or assigned to a unit in it. Residents: the cases they reported or
+    follow (a duplicate of theirs was merged into it)."""
     if not user.is_authenticated:
         return Case.objects.none()
     assigned_in_scope = Assignment.objects.filter(
         account_policies.scope_q(user, "unit__path"), case=OuterRef("pk"))
+    following = Follower.objects.filter(user=user, case=OuterRef("pk"))
     return Case.objects.filter(
-        account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope) | Q(reporter=user))
+        account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope) | Q(reporter=user)
+        | Exists(following))
+
+
+def is_follower(user: User, case: Case) -> bool:
+    """The reporter of the case or of a duplicate merged into it: kept informed and asked to rate."""
+    return case.reporter_id == user.pk or Follower.objects.filter(case=case, user=user).exists()
 
 
 def _posts(user: User) -> list[tuple[str, str, int]]:
@@ -34,8 +42,8 @@ def capacities(user: User | AnonymousUser, case: Case) -> set[str]:
     if not user.is_authenticated or not user.is_active:
         return set()
     held: set[str] = set()
-    if case.reporter_id == user.pk:
-        held.add(Capacity.REPORTER)
+    if is_follower(user, case):
+        held.add(Capacity.REPORTER)  # followers ask, and rate, like the reporter
     lead_units = {a.unit_id for a in case.assignments.all() if a.is_active and a.role == Assignment.Role.LEAD}
     holder_path = case.holder.path
     for role, path, unit_id in _posts(user):

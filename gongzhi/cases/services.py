@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import policies, presets
-from gongzhi.cases.models import Assignment, Case, CaseLog, Category, Source, TimeLimit
+from gongzhi.cases import notices, policies, presets
+from gongzhi.cases.models import Assignment, Case, CaseLog, Category, Follower, Source, TimeLimit
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
 from gongzhi.core import workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
@@ -109,6 +109,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         return Case.objects.get(client_id=client_id), False
     case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
     case.save(update_fields=["number"])
+    Follower.objects.create(case=case, user=on_behalf_of or actor)
     _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="", public=True)
     return case, True
 
@@ -145,8 +146,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if rule.to is not None:
         case.status = rule.to
     case.save()
-    _write_log(case=case, action=action, from_status=from_status, actor=actor, note=note, public=rule.public,
-               step_key=step_key)
+    log = _write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
+                     public=rule.public, step_key=step_key)
+    notices.announce(case=case, log=log)
     return case
 
 

@@ -107,7 +107,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.CONFIRM, {S.HANDLED}, S.CONFIRMED, {C.GRID_STAFF, C.DISPATCHER}, note=True),
     _t(Action.VISIT_FAILED, {S.HANDLED}, S.REOPENED, {C.GRID_STAFF, C.DISPATCHER}, note=True),
     _t(Action.CLOSE, {S.CONFIRMED}, S.CLOSED, {C.DISPATCHER}),
-    _t(Action.RATE, {S.CLOSED}, S.RATED, {C.REPORTER}),
+    # Every follower (the reporter, and those of merged duplicates) may rate; one rating each per round.
+    _t(Action.RATE, {S.CLOSED, S.RATED}, S.RATED, {C.REPORTER}),
     _t(Action.RATE_UNSATISFIED, {S.HANDLED, S.CONFIRMED, S.CLOSED}, S.REOPENED, {C.REPORTER}, note=True),
     _t(Action.MERGE, _WORKING | {S.ESCALATED}, S.CLOSED, {C.DISPATCHER}, note=True),
     _t(Action.REMIND, _WORKING | {S.ESCALATED, S.HANDLED}, None, {C.SYSTEM, C.DISPATCHER, C.SUPERVISOR},

@@ -1,0 +1,178 @@
+"""Reads of cases, always given the user: everything starts from `policies.cases_visible_to(user)`."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case as SqlCase
+from django.db.models import CharField, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import policies as account_policies
+from gongzhi.accounts.models import STAFF_ROLES, Membership, User
+from gongzhi.cases import policies
+from gongzhi.cases.models import Assignment, Case, CaseLog, Follower, FollowUp, SupervisionOrder
+from gongzhi.cases.supervision import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
+from gongzhi.cases.workflow import OPEN_STATES, Action, Status
+from gongzhi.core.errors import DomainError, NotFound
+
+# ---------------------------------------------------------------------------------------------------------
+# Work lists with red/yellow/green flags (supervision)
+#
+# red: a running limit has passed (the response limit while the case waits to be taken up, the handling
+# limit while a unit works on it), or an open 督办 order's limit has; yellow: a running limit is coming due
+# (see `supervision.horizons`: ≤ 6 h left on a response limit, a handling limit due before the close of the
+# next working day); green: any other open case; "" for cases that run against no limit (deferred, final).
+
+
+def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """Annotate `flag` (supervision.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
+    h = horizons(now)
+    respond_running = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
+    handle_running = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)
+    order_overdue = Exists(SupervisionOrder.objects.filter(case_id=OuterRef("pk"), fulfilled_at__isnull=True,
+                                                           due_at__lt=h.now))
+    flag = SqlCase(
+        When(respond_running & Q(respond_due__lt=h.now), then=Value(Flag.RED.value)),
+        When(handle_running & Q(handle_due__lt=h.now), then=Value(Flag.RED.value)),
+        When(Q(status__in=OPEN_STATES) & order_overdue, then=Value(Flag.RED.value)),
+        When(respond_running & Q(respond_due__lte=h.respond_warn_until), then=Value(Flag.YELLOW.value)),
+        When(handle_running & Q(handle_due__lte=h.handle_warn_until), then=Value(Flag.YELLOW.value)),
+        When(status__in=OPEN_STATES, then=Value(Flag.GREEN.value)),
+        default=Value(NO_FLAG), output_field=CharField(),
+    )
+    rank = SqlCase(
+        When(flag=Flag.RED.value, then=Value(0)), When(flag=Flag.YELLOW.value, then=Value(1)),
+        When(flag=Flag.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
+    )
+    due = SqlCase(
+        When(respond_running, then=F("respond_due")), When(handle_running, then=F("handle_due")),
+        default=None, output_field=DateTimeField(),
+    )
+    return queryset.annotate(flag=flag).annotate(flag_rank=rank, due=due)
+
+
+def cases_for(user: User | AnonymousUser, *, status: str | None = None, flag: str | None = None,
+              now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The cases `user` may see, flagged, red first, then yellow, then green, each by the nearest limit."""
+    if status is not None and status not in Status.values:
+        raise DomainError(_("未知的事件状态。"), field="status")
+    if flag is not None and flag not in Flag.values:
+        raise DomainError(_("未知的时限标记。"), field="flag")
+    queryset = policies.cases_visible_to(user)
+    if status is not None:
+        queryset = queryset.filter(status=status)
+    queryset = with_flags(queryset, now=now or timezone.now())
+    if flag is not None:
+        queryset = queryset.filter(Q(flag=flag))
+    return queryset.order_by("flag_rank", F("due").asc(nulls_last=True), "-created_at", "-pk")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resident side
+#
+# The resident's own cases and timelines (public steps only, reporters never named when anonymous), the
+# staff's full timeline, and the unread follow-up badge. (gongzhi.cases.feedback holds the writes.)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    action: str
+    action_label: str
+    status: str
+    status_label: str
+    at: datetime.datetime
+    note: str
+    actor_name: str
+    is_public: bool
+
+
+def case_for(user: User | AnonymousUser, case_id: int) -> Case:
+    """One case the user may see (a resident: one they reported or follow); NotFound otherwise."""
+    found = (policies.cases_visible_to(user).filter(pk=case_id)
+             .select_related("category", "holder", "grid", "merged_into").first())
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def my_cases(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases a person reported or follows (duplicates of theirs merged into them), newest first."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    following = Follower.objects.filter(user=user, case=OuterRef("pk"))
+    return (Case.objects.filter(Q(reporter=user) | Exists(following))
+            .select_related("category", "merged_into").order_by("-created_at", "-pk"))
+
+
+def _hidden_people(case: Case) -> set[int]:
+    """People never named on this case's timelines: its reporter if anonymous, and the reporters of
+    anonymous duplicates merged into it."""
+    hidden = set(Follower.objects.filter(case=case, via__is_anonymous=True).values_list("user_id", flat=True))
+    if case.is_anonymous and case.reporter_id is not None:
+        hidden.add(case.reporter_id)
+    return hidden
+
+
+def _masked_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        return _("群众")
+    return name[0] + "*" * max(1, len(name) - 1)
+
+
+def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool) -> list[TimelineEntry]:
+    hidden = _hidden_people(case)
+    entries = []
+    for log in logs.select_related("actor"):
+        actor = log.actor
+        if actor is None:
+            name = _("系统")
+        elif actor.pk in hidden:
+            name = _("匿名群众")
+        elif actor.kind == User.Kind.RESIDENT and not for_staff:
+            name = _masked_name(actor.real_name)
+        else:
+            name = actor.real_name or actor.username
+        entries.append(TimelineEntry(
+            seq=log.seq, action=log.action, action_label=str(Action(log.action).label), status=log.to_status,
+            status_label=str(Status(log.to_status).label), at=log.created_at, note=log.note, actor_name=name,
+            is_public=log.is_public))
+    return entries
+
+
+def public_timeline(case: Case) -> list[TimelineEntry]:
+    """What a resident sees of a case's progress: public steps only; residents masked (王**), anonymous
+    reporters never named, staff by name. Get the case through `case_for` first."""
+    return _entries(case, CaseLog.objects.filter(case=case, is_public=True).order_by("seq"), for_staff=False)
+
+
+def _staff_sees(user: User | AnonymousUser, case: Case) -> bool:
+    """In the user's scope as staff (not merely as its reporter or a follower)."""
+    if not account_policies.is_staff_member(user):
+        return False
+    placed = account_policies.scope_q(user, "area_path")
+    assigned = Assignment.objects.filter(account_policies.scope_q(user, "unit__path"), case=OuterRef("pk"))
+    return Case.objects.filter(placed | Exists(assigned), pk=case.pk).exists()
+
+
+def timeline_for(user: User | AnonymousUser, case: Case) -> list[TimelineEntry]:
+    """The full log for staff in scope (internal steps included, anonymous reporters still unnamed); the
+    public timeline for a resident following the case; NotFound for anyone else."""
+    if not policies.cases_visible_to(user).filter(pk=case.pk).exists():
+        raise NotFound()
+    if _staff_sees(user, case):
+        return _entries(case, CaseLog.objects.filter(case=case).order_by("seq"), for_staff=True)
+    return public_timeline(case)
+
+
+def unread_follow_ups(user: User | AnonymousUser) -> int:
+    """Questions addressed to the user's units not read yet: the number on the handler's badge."""
+    if not user.is_authenticated:
+        return 0
+    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
+    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"), read_at__isnull=True).count()

@@ -1,0 +1,439 @@
+"""Supervision of time limits: the periodic sweep, 督办 orders, and the warning horizons behind the flags.
+
+Which limit runs when
+    The response limit (`respond_due`, natural hours) runs while a case waits to be taken up: `reported`,
+    or `escalated` to a new level (escalation sets a fresh `respond_due`). The handling limit
+    (`handle_due`, working days) runs while a unit works on it: `accepted`, `dispatched`, `in_progress`,
+    `returned`, `reopened`. Other states run against no limit (handled, deferred, final ones).
+
+When a limit counts as coming due (yellow; the sweep writes a reminder)
+    - response limit: at most `RESPOND_WARNING` (6 hours, a quarter of the usual 24) left;
+    - handling limit: it falls due before the close of office hours on the next working day
+      (`workcalendar.add_working_days(now, 1)`): on a Friday that is Monday's close, on the eve of a
+      holiday the close of the first workday after it, on the Friday before a make-up Saturday (调休) that
+      Saturday's close.
+    A limit has passed (red; the sweep marks it overdue) once its moment is behind `now`.
+
+Escalation
+    A case still overdue on its handling limit after a grace of one working day (past the close of office
+    hours on the first workday after the deadline's date) is escalated by the system
+    (`services.transition(actor=None, action=ESCALATE)`) to the next level's command centre, which must
+    then accept it. A case held by the city's command centre has no level above: it stays marked overdue.
+
+Idempotency
+    Every step carries a `step_key` naming the case, the limit and the deadline value
+    (`remind:handle:<epoch>`, `overdue:respond:<epoch>`, `escalate:handle:<epoch>`,
+    `supervision:<order id>:overdue`); `CaseLog` is unique per (case, step_key). A doubled run therefore
+    writes nothing, a missed run catches up (a reminder whose limit already passed is not sent late; the
+    overdue mark is), and a new deadline (reopened, escalated and accepted again) starts its own steps.
+    Reminders and overdue marks are written in bulk exactly as `transition` would write them (same seq rule,
+    no status change, not public); only escalations change a status, and they go through `transition`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.constants import OnConflict
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
+from gongzhi.cases import notices, services
+from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
+from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
+from gongzhi.core import workcalendar
+from gongzhi.core.errors import DomainError
+from gongzhi.notifications import services as notifications
+from gongzhi.org.models import Level
+
+logger = logging.getLogger(__name__)
+
+RESPOND_PENDING = frozenset({Status.REPORTED, Status.ESCALATED})
+HANDLE_PENDING = frozenset({Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
+                            Status.REOPENED})
+# A 督办 order is fulfilled once its case reaches one of these.
+SUPERVISION_DONE = frozenset({Status.HANDLED, Status.CONFIRMED, Status.CLOSED, Status.RATED, Status.REJECTED})
+RESPOND_WARNING = datetime.timedelta(hours=6)
+# Escalations go through `transition` one case at a time; a catch-up after a long outage spreads over runs.
+MAX_ESCALATIONS_PER_RUN = 500
+# A 督办 limit must lie ahead, and not absurdly far.
+SUPERVISION_MAX_DAYS = 365
+_MAX_SCAN_DAYS = 3660
+# Rows per executemany call.
+_INSERT_BATCH = 5000
+
+
+class Limit:
+    RESPOND = "respond"
+    HANDLE = "handle"
+
+
+@dataclass(frozen=True)
+class Horizons:
+    """The moments one sweep (or one list) compares deadlines with."""
+
+    now: datetime.datetime
+    respond_warn_until: datetime.datetime  # a response limit at or before this is coming due
+    handle_warn_until: datetime.datetime  # a handling limit at or before this is coming due
+    escalate_before: datetime.datetime  # a handling limit before this has used up its grace day
+
+
+def _last_closed_workday(now: datetime.datetime) -> datetime.date:
+    """The latest workday whose office hours have closed by `now`."""
+    local = timezone.localtime(now)
+    closes = datetime.time.fromisoformat(settings.OFFICE_HOURS[1])
+    day = local.date()
+    calendar = workcalendar.WorkCalendar(day - datetime.timedelta(days=60), day)
+    if calendar.is_workday(day) and local.time() > closes:
+        return day
+    for _offset in range(_MAX_SCAN_DAYS):
+        day -= datetime.timedelta(days=1)
+        if calendar.is_workday(day):
+            return day
+    raise ValueError("no working day found")  # pragma: no cover - only with a calendar of all holidays
+
+
+def horizons(now: datetime.datetime | None = None) -> Horizons:
+    now = now or timezone.now()
+    grace_day = _last_closed_workday(now)
+    return Horizons(
+        now=now,
+        respond_warn_until=now + RESPOND_WARNING,
+        handle_warn_until=workcalendar.add_working_days(now, 1),
+        # add_working_days(due, 1) < now  ⟺  due's local date < the last closed workday.
+        escalate_before=timezone.make_aware(datetime.datetime.combine(grace_day, datetime.time.min)),
+    )
+
+
+@dataclass
+class SweepReport:
+    reminders: int = 0
+    overdue: int = 0
+    escalations: int = 0
+    escalations_left: int = 0  # over MAX_ESCALATIONS_PER_RUN; the next run takes them
+    escalations_failed: int = 0
+    supervision_fulfilled: int = 0
+    supervision_overdue: int = 0
+
+    @property
+    def written(self) -> int:
+        """Log rows and status changes this run made (0 for a run right after another)."""
+        return self.reminders + self.overdue + self.escalations + self.supervision_overdue
+
+    def as_dict(self) -> dict[str, int]:
+        return dataclasses.asdict(self)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reminders and overdue marks, in bulk
+
+
+@dataclass(frozen=True)
+class _Step:
+    prefix: str  # "remind" | "overdue"
+    limit: str
+    action: str
+    note: str
+
+    @property
+    def key_prefix(self) -> str:
+        return f"{self.prefix}:{self.limit}:"
+
+    def key(self, due: datetime.datetime) -> str:
+        return f"{self.key_prefix}{int(due.timestamp())}"
+
+
+def _due_filter(step: _Step, h: Horizons) -> Q:
+    statuses, field = ((RESPOND_PENDING, "respond_due") if step.limit == Limit.RESPOND
+                       else (HANDLE_PENDING, "handle_due"))
+    if step.prefix == "overdue":
+        window = Q(**{f"{field}__lt": h.now})
+    else:
+        until = h.respond_warn_until if step.limit == Limit.RESPOND else h.handle_warn_until
+        window = Q(**{f"{field}__gte": h.now, f"{field}__lte": until})
+    return Q(status__in=statuses) & window
+
+
+def _iso(value: datetime.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@dataclass(frozen=True)
+class _Written:
+    case_id: int
+    unit_id: int  # the unit working on the case: its active lead unit, else the holding level
+    is_lead: bool
+
+
+def _insert_logs(rows: list[tuple[Any, ...]]) -> None:
+    """INSERT the rows (in `_LOG_COLUMNS` order) skipping any that would break a unique constraint: a
+    concurrent sweep wrote the step, or a concurrent transition took the seq; the next run retries those."""
+    ops = connection.ops
+    by_name = {field.name: field for field in CaseLog._meta.concrete_fields}
+    fields = [by_name[name] for name in _LOG_COLUMNS]
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    sql = (f"{ops.insert_statement(on_conflict=OnConflict.IGNORE)} {ops.quote_name(CaseLog._meta.db_table)} "
+           f"({columns}) VALUES ({marks}) {ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)}")
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _INSERT_BATCH):
+            cursor.executemany(sql, rows[start:start + _INSERT_BATCH])
+
+
+_LOG_COLUMNS = ("case", "seq", "action", "from_status", "to_status", "actor", "actor_unit", "note", "is_public",
+                "deadlines", "step_key", "created_at")
+
+
+def _write_steps(step: _Step, h: Horizons) -> list[_Written]:
+    """Write the missing `step` rows for every case it is due on, as `transition` would write them.
+
+    One query finds the cases with, for each, its last seq, its latest key of this kind (the key of the
+    current deadline once written: deadlines only move forward) and the unit working on it; one INSERT
+    writes the rows."""
+    rule = transition_for(step.action)
+    assert rule is not None and Capacity.SYSTEM in rule.capacities
+    logs = CaseLog.objects.filter(case_id=OuterRef("pk")).order_by("-seq")
+    lead = Assignment.objects.filter(case_id=OuterRef("pk"), is_active=True, role=Assignment.Role.LEAD)
+    candidates = (
+        Case.objects.filter(_due_filter(step, h)).order_by()
+        .annotate(last_seq=Subquery(logs.values("seq")[:1]),
+                  last_key=Subquery(logs.filter(step_key__startswith=step.key_prefix).values("step_key")[:1]),
+                  lead_unit=Subquery(lead.values("unit_id")[:1]))
+        .values_list("pk", "status", "respond_due", "handle_due", "last_seq", "last_key", "lead_unit", "holder_id"))
+    deadlines_field = CaseLog._meta.get_field("deadlines")
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows: list[tuple[Any, ...]] = []
+    written: list[_Written] = []
+    for pk, status, respond_due, handle_due, last_seq, last_key, lead_unit, holder_id in candidates:
+        due = respond_due if step.limit == Limit.RESPOND else handle_due
+        assert due is not None  # the filter compared it with a moment
+        key = step.key(due)
+        if key == last_key:
+            continue
+        deadlines = {"respond_due": _iso(respond_due), "handle_due": _iso(handle_due)}
+        rows.append((pk, (last_seq or 0) + 1, step.action, status, status, None, None, step.note, rule.public,
+                     deadlines_field.get_db_prep_save(deadlines, connection), key, created_at))
+        written.append(_Written(pk, lead_unit or holder_id, lead_unit is not None))
+    _insert_logs(rows)
+    return written
+
+
+def _steps() -> list[_Step]:
+    return [
+        _Step("overdue", Limit.RESPOND, Action.MARK_OVERDUE, _("响应期限已过，尚未受理。")),
+        _Step("overdue", Limit.HANDLE, Action.MARK_OVERDUE, _("办理期限已过，尚未办结。")),
+        _Step("remind", Limit.RESPOND, Action.REMIND, _("响应期限即将到期，请及时受理。")),
+        _Step("remind", Limit.HANDLE, Action.REMIND, _("办理期限即将到期，请及时办结。")),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Notifications to the units concerned
+
+
+def _staff_by_unit(unit_ids: Iterable[int]) -> dict[int, dict[str, list[User]]]:
+    """Unit id → role → the active users holding that staff post there (one query)."""
+    found: dict[int, dict[str, list[User]]] = defaultdict(lambda: defaultdict(list))
+    posts = (Membership.objects.filter(unit_id__in=set(unit_ids), is_active=True, role__in=STAFF_ROLES,
+                                       user__is_active=True).select_related("user").order_by("pk"))
+    for post in posts:
+        found[post.unit_id][post.role].append(post.user)
+    return found
+
+
+def _notify_limits(written: list[tuple[_Written, bool]], h: Horizons) -> None:
+    """One digest per unit and run, only for steps this run wrote (so a doubled run notifies nobody).
+
+    Like `notices` does for one reminder: the staff of the lead unit working on a case, else the
+    dispatchers of the holding level's command centre."""
+    counts: dict[tuple[int, bool], list[int]] = defaultdict(lambda: [0, 0])
+    for row, is_overdue in written:
+        counts[row.unit_id, row.is_lead][1 if is_overdue else 0] += 1
+    if not counts:
+        return
+    staff = _staff_by_unit(unit for unit, _lead in counts)
+    stamp = int(h.now.timestamp())
+    with translation.override(settings.LANGUAGE_CODE):
+        for (unit_id, is_lead), (coming, passed) in counts.items():
+            by_role = staff.get(unit_id, {})
+            people = ({u.pk: u for users in by_role.values() for u in users} if is_lead
+                      else {u.pk: u for u in by_role.get(Role.DISPATCHER, [])})
+            if people:
+                notifications.notify(
+                    recipients=people.values(), kind="case.limits_due", title=_("事件办理时限提醒"),
+                    body=_("即将到期%(coming)d件，已超期%(passed)d件，请及时处理。") % {
+                        "coming": coming, "passed": passed},
+                    link="/command/", dedupe_key=f"case-limits:{unit_id}:{stamp}")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Escalation after the grace period
+
+
+def _escalate_overdue(h: Horizons, report: SweepReport) -> None:
+    due = (Case.objects.filter(status__in=HANDLE_PENDING, handle_due__lt=h.escalate_before)
+           .exclude(holder__level=Level.CITY).order_by("handle_due", "pk"))
+    batch = list(due.values_list("pk", "handle_due")[:MAX_ESCALATIONS_PER_RUN + 1])
+    if len(batch) > MAX_ESCALATIONS_PER_RUN:
+        report.escalations_left = due.count() - MAX_ESCALATIONS_PER_RUN
+    note = _("办理期限已过，宽限期内仍未办结，系统自动上报上级指挥中心。")
+    for pk, handle_due in batch[:MAX_ESCALATIONS_PER_RUN]:
+        assert handle_due is not None  # compared with a moment above
+        key = f"escalate:{Limit.HANDLE}:{int(handle_due.timestamp())}"
+        try:
+            case = services.transition(actor=None, case=Case(pk=pk), action=Action.ESCALATE, note=note,
+                                       step_key=key)
+        except DomainError as exc:  # e.g. a tree without a level above; the case stays marked overdue
+            logger.warning("case %s: automatic escalation refused (%s)", pk, exc.code)
+            report.escalations_failed += 1
+            continue
+        if case.status == Status.ESCALATED:  # else a concurrent sweep escalated it first
+            report.escalations += 1  # transition's notices tell the new holder's command centre
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 督办 orders
+
+
+def _supervising_unit_id(actor: User, case: Case) -> int:
+    """The actor's post that makes them a supervisor of `case` (the nearest one above it)."""
+    posts = Membership.objects.filter(user=actor, is_active=True, unit__is_active=True).values_list(
+        "role", "unit__path", "unit_id")
+    found: list[tuple[int, int]] = []
+    for role, path, unit_id in posts:
+        if role == Role.DISPATCHER and unit_id != case.holder_id and case.holder.path.startswith(path):
+            found.append((len(path), unit_id))
+        elif role == Role.SUPERVISOR and case.area_path.startswith(path):
+            found.append((len(path), unit_id))
+    if not found:  # pragma: no cover - transition has checked the SUPERVISOR capacity
+        raise DomainError(_("您不能督办该事件。"))
+    return max(found)[1]
+
+
+@transaction.atomic
+def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.datetime) -> SupervisionOrder:
+    """督办: an upper level (its command centre or a supervisor) orders `case` handled by `due_at`.
+
+    Scope (404), capacity SUPERVISOR (403), state and note are checked by `transition`; a `due_at` not in the
+    future (or more than a year ahead) is refused with field "due_at", and nothing is written."""
+    case = services.transition(actor=actor, case=case, action=Action.SUPERVISE, note=note)
+    now = timezone.now()
+    if due_at is None or timezone.is_naive(due_at) or due_at <= now:
+        raise DomainError(_("请填写今后的督办期限。"), field="due_at")
+    if due_at > now + datetime.timedelta(days=SUPERVISION_MAX_DAYS):
+        raise DomainError(_("督办期限不能超过一年。"), field="due_at")
+    log = case.logs.filter(action=Action.SUPERVISE).order_by("-seq").first()
+    assert log is not None
+    order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor,
+                                            issuing_unit_id=_supervising_unit_id(actor, case), due_at=due_at)
+    unit = notices.lead_unit(case)
+    recipients = notices.staff_of(unit) if unit is not None else notices.dispatchers_of(case.holder)
+    recipients = [user for user in recipients if user.pk != actor.pk]
+    if recipients:
+        with translation.override(settings.LANGUAGE_CODE):
+            notifications.notify(
+                recipients=recipients, kind="case.supervised", title=_("事件被督办"),
+                body=_("事件%(number)s已被督办，请在%(due)s前办结：%(note)s") % {
+                    "number": case.number, "due": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}",
+                    "note": log.note},
+                link=notices.staff_link(case), dedupe_key=f"case:{case.pk}:supervision:{order.pk}")
+    return order
+
+
+def _done_at(case_ref: str) -> Subquery:
+    """When the case referred to last moved into a fulfilling state (its latest such log row)."""
+    return Subquery(CaseLog.objects.filter(case_id=OuterRef(case_ref), to_status__in=SUPERVISION_DONE)
+                    .exclude(from_status__in=SUPERVISION_DONE).order_by("-seq").values("created_at")[:1])
+
+
+@transaction.atomic
+def fulfil_supervision(*, case: Case) -> int:
+    """Mark the open 督办 orders of `case` fulfilled if it has been handled; returns how many.
+
+    Meant to be called right after a transition into a handled state (complete, resolve on the spot,
+    reject); the sweep also does it for every case, so a missed call only delays the stamp."""
+    if case.status not in SUPERVISION_DONE:
+        return 0
+    return (SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True)
+            .update(fulfilled_at=Coalesce(_done_at("case_id"), Value(timezone.now()))))
+
+
+def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
+    with transaction.atomic():
+        report.supervision_fulfilled = (
+            SupervisionOrder.objects.filter(fulfilled_at__isnull=True, case__status__in=SUPERVISION_DONE)
+            .update(fulfilled_at=Coalesce(_done_at("case_id"), Value(h.now))))
+    remindable = transition_for(Action.REMIND)
+    assert remindable is not None
+    key = Concat(Value("supervision:"), Cast("pk", CharField()), Value(":overdue"), output_field=CharField())
+    orders: QuerySet[SupervisionOrder] = (
+        SupervisionOrder.objects.filter(fulfilled_at__isnull=True, due_at__lt=h.now,
+                                        case__status__in=remindable.sources)
+        .annotate(key=key)
+        .filter(~Exists(CaseLog.objects.filter(case_id=OuterRef("case_id"), step_key=OuterRef("key"))))
+        .select_related("case", "issued_by", "issuing_unit").order_by("due_at", "pk"))
+    for order in orders:
+        step_key = f"supervision:{order.pk}:overdue"
+        with transaction.atomic():
+            services.transition(actor=None, case=order.case, action=Action.REMIND, step_key=step_key,
+                                note=_("督办期限已过，事件尚未办结。"))
+            recipients = [order.issued_by, *notices.staff_of(order.issuing_unit)]
+            with translation.override(settings.LANGUAGE_CODE):
+                notifications.notify(
+                    recipients=list({u.pk: u for u in recipients}.values()), kind="case.supervision_overdue",
+                    title=_("督办事件已超期"),
+                    body=_("您督办的事件%(number)s已超过督办期限，尚未办结。") % {"number": order.case.number},
+                    link=notices.staff_link(order.case), dedupe_key=f"case:{order.case_id}:{step_key}")
+        report.supervision_overdue += 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The sweep
+
+
+def run_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
+    """One pass of the supervision sweep (Huey runs it every 5 minutes); see the module note.
+
+    Each phase commits on its own, so a failure in a late phase keeps the earlier ones' work, and the next
+    run redoes only what is missing."""
+    h = horizons(now)
+    report = SweepReport()
+    written: list[tuple[_Written, bool]] = []
+    with transaction.atomic():
+        for step in _steps():
+            rows = _write_steps(step, h)
+            written.extend((row, step.prefix == "overdue") for row in rows)
+            if step.prefix == "overdue":
+                report.overdue += len(rows)
+            else:
+                report.reminders += len(rows)
+        _notify_limits(written, h)
+    _escalate_overdue(h, report)
+    _sweep_supervision(h, report)
+    if report.written:
+        logger.info("case sweep: %s", report.as_dict())
+    return report
+
+
+class Flag(models.TextChoices):
+    """How a case stands against its limits on a work list (selectors.with_flags annotates it)."""
+
+    RED = "red", gettext_lazy("已超期")
+    YELLOW = "yellow", gettext_lazy("即将到期")
+    GREEN = "green", gettext_lazy("正常")
+
+
+# The flag of a case that runs against no limit (deferred, finished).
+NO_FLAG = ""
