@@ -64,3 +64,12 @@ def shot():
             page.screenshot(path=str(Path(folder) / f"{safe}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def preset_categories(transactional_db):
+    """Each browser test flushes the database afterwards, emptying the tables a data migration filled
+    (the preset case categories); put them back for the next test."""
+    from gongzhi.cases.factories import make_categories
+
+    make_categories()

@@ -70,13 +70,14 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     sign_in(page, live_server, worker)
     page.goto(live_server.url + "/worker/")
     nav = page.locator(".bottom-nav a")
-    assert [re.sub(r"[^\u4e00-\u9fff]", "", text) for text in nav.all_inner_texts()] == ["我的网格", "消息", "我的"]
+    labels = [re.sub(r"[^\u4e00-\u9fff]", "", text) for text in nav.all_inner_texts()]
+    assert labels == ["我的网格", "任务", "消息", "我的"]
     assert page.locator(".bottom-nav .unread-badge").get_attribute("aria-label") == "1条未读消息"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "worker-nav")
-    nav.nth(1).click()
+    nav.nth(2).click()
     page.wait_for_url(live_server.url + "/worker/messages/")
-    assert nav.nth(1).get_attribute("aria-current") == "page"
+    assert nav.nth(2).get_attribute("aria-current") == "page"
     shot(page, "worker-inbox")
 
     dispatcher = make_staff("调度员", tree["town"], Role.DISPATCHER)

@@ -16,6 +16,7 @@ api = NinjaAPI(
 api.add_router("/org", org_router, tags=["org"])
 api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
 api.add_router("/notifications", "gongzhi.api.notifications.router", tags=["notifications"])
+api.add_router("/cases", "gongzhi.api.cases.router", tags=["cases"])
 
 
 @api.exception_handler(DomainError)

@@ -63,6 +63,9 @@ class SignedIn(SessionAuth):
         user = request.user
         if not (user.is_authenticated and user.is_active):
             raise NotSignedIn(_("请先登录。"))
+        # Read the body first: the CSRF check parses a form body, after which Ninja could no longer read the
+        # raw body and a multipart request would fail with a server error instead of a clean 415/422.
+        request.body  # noqa: B018
         if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
             raise CsrfFailed(_("安全校验失败，请刷新页面后重试。"))
         return user

@@ -3,12 +3,15 @@
 import uuid
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import services
-from gongzhi.cases.models import Case, Category
+from gongzhi.cases import presets, services
+from gongzhi.cases.models import Case, Category, TimeLimit
 
 
 def make_categories() -> dict[str, Category]:
-    """A few of the preset categories (loaded by migration cases/0002)."""
+    """A few of the preset categories (loaded by migration cases/0002; loaded again here after a
+    transactional test's flush emptied the table)."""
+    if not Category.objects.exists():
+        presets.load(Category, TimeLimit)
     codes = {"talk": "talk", "env": "talk-environment", "policy": "talk-policy", "dispute": "dispute",
              "family": "talk-dispute-marriage"}
     return {key: Category.objects.get(code=code) for key, code in codes.items()}

@@ -32,3 +32,18 @@ def walk(nodes: list[dict[str, Any]] | None = None, parent: dict[str, Any] | Non
         node = {**node, "_kind": kind}
         yield node, parent, kind
         yield from walk(node.get("children", []), node)
+
+
+def load(category_model: Any, time_limit_model: Any) -> None:
+    """Create the preset tree with the given model classes (historical ones in the migration)."""
+    by_code: dict[str, Any] = {}
+    for sort, (node, parent, kind) in enumerate(walk()):
+        category = category_model.objects.create(
+            code=node["code"], name=node["name"], kind=kind, is_public=node["public"],
+            handler_type=node["handler"], marriage_family=node.get("marriage_family", False), sort=sort,
+            parent=by_code[parent["code"]] if parent else None,
+        )
+        by_code[node["code"]] = category
+        for level, limit in node.get("limits", {}).items():
+            time_limit_model.objects.create(category=category, level=level, respond_hours=limit["respond_hours"],
+                                            handle_working_days=limit["handle_working_days"])

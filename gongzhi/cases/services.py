@@ -5,23 +5,27 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.cases import notices, policies, presets
-from gongzhi.cases.models import Assignment, Case, CaseLog, Category, Follower, Source, TimeLimit
+from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Follower, Source, TimeLimit
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
-from gongzhi.core import workcalendar
+from gongzhi.core import uploads, workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
 
 NOTE_MAX_LENGTH = 2000
 DESCRIPTION_MAX_LENGTH = 2000
+MAX_PHOTOS = 9
 # Actions a complaint's subject unit may not take on it (B5).
 _NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
 
@@ -74,21 +78,56 @@ def _clean_text(value: str, *, field: str, required: bool, max_length: int) -> s
     return value
 
 
+def _process_uploads(photos: Sequence[UploadedFile], voice: UploadedFile | None,
+                     ) -> tuple[list[uploads.ProcessedPhoto], uploads.ProcessedVoice | None]:
+    """Check and normalise every file before anything is written; a refusal names the photo."""
+    if len(photos) > MAX_PHOTOS:
+        raise DomainError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, code="too_many_photos",
+                          field="photos")
+    processed = [uploads.process_photo(photo, index=i) for i, photo in enumerate(photos, start=1)]
+    return processed, uploads.process_voice(voice) if voice is not None else None
+
+
+def _save_attachments(*, case: Case, log: CaseLog, actor: User, photos: list[uploads.ProcessedPhoto],
+                      voice: uploads.ProcessedVoice | None) -> None:
+    stem = case.client_id.hex if case.client_id else uuid.uuid4().hex
+    for i, photo in enumerate(photos, start=1):
+        attachment = Attachment(case=case, log=log, kind=Attachment.Kind.PHOTO, content_type=photo.content_type,
+                                sha256=photo.sha256, uploaded_by=actor)
+        attachment.file.save(f"{stem}-{i}.{photo.extension}", ContentFile(photo.content), save=False)
+        attachment.thumbnail.save(f"{stem}-{i}-thumb.{photo.extension}", ContentFile(photo.thumbnail),
+                                  save=False)
+        attachment.save()
+    if voice is not None:
+        attachment = Attachment(case=case, log=log, kind=Attachment.Kind.VOICE, content_type=voice.content_type,
+                                sha256=voice.sha256, duration_seconds=voice.duration_seconds, uploaded_by=actor)
+        attachment.file.save(f"{stem}-voice.{voice.extension}", ContentFile(voice.content), save=False)
+        attachment.save()
+
+
 @transaction.atomic
 def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, description: str,
                 lat: float, lng: float, address: str = "", is_anonymous: bool = False,
-                on_behalf_of: User | None = None) -> tuple[Case, bool]:
-    """Report a case at a point. Returns (case, created); a retried submission returns the first case."""
+                on_behalf_of: User | None = None, photos: Sequence[UploadedFile] = (),
+                voice: UploadedFile | None = None) -> tuple[Case, bool]:
+    """Report a case at a point, with up to 9 photos and one voice note. Returns (case, created); a retried
+    submission returns the first case and stores nothing new. Every file is checked before anything is
+    written, so a refused photo leaves no case behind."""
     existing = Case.objects.filter(client_id=client_id).first()
     if existing is not None:
         if existing.reporter_id != (on_behalf_of or actor).pk and existing.entered_by_id != actor.pk:
             raise NotFound()
         return existing, False
+    processed_photos, processed_voice = _process_uploads(photos, voice)
     if not category.is_active or category.parent_id is None:
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     description = _clean_text(description, field="description", required=True,
                               max_length=DESCRIPTION_MAX_LENGTH)
-    grid, _ancestors = org_selectors.locate(lat, lng)
+    grid, ancestors = org_selectors.locate(lat, lng)
+    township = next((unit for unit in ancestors if unit.level == Level.TOWNSHIP and unit.kind == UnitKind.AREA),
+                    None)
+    if township is None:
+        raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
     if on_behalf_of is not None:
         source = Source.ON_BEHALF
@@ -97,7 +136,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     case = Case(
         number=client_id.hex[:24], client_id=client_id, category=category, category_version=category.version,
         description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid=grid,
-        area_path=grid.path, holder=_area_ancestor(grid, Level.TOWNSHIP), source=source,
+        area_path=grid.path, holder=township, source=source,
         reporter=on_behalf_of or actor, entered_by=actor if on_behalf_of else None,
         is_anonymous=is_anonymous, is_public=category.is_public and category.kind != "dispute",
         respond_due=now + datetime.timedelta(hours=limits.respond_hours),
@@ -110,8 +149,34 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
     case.save(update_fields=["number"])
     Follower.objects.create(case=case, user=on_behalf_of or actor)
-    _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="", public=True)
+    log = _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
+                     public=True)
+    _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)
     return case, True
+
+
+def suggest_handler(*, category: Category, grid: OrgUnit) -> OrgUnit | None:
+    """Who should normally handle a case of `category` in `grid`: the department of the category's handler
+    type (the nearest ancestor category that names one) attached to the grid's township, else its county;
+    a category naming none is handled by the grid's village. None when no such unit exists."""
+    handler_type = ""
+    node: Category | None = category
+    while node is not None and not handler_type:
+        handler_type = node.handler_type
+        node = node.parent
+    ancestors = {unit.level: unit for unit in grid.ancestors().filter(kind=UnitKind.AREA)}
+    if not handler_type:
+        village = ancestors.get(Level.VILLAGE)
+        return village if village is not None and village.is_active else None
+    for level in (Level.TOWNSHIP, Level.COUNTY):
+        area = ancestors.get(level)
+        if area is None:
+            continue
+        found = (OrgUnit.objects.filter(parent=area, kind=UnitKind.DEPARTMENT, department_type=handler_type,
+                                        is_active=True).order_by("path").first())
+        if found is not None:
+            return found
+    return None
 
 
 def _lock(case: Case) -> Case:

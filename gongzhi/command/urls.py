@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.command import views
+from gongzhi.command import cases_views, views
 
 app_name = "command"
 urlpatterns = [
@@ -13,4 +13,9 @@ urlpatterns = [
     path("messages/read-all/", views.inbox_read_all, name="messages_read_all"),
     path("messages/<int:notification_id>/open/", views.inbox_open, name="message_open"),
     path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", views.reveal_pii, name="pii"),
+    path("cases/", cases_views.case_list, name="cases"),
+    path("cases/intake/", cases_views.intake, name="intake"),
+    path("cases/overdue/", cases_views.overdue, name="overdue"),
+    path("cases/<int:case_id>/", cases_views.case_detail, name="case"),
+    path("cases/<int:case_id>/<str:name>/", cases_views.case_action, name="case_action"),
 ]

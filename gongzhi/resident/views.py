@@ -1,3 +1,4 @@
+import uuid
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -8,12 +9,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
+from gongzhi.cases import feedback, policies, selectors, services
+from gongzhi.cases.models import Attachment, Category, Rating
+from gongzhi.cases.workflow import Action, Status, actions_available
 from gongzhi.command.access import portal_home, safe_next
 from gongzhi.command.views import inbox_page, mark_all_notifications_read, open_notification
 from gongzhi.core.context_processors import LARGE_TYPE_COOKIE
@@ -22,7 +27,7 @@ from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
-from gongzhi.resident.forms import LoginForm, SignupForm, add_domain_error
+from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, ReportForm, SignupForm, add_domain_error
 
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
 
@@ -163,3 +168,152 @@ def dev_sms(request):
     except NotFound:
         raise Http404 from None
     return render(request, "resident/dev_sms.html", {"sent": sent})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Cases: 我要说事, 我的事件, a case's progress, follow-up questions and ratings
+
+# The four plain-words steps residents know from the paper scheme (我要说事→已派单→正在办理→已完成).
+PROGRESS_STEPS = (_lazy("我要说事"), _lazy("已派单"), _lazy("正在办理"), _lazy("已完成"))
+_STEP_OF_STATUS = {
+    Status.REPORTED: 1, Status.ACCEPTED: 1, Status.RETURNED: 1, Status.ESCALATED: 1,
+    Status.DISPATCHED: 2, Status.IN_PROGRESS: 3, Status.DEFERRED: 3, Status.REOPENED: 3,
+    Status.HANDLED: 4, Status.CONFIRMED: 4, Status.CLOSED: 4, Status.RATED: 4,
+}
+
+
+def progress_of(status: str) -> list[dict[str, object]]:
+    """The four steps with done/current marks; empty for a rejected case (it has its own message)."""
+    reached = _STEP_OF_STATUS.get(Status(status), 0)
+    if not reached:
+        return []
+    return [{"label": label, "done": n <= reached, "current": n == reached}
+            for n, label in enumerate(PROGRESS_STEPS, start=1)]
+
+
+def _grid_point(user: User) -> tuple[float, float] | None:
+    grid = registry_selectors.resident_overview(user).grid
+    if grid is None or grid.centroid_lat is None or grid.centroid_lng is None:
+        return None
+    return grid.centroid_lat, grid.centroid_lng
+
+
+@login_required
+def case_new(request):
+    grid_point = _grid_point(request.user)
+    duplicates: list = []
+    if request.method != "POST":
+        form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point)
+        return render(request, "resident/case_new.html", {"form": form})
+    form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
+    if form.is_valid():
+        data = form.cleaned_data
+        category = Category.objects.filter(pk=data["category"]).first()
+        if category is None:
+            form.add_error("category", _("请选择事件分类。"))
+        elif not data["confirmed"]:
+            duplicates = [c for c in feedback.suggest_duplicates(category=category, lat=data["lat"],
+                                                                 lng=data["lng"], user=request.user)
+                          if c.client_id != data["client_id"]]
+        if category is not None and not duplicates:
+            try:
+                case, created = services.submit_case(
+                    actor=request.user, client_id=data["client_id"], category=category,
+                    description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
+                    is_anonymous=data["is_anonymous"], photos=data["photos"], voice=data["voice"])
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                if created:
+                    messages.success(request, _("已提交，事件编号%(number)s。我们会尽快处理，进度可在这里查看。")
+                                     % {"number": case.number})
+                return redirect("resident:case_detail", case_id=case.pk)
+    context = {"form": form, "duplicates": duplicates,
+               "files_dropped": bool(duplicates and (request.FILES.getlist("photos") or request.FILES.get("voice")))}
+    if duplicates:
+        form.data = form.data.copy()
+        form.data["confirmed"] = "on"
+    return render(request, "resident/case_new.html", context, status=200 if duplicates else 422)
+
+
+@login_required
+def case_list(request):
+    cases = [{"case": case, "progress": progress_of(case.status)} for case in selectors.my_cases(request.user)]
+    return render(request, "resident/case_list.html", {"cases": cases})
+
+
+def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, status: int = 200):
+    try:
+        case = selectors.case_for(request.user, case_id)
+    except NotFound:
+        raise Http404 from None
+    if not policies.is_follower(request.user, case):
+        raise Http404  # staff read cases in their own portal
+    timeline = selectors.public_timeline(case)
+    available = {t.action for t in actions_available(case.status, policies.capacities(request.user, case))}
+    rated = Rating.objects.filter(case=case, rater=request.user, round=feedback.current_round(case)).exists()
+    scores = [(value, label) for value, label in Rating.Score.choices
+              if (Action.RATE_UNSATISFIED if value == Rating.Score.UNSATISFIED else Action.RATE) in available]
+    can_rate = bool(scores) and not rated
+    rejection = next((e.note for e in reversed(timeline) if e.action == Action.REJECT), "")
+    attachments = list(case.attachments.filter(kind__in=[Attachment.Kind.PHOTO, Attachment.Kind.VOICE])
+                       .order_by("pk"))
+    return render(request, "resident/case_detail.html", {
+        "case": case, "timeline": timeline, "progress": progress_of(case.status),
+        "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],
+        "voices": [a for a in attachments if a.kind == Attachment.Kind.VOICE],
+        "rejection": rejection,
+        "conversation": [e for e in timeline if e.action in (Action.FOLLOW_UP, Action.REPLY)],
+        "can_follow_up": Action.FOLLOW_UP in available,
+        "follow_up_form": follow_up_form or FollowUpForm(),
+        "can_rate": can_rate, "rated": rated,
+        "rating_form": rating_form or RatingForm(scores=scores),
+    }, status=status)
+
+
+@login_required
+def case_detail(request, case_id: int):
+    return _detail(request, case_id)
+
+
+@login_required
+@require_POST
+def case_follow_up(request, case_id: int):
+    try:
+        case = selectors.case_for(request.user, case_id)
+    except NotFound:
+        raise Http404 from None
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            feedback.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
+        except NotFound:
+            raise Http404 from None
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("追问已发送，答复后会通知您。"))
+            return redirect("resident:case_detail", case_id=case.pk)
+    return _detail(request, case_id, follow_up_form=form, status=422)
+
+
+@login_required
+@require_POST
+def case_rate(request, case_id: int):
+    try:
+        case = selectors.case_for(request.user, case_id)
+    except NotFound:
+        raise Http404 from None
+    form = RatingForm(request.POST)
+    if form.is_valid():
+        try:
+            feedback.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
+                               comment=form.cleaned_data["comment"])
+        except NotFound:
+            raise Http404 from None
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("感谢您的评价。"))
+            return redirect("resident:case_detail", case_id=case.pk)
+    return _detail(request, case_id, rating_form=form, status=422)

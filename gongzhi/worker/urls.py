@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.worker import views
+from gongzhi.worker import cases_views, views
 
 app_name = "worker"
 urlpatterns = [
@@ -11,4 +11,8 @@ urlpatterns = [
     path("messages/read-all/", views.inbox_read_all, name="messages_read_all"),
     path("messages/<int:notification_id>/open/", views.inbox_open, name="message_open"),
     path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", views.reveal_pii, name="pii"),
+    path("cases/", cases_views.tasks, name="tasks"),
+    path("cases/report/", cases_views.report, name="case_report"),
+    path("cases/<int:case_id>/", cases_views.case_detail, name="case"),
+    path("cases/<int:case_id>/<str:name>/", cases_views.case_action, name="case_action"),
 ]

@@ -209,3 +209,22 @@ def test_signed_in_endpoints_conform_to_their_schema(case, session_cookies, _kee
         return
     case.call_and_validate(cookies=session_cookies, headers={"X-CSRFToken": CSRF},
                            excluded_checks=[positive_data_acceptance, ignored_auth])
+
+
+def test_a_multipart_body_gets_a_clean_refusal_not_a_server_error(db, tree, make_staff):
+    from django.test import Client
+
+    user = make_staff("multipart", tree["town"], "dispatcher")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/api/notifications")
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else None
+    if token is None:  # obtain one the way a browser would
+        from django.middleware.csrf import get_token
+        from django.test import RequestFactory
+
+        request = RequestFactory().get("/")
+        token = get_token(request)
+        client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
+    response = client.post("/api/notifications/read", {"ids": "1"}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code in {400, 415, 422}

@@ -1,0 +1,75 @@
+"""A resident reports a problem with a photo on a 360 px phone and finds it in 我的事件."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from PIL import Image
+
+from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.core.context_processors import LARGE_TYPE_COOKIE
+from gongzhi.org.factories import make_tree
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def resident(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {**settings.STORAGES,
+                         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+    tree = make_tree()
+    user = User.objects.create_user(username="res", kind=User.Kind.RESIDENT, real_name="王秀兰")
+    Membership.objects.create(user=user, unit=tree["grid"], role=Role.RESIDENT)
+    return user
+
+
+def log_in_as(page, live_server, user) -> None:
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": django_settings.SESSION_COOKIE_NAME, "value": session,
+                               "url": live_server.url}])
+
+
+def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server, resident, tmp_path, shot):
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    picture = tmp_path / "pothole.jpg"
+    Image.new("RGB", (800, 600), (120, 90, 40)).save(picture, "JPEG")
+    log_in_as(page, live_server, resident)
+
+    page.goto(live_server.url + "/")
+    page.get_by_role("link", name="我要说事").click()
+    assert page.url.endswith("/cases/new/")
+    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
+    page.get_by_label("照片（最多9张）").set_input_files(str(Path(picture)))
+    page.get_by_label("纬度").fill("35.585")
+    page.get_by_label("经度").fill("104.605")
+    page.get_by_label("地点说明（可选）").fill("村口")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "resident-case-new")
+    page.get_by_role("button", name="提交").click()
+
+    page.get_by_text("已提交，事件编号").wait_for()
+    assert page.locator(".case-photos img").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "resident-case-detail")
+
+    page.get_by_role("link", name="我的事件").first.click()
+    assert page.url.endswith("/cases/")
+    item = page.locator(".case-list li").first
+    assert "垃圾清运" in item.inner_text() and "已上报" in item.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "resident-case-list")
+
+    # Large type: nothing may spill sideways on the phone either.
+    page.context.add_cookies([{"name": LARGE_TYPE_COOKIE, "value": "1", "url": live_server.url}])
+    for path in ("/", "/cases/new/", "/cases/", page.locator(".case-list a").first.get_attribute("href")):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.classList.contains('large-type')")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        shot(page, f"resident-large-{path}")
+    assert errors == []

@@ -1,0 +1,384 @@
+"""Cases over JSON: report, list (with red/yellow/green flags), detail with the timeline, workflow
+actions, follow-up questions, return visits, ratings, duplicate suggestions and the category tree.
+
+Every endpoint needs a session (401 without one; see gongzhi.api.accounts); unsafe requests also need the
+session's CSRF token in `X-CSRFToken` (403) and `Content-Type: application/json` (415). A case outside the
+caller's scope answers 404, exactly like one that does not exist. Refused input answers 422 with `field`
+naming what to correct, and nothing is changed.
+"""
+
+import datetime
+import uuid
+from typing import Annotated, Literal, cast
+
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Path, Query, Router, Schema, Status
+from pydantic import StrictBool, StrictInt, StrictStr
+
+from gongzhi.accounts.models import User
+from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
+from gongzhi.cases import feedback, selectors, services
+from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
+from gongzhi.cases.supervision import Flag
+from gongzhi.cases.workflow import Action
+from gongzhi.cases.workflow import Status as CaseStatus
+from gongzhi.core.errors import DomainError
+from gongzhi.org.models import OrgUnit
+
+_MAX_ID = 2**63 - 1
+_MAX_OFFSET = 1_000_000
+
+router = Router(auth=SignedIn())
+
+_AUTH = {401: ErrorOut}
+_READ = {404: ErrorOut, 422: ValidationErrorOut, **_AUTH}
+_WRITE = {400: UnparsableOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 415: ErrorOut,
+          422: ValidationErrorOut, **_AUTH}
+
+CaseId = Annotated[int, Path(..., ge=1, le=_MAX_ID, description="事件编号（id）")]
+Id = Annotated[StrictInt, Field(ge=1, le=_MAX_ID)]
+Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="纬度（WGS84）")]
+Lng = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="经度（WGS84）")]
+Note = Annotated[StrictStr, Field(max_length=services.NOTE_MAX_LENGTH, description="说明")]
+
+# Workflow steps taken here; follow-ups, return visits and ratings have their own endpoints (they keep
+# rows of their own), 督办 and reminders come from the command centre and the sweep.
+ActionName = Literal["accept", "reject", "resolve_on_spot", "dispatch", "sign", "return", "complete", "defer",
+                     "resume", "escalate", "close", "merge"]
+
+
+# --------------------------------------------------------------------------------------------- schemas
+
+
+class CaseListQuery(Schema):
+    status: CaseStatus | None = Field(None, description="按状态筛选")
+    flag: Flag | None = Field(None, description="按时限标记筛选：red 已超期，yellow 临期，green 正常")
+    limit: int = Field(20, ge=1, le=100, description="每页条数")
+    offset: int = Field(0, ge=0, le=_MAX_OFFSET, description="跳过条数")
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str
+    category: str = Field(description="分类编码")
+    category_name: str
+    description: str
+    address: str
+    created_at: datetime.datetime
+    flag: str = Field(description="red/yellow/green；无时限时为空")
+    due: datetime.datetime | None = Field(description="当前运行中的时限")
+
+
+class CaseListOut(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[CaseSummaryOut]
+
+
+class AttachmentOut(Schema):
+    id: int
+    kind: str
+    content_type: str
+    url: str
+    thumbnail_url: str | None
+    duration_seconds: float | None
+
+
+class TimelineOut(Schema):
+    seq: int
+    action: str
+    action_label: str
+    status: str
+    status_label: str
+    at: datetime.datetime
+    note: str
+    actor_name: str
+    is_public: bool
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str
+    category: str
+    category_name: str
+    description: str
+    lat: float | None
+    lng: float | None
+    address: str
+    is_anonymous: bool
+    holder_name: str = Field(description="当前承办层级")
+    grid_name: str | None
+    respond_due: datetime.datetime | None
+    handle_due: datetime.datetime | None
+    review_on: datetime.date | None
+    merged_into_id: int | None
+    created_at: datetime.datetime
+    closed_at: datetime.datetime | None
+    attachments: list[AttachmentOut]
+    timeline: list[TimelineOut]
+
+
+class CaseIn(StrictIn):
+    client_id: uuid.UUID = Field(description="客户端生成的提交编号；同一编号重试不会重复建事件")
+    category: StrictStr = Field(min_length=1, max_length=60, description="事件分类编码（叶子分类）")
+    description: StrictStr = Field(max_length=services.DESCRIPTION_MAX_LENGTH, description="反映的内容")
+    lat: Lat
+    lng: Lng
+    address: StrictStr = Field("", max_length=200, description="地点说明")
+    is_anonymous: StrictBool = Field(False, description="匿名反映：办理人员看不到反映人")
+
+
+class CaseAckOut(Schema):
+    id: int
+    number: str = Field(description="事件编号，如 20260302000012")
+    status: str
+    status_label: str
+    created: bool = Field(description="本次新建；false 表示同一 client_id 的事件已存在")
+    created_at: datetime.datetime
+
+
+class ActionIn(StrictIn):
+    action: ActionName
+    note: Note = ""
+    lead_unit_id: Id | None = Field(None, description="派单：主办单位")
+    assist_unit_ids: list[Id] = Field([], max_length=20, description="派单：协办单位")
+    review_on: datetime.date | None = Field(None, description="挂账：复查日期")
+    merge_into_id: Id | None = Field(None, description="合并：并入的事件")
+
+
+class FollowUpIn(StrictIn):
+    question: Note
+
+
+class FollowUpOut(Schema):
+    id: int
+    case_id: int
+    addressed_to: str
+
+
+class ReturnVisitIn(StrictIn):
+    method: Literal["phone", "visit"]
+    settled: StrictBool = Field(description="问题已解决；否则事件重新办理")
+    note: Note
+
+
+class ReturnVisitOut(Schema):
+    id: int
+    case_id: int
+    method: str
+    settled: bool
+
+
+class RatingIn(StrictIn):
+    score: Literal["satisfied", "basic", "unsatisfied"]
+    comment: Annotated[StrictStr, Field(max_length=feedback.COMMENT_MAX_LENGTH)] = ""
+
+
+class RatingOut(Schema):
+    id: int
+    case_id: int
+    score: str
+    comment: str
+    round: int
+
+
+class DuplicateQuery(Schema):
+    category: str = Field(min_length=1, max_length=60, description="分类编码")
+    lat: Lat
+    lng: Lng
+
+
+class DuplicateOut(Schema):
+    id: int
+    number: str
+    status: str
+    status_label: str
+    description: str
+    distance_m: float
+    created_at: datetime.datetime
+
+
+class CategoryOut(Schema):
+    id: int
+    code: str
+    name: str
+    kind: str
+    parent: str | None = Field(description="上级分类编码")
+    selectable: bool = Field(description="可用于反映事件（非顶级分类）")
+    handler_type: str
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def _me(request: HttpRequest) -> User:
+    """The signed-in user (SignedIn has already refused anyone else)."""
+    return cast(User, request.auth)  # type: ignore[attr-defined]
+
+
+def _local(value: datetime.datetime | None) -> datetime.datetime | None:
+    return timezone.localtime(value) if value is not None else None
+
+
+def _summary(case: Case) -> dict:
+    return {
+        "id": case.pk, "number": case.number, "status": case.status,
+        "status_label": str(CaseStatus(case.status).label), "category": case.category.code,
+        "category_name": case.category.name, "description": case.description, "address": case.address,
+        "created_at": _local(case.created_at), "flag": getattr(case, "flag", ""),
+        "due": _local(getattr(case, "due", None)),
+    }
+
+
+def _attachment(item: Attachment) -> dict:
+    return {"id": item.pk, "kind": item.kind, "content_type": item.content_type, "url": item.file.url,
+            "thumbnail_url": item.thumbnail.url if item.thumbnail else None,
+            "duration_seconds": item.duration_seconds}
+
+
+def _detail(request: HttpRequest, case: Case) -> dict:
+    timeline = selectors.timeline_for(request.user, case)
+    return {
+        "id": case.pk, "number": case.number, "status": case.status,
+        "status_label": str(CaseStatus(case.status).label), "category": case.category.code,
+        "category_name": case.category.name, "description": case.description, "lat": case.lat,
+        "lng": case.lng, "address": case.address, "is_anonymous": case.is_anonymous,
+        "holder_name": case.holder.name, "grid_name": case.grid.name if case.grid else None,
+        "respond_due": _local(case.respond_due), "handle_due": _local(case.handle_due),
+        "review_on": case.review_on, "merged_into_id": case.merged_into_id,
+        "created_at": _local(case.created_at), "closed_at": _local(case.closed_at),
+        "attachments": [_attachment(a) for a in case.attachments.order_by("pk")],
+        "timeline": [{**entry.__dict__, "at": _local(entry.at)} for entry in timeline],
+    }
+
+
+def _category(code: str) -> Category:
+    found = Category.objects.filter(code=code).first()
+    if found is None:
+        raise DomainError(_("请选择一个具体的事件分类。"), field="category")
+    return found
+
+
+def _unit(unit_id: int, field: str) -> OrgUnit:
+    found = OrgUnit.objects.filter(pk=unit_id).first()
+    if found is None:
+        raise DomainError(_("所选单位不存在。"), field=field)
+    return found
+
+
+# --------------------------------------------------------------------------------------------- endpoints
+
+
+@router.get("", response={200: CaseListOut, 422: ValidationErrorOut, **_AUTH}, summary="事件列表")
+def case_list(request: HttpRequest, query: Query[CaseListQuery]):
+    """The cases the caller may see, red first, then yellow, then green, each by the nearest limit."""
+    qs = selectors.cases_for(request.user, status=query.status, flag=query.flag).select_related("category")
+    return {"count": qs.count(), "limit": query.limit, "offset": query.offset,
+            "items": [_summary(c) for c in qs[query.offset:query.offset + query.limit]]}
+
+
+@router.post("", response={201: CaseAckOut, 200: CaseAckOut, **_WRITE}, summary="反映事件")
+def case_create(request: HttpRequest, payload: CaseIn):
+    """Reports a case at a point (201) and answers with a short acknowledgement; the detail is at
+    `GET /api/cases/{id}`. Sending the same `client_id` again returns the case already made (200) and
+    creates nothing. 404: the point lies in no grid, or the `client_id` was used by someone
+    else. Photos and voice notes are sent with the report page's form (multipart), not here."""
+    require_json(request)
+    case, created = services.submit_case(
+        actor=_me(request), client_id=payload.client_id, category=_category(payload.category),
+        description=payload.description, lat=payload.lat, lng=payload.lng, address=payload.address,
+        is_anonymous=payload.is_anonymous)
+    return Status(201 if created else 200, {
+        "id": case.pk, "number": case.number, "status": case.status,
+        "status_label": str(CaseStatus(case.status).label), "created": created,
+        "created_at": _local(case.created_at)})
+
+
+@router.get("/categories", response={200: list[CategoryOut], **_AUTH}, summary="事件分类")
+def categories(request: HttpRequest):
+    """The active category tree, parents before children; only non-top-level categories are selectable."""
+    rows = Category.objects.filter(is_active=True).select_related("parent").order_by("parent_id", "sort", "pk")
+    return [{"id": c.pk, "code": c.code, "name": c.name, "kind": c.kind,
+             "parent": c.parent.code if c.parent else None, "selectable": c.parent_id is not None,
+             "handler_type": c.handler_type} for c in rows]
+
+
+@router.get("/duplicates", response={200: list[DuplicateOut], 422: ValidationErrorOut, **_AUTH},
+            summary="疑似重复事件")
+def duplicates(request: HttpRequest, query: Query[DuplicateQuery]):
+    """Open cases of the same category within 250 m in the last 30 days that the caller may see, nearest
+    first."""
+    found = feedback.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
+                                        user=_me(request))
+    return [{"id": c.pk, "number": c.number, "status": c.status,
+             "status_label": str(CaseStatus(c.status).label), "description": c.description,
+             "distance_m": round(feedback.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
+             "created_at": _local(c.created_at)} for c in found]
+
+
+@router.get("/{case_id}", response={200: CaseOut, **_READ}, summary="事件详情")
+def case_detail(request: HttpRequest, case_id: CaseId):
+    """One case with its attachments and timeline: the full log for staff in scope, the public steps for
+    its reporter and followers."""
+    return _detail(request, selectors.case_for(request.user, case_id))
+
+
+@router.post("/{case_id}/actions", response={200: CaseOut, **_WRITE}, summary="办理操作")
+def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
+    """Takes one workflow step: accept, reject (note required), dispatch (lead_unit_id, assist_unit_ids),
+    sign, return, complete, defer (review_on), resume, escalate, close, merge (merge_into_id) …
+    403: not the caller's step to take; 422 with code "invalid_state": not in this state."""
+    require_json(request)
+    case = selectors.case_for(request.user, case_id)
+    if payload.action == Action.MERGE:
+        if payload.merge_into_id is None:
+            raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
+        into = Case.objects.filter(pk=payload.merge_into_id).first()
+        if into is None:
+            raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
+        feedback.merge_case(actor=_me(request), case=case, into=into, note=payload.note)
+    else:
+        lead = _unit(payload.lead_unit_id, "lead_unit") if payload.lead_unit_id is not None else None
+        services.transition(
+            actor=_me(request), case=case, action=payload.action, note=payload.note, lead_unit=lead,
+            assist_units=tuple(_unit(i, "assist_units") for i in payload.assist_unit_ids),
+            review_on=payload.review_on)
+    return _detail(request, selectors.case_for(request.user, case_id))
+
+
+@router.post("/{case_id}/follow-ups", response={201: FollowUpOut, **_WRITE}, summary="追问")
+def follow_up(request: HttpRequest, case_id: CaseId, payload: FollowUpIn):
+    """The reporter or a follower asks whoever works on the case now. 422: too many unanswered."""
+    require_json(request)
+    item = feedback.ask_follow_up(actor=_me(request), case=selectors.case_for(request.user, case_id),
+                                  question=payload.question)
+    return Status(201, {"id": item.pk, "case_id": item.case_id, "addressed_to": item.addressed_to.name})
+
+
+@router.post("/{case_id}/return-visit", response={201: ReturnVisitOut, **_WRITE}, summary="回访")
+def return_visit(request: HttpRequest, case_id: CaseId, payload: ReturnVisitIn):
+    """A grid worker or dispatcher records the return visit; not settled reopens the case. 403: the
+    handling unit may not visit its own case."""
+    require_json(request)
+    visit: ReturnVisit = feedback.record_return_visit(
+        actor=_me(request), case=selectors.case_for(request.user, case_id), method=payload.method,
+        settled=payload.settled, note=payload.note)
+    return Status(201, {"id": visit.pk, "case_id": visit.case_id, "method": visit.method,
+                        "settled": visit.settled})
+
+
+@router.post("/{case_id}/rating", response={201: RatingOut, **_WRITE}, summary="评价")
+def rating(request: HttpRequest, case_id: CaseId, payload: RatingIn):
+    """满意/基本满意 once the case is closed; 不满意 (comment required) reopens it. 409: already rated."""
+    require_json(request)
+    item: Rating = feedback.rate_case(actor=_me(request), case=selectors.case_for(request.user, case_id),
+                                      score=payload.score, comment=payload.comment)
+    return Status(201, {"id": item.pk, "case_id": item.case_id, "score": item.score, "comment": item.comment,
+                        "round": item.round})

@@ -1,0 +1,249 @@
+"""The cases JSON API: report (idempotent), list with flags, detail with timeline, workflow actions,
+follow-ups, return visits, ratings, duplicates and categories; scope answers 404, bad input 422."""
+
+import json
+import uuid
+
+import pytest
+import schemathesis
+from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+from django.test import Client
+from hypothesis import HealthCheck, settings
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
+
+from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.models import Case, CaseLog, FollowUp, Rating
+from gongzhi.cases.workflow import Action
+from gongzhi.wsgi import application
+
+pytestmark = pytest.mark.django_db
+CSRF = "abcdefghijklmnopqrstuvwxyzABCDEF"
+
+
+@pytest.fixture
+def cats(db):
+    return make_categories()
+
+
+@pytest.fixture
+def people(tree, make_staff):
+    resident = User.objects.create_user(username="res", kind=User.Kind.RESIDENT, real_name="王秀兰")
+    Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
+    other = User.objects.create_user(username="res2", kind=User.Kind.RESIDENT, real_name="李四")
+    return {
+        "resident": resident, "other_resident": other,
+        "dispatcher": make_staff("disp", tree["town"], Role.DISPATCHER),
+        "other_dispatcher": make_staff("odisp", tree["other_town"], Role.DISPATCHER),
+        "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
+        "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
+    }
+
+
+def client_for(user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.cookies["csrftoken"] = CSRF
+    return client
+
+
+def post(client, path, data):
+    return client.post(f"/api/cases{path}", data, content_type="application/json", HTTP_X_CSRFTOKEN=CSRF)
+
+
+def new_case(**extra):
+    return {"client_id": str(uuid.uuid4()), "category": "talk-environment", "description": "路灯坏了",
+            "lat": 35.585, "lng": 104.605, **extra}
+
+
+def test_not_signed_in_is_401():
+    assert Client().get("/api/cases").status_code == 401
+
+
+def test_report_then_retry_returns_the_same_case(people, cats):
+    client = client_for(people["resident"])
+    body = new_case(address="村口", is_anonymous=True)
+    first = post(client, "", body)
+    assert first.status_code == 201, first.content
+    data = first.json()
+    assert data["status"] == "reported" and data["created"] and data["number"]
+    detail = client.get(f"/api/cases/{data['id']}").json()
+    assert detail["is_anonymous"] and detail["address"] == "村口" and detail["category"] == "talk-environment"
+    assert [t["action"] for t in detail["timeline"]] == ["report"]
+    again = post(client, "", body)
+    assert again.status_code == 200 and again.json()["id"] == data["id"] and not again.json()["created"]
+    assert Case.objects.count() == 1
+
+
+def test_someone_elses_client_id_is_404(people, cats):
+    body = new_case()
+    assert post(client_for(people["resident"]), "", body).status_code == 201
+    assert post(client_for(people["other_resident"]), "", body).status_code == 404
+
+
+@pytest.mark.parametrize("change,field", [
+    ({"category": "no-such"}, "category"), ({"category": "talk"}, "category"), ({"description": "  "}, "description"),
+])
+def test_bad_input_is_a_translated_422_and_writes_nothing(people, cats, change, field):
+    response = post(client_for(people["resident"]), "", new_case(**change))
+    assert response.status_code == 422
+    assert response.json()["field"] == field and response.json()["detail"]
+    assert not Case.objects.exists()
+
+
+def test_schema_refusals(people, cats):
+    client = client_for(people["resident"])
+    assert post(client, "", new_case(extra=1)).status_code == 422
+    assert post(client, "", new_case(lat=123)).status_code == 422
+    response = client.post("/api/cases", json.dumps(new_case()), content_type="text/plain",
+                           HTTP_X_CSRFTOKEN=CSRF)
+    assert response.status_code == 415
+    no_csrf = client.post("/api/cases", new_case(), content_type="application/json")
+    assert no_csrf.status_code == 403
+    assert not Case.objects.exists()
+
+
+def test_outside_every_grid_is_404(people, cats):
+    response = post(client_for(people["resident"]), "", new_case(lat=10.0, lng=10.0))
+    assert response.status_code == 404 and not Case.objects.exists()
+
+
+def test_list_is_scoped_flagged_and_filtered(people, cats):
+    mine = report(people["resident"], cats["env"])
+    report(people["other_resident"], cats["env"], lng=104.625)  # in the other township
+    response = client_for(people["dispatcher"]).get("/api/cases")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["count"] == 1 and data["items"][0]["id"] == mine.pk
+    assert data["items"][0]["flag"] in {"red", "yellow", "green"} and data["items"][0]["due"]
+    assert client_for(people["dispatcher"]).get("/api/cases?status=closed").json()["count"] == 0
+    flag = data["items"][0]["flag"]
+    assert client_for(people["dispatcher"]).get(f"/api/cases?flag={flag}").json()["count"] == 1
+    assert client_for(people["dispatcher"]).get("/api/cases?flag=purple").status_code == 422
+    assert client_for(people["resident"]).get("/api/cases").json()["count"] == 1
+
+
+def test_detail_out_of_scope_is_404(people, cats):
+    case = report(people["resident"], cats["env"])
+    assert client_for(people["resident"]).get(f"/api/cases/{case.pk}").status_code == 200
+    assert client_for(people["other_resident"]).get(f"/api/cases/{case.pk}").status_code == 404
+    assert client_for(people["other_dispatcher"]).get(f"/api/cases/{case.pk}").status_code == 404
+    assert client_for(people["dispatcher"]).get("/api/cases/999999").status_code == 404
+
+
+def test_the_whole_loop_over_the_api(tree, people, cats):
+    case = report(people["resident"], cats["env"])
+    disp, justice = client_for(people["dispatcher"]), client_for(people["justice"])
+    url = f"/{case.pk}/actions"
+    assert post(disp, url, {"action": "accept"}).status_code == 200
+    response = post(disp, url, {"action": "dispatch", "lead_unit_id": tree["justice"].pk,
+                                "assist_unit_ids": [tree["police"].pk]})
+    assert response.status_code == 200 and response.json()["status"] == "dispatched"
+    assert post(justice, url, {"action": "sign"}).json()["status"] == "in_progress"
+    # a resident asks; the handler completes
+    resident = client_for(people["resident"])
+    asked = post(resident, f"/{case.pk}/follow-ups", {"question": "什么时候修？"})
+    assert asked.status_code == 201 and FollowUp.objects.count() == 1
+    assert post(justice, url, {"action": "complete", "note": "已修复"}).json()["status"] == "handled"
+    visit = post(client_for(people["grid_worker"]), f"/{case.pk}/return-visit",
+                 {"method": "phone", "settled": True, "note": "路灯已亮"})
+    assert visit.status_code == 201, visit.content
+    assert post(disp, url, {"action": "close"}).json()["status"] == "closed"
+    rated = post(resident, f"/{case.pk}/rating", {"score": "satisfied"})
+    assert rated.status_code == 201 and Rating.objects.get().score == "satisfied"
+    assert post(resident, f"/{case.pk}/rating", {"score": "satisfied"}).status_code == 409
+    staff_timeline = disp.get(f"/api/cases/{case.pk}").json()["timeline"]
+    public_timeline = resident.get(f"/api/cases/{case.pk}").json()["timeline"]
+    assert len(staff_timeline) >= len(public_timeline) and all(t["is_public"] for t in public_timeline)
+    assert staff_timeline[-1]["action"] == Action.RATE
+
+
+def test_refused_actions_change_nothing(tree, people, cats):
+    case = report(people["resident"], cats["env"])
+    url = f"/{case.pk}/actions"
+    assert post(client_for(people["resident"]), url, {"action": "accept"}).status_code == 403
+    assert post(client_for(people["dispatcher"]), url, {"action": "close"}).json()["code"] == "invalid_state"
+    assert post(client_for(people["dispatcher"]), url, {"action": "reject"}).json()["field"] == "note"
+    assert post(client_for(people["dispatcher"]), url, {"action": "rate"}).status_code == 422
+    assert post(client_for(people["other_dispatcher"]), url, {"action": "accept"}).status_code == 404
+    post(client_for(people["dispatcher"]), url, {"action": "accept"})
+    missing = post(client_for(people["dispatcher"]), url, {"action": "dispatch", "lead_unit_id": 999999})
+    assert missing.status_code == 422 and missing.json()["field"] == "lead_unit"
+    assert CaseLog.objects.filter(case=case).count() == 2
+
+
+def test_merge_a_duplicate(people, cats):
+    first = report(people["resident"], cats["env"])
+    dup = report(people["other_resident"], cats["env"])
+    disp = client_for(people["dispatcher"])
+    dupes = disp.get("/api/cases/duplicates?category=talk-environment&lat=35.585&lng=104.605")
+    assert dupes.status_code == 200 and {d["id"] for d in dupes.json()} == {first.pk, dup.pk}
+    response = post(disp, f"/{dup.pk}/actions", {"action": "merge", "merge_into_id": first.pk, "note": "重复"})
+    assert response.status_code == 200 and response.json()["merged_into_id"] == first.pk
+    assert first.followers.filter(user=people["other_resident"]).exists()
+
+
+def test_categories_are_the_active_tree(people, cats):
+    data = client_for(people["resident"]).get("/api/cases/categories").json()
+    codes = {c["code"]: c for c in data}
+    assert codes["talk"]["selectable"] is False and codes["talk-environment"]["parent"] == "talk"
+
+
+def test_every_status_is_documented():
+    paths = Client().get("/api/openapi.json").json()["paths"]
+    assert set(paths["/api/cases"]["post"]["responses"]) == {
+        "200", "201", "400", "401", "403", "404", "409", "415", "422"}
+    assert {"/api/cases/{case_id}", "/api/cases/{case_id}/actions", "/api/cases/{case_id}/rating",
+            "/api/cases/{case_id}/follow-ups", "/api/cases/{case_id}/return-visit", "/api/cases/duplicates",
+            "/api/cases/categories"} <= set(paths)
+
+
+# --- fuzzing the same operations signed in (test_openapi_fuzz only ever sees 401 here)
+
+cases_schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application).include(path_regex="^/api/cases")
+
+
+@pytest.fixture
+def dispatcher_cookies(people, cats):
+    """A dispatcher's session, with a few cases in scope for the fuzzer to find, plus the CSRF cookie."""
+    for _ in range(3):
+        report(people["resident"], cats["env"])
+    client = Client()
+    client.force_login(people["dispatcher"])
+    return {django_settings.SESSION_COOKIE_NAME: client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+            "csrftoken": CSRF}
+
+
+@pytest.fixture
+def _keep_test_connection():
+    """As in test_openapi_fuzz: calling the WSGI app directly must not close the test's transaction."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _breaks_the_cookie(case) -> bool:
+    meta = case.meta
+    if meta is None:
+        return False
+    cookie = meta.components.get(ParameterLocation.COOKIE)
+    if cookie is not None and cookie.mode.is_negative:
+        return True
+    data = meta.phase.data
+    locations = {getattr(data, "parameter_location", None)}
+    locations.update(getattr(m, "parameter_location", None) for m in (getattr(data, "mutations", None) or ()))
+    return ParameterLocation.COOKIE in locations
+
+
+@cases_schema.parametrize()
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+def test_signed_in_endpoints_conform_to_their_schema(case, dispatcher_cookies, _keep_test_connection):
+    if _breaks_the_cookie(case):
+        return
+    case.call_and_validate(cookies=dispatcher_cookies, headers={"X-CSRFToken": CSRF},
+                           excluded_checks=[positive_data_acceptance, ignored_auth])

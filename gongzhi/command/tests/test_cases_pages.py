@@ -1,0 +1,197 @@
+import pytest
+
+from gongzhi.accounts.models import Role, User
+from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.models import Case, CaseLog
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tree, make_staff):
+    cats = make_categories()
+    resident = User.objects.create_user(username="res", password="x", real_name="王小明", kind=User.Kind.RESIDENT)
+    return {
+        "tree": tree, "cats": cats, "resident": resident,
+        "disp": make_staff("disp", tree["town"], Role.DISPATCHER),
+        "other_disp": make_staff("odisp", tree["other_town"], Role.DISPATCHER),
+        "county_disp": make_staff("cdisp", tree["county"], Role.DISPATCHER),
+        "handler": make_staff("handler", tree["justice"], Role.DEPT_HANDLER),
+        "gw": make_staff("gw", tree["grid"], Role.GRID_WORKER),
+        "case": report(resident, cats["env"]),
+    }
+
+
+def post(client, case, name, **data):
+    return client.post(f"/command/cases/{case.pk}/{name}/", {f"{name}-{k}": v for k, v in data.items()})
+
+
+def test_intake_list_and_overdue_pages(client, world):
+    client.force_login(world["disp"])
+    page = client.get("/command/cases/intake/").content.decode()
+    assert world["case"].number in page and "事件受理" in page
+    assert world["case"].number in client.get("/command/cases/?status=reported").content.decode()
+    assert world["case"].number not in client.get("/command/cases/?status=closed").content.decode()
+    assert "未知的事件状态。" in client.get("/command/cases/?status=nonsense", follow=True).content.decode()
+    assert world["case"].number not in client.get("/command/cases/overdue/").content.decode()
+    client.force_login(world["other_disp"])
+    assert world["case"].number not in client.get("/command/cases/intake/").content.decode()
+
+
+def test_detail_shows_timeline_and_available_actions(client, world):
+    client.force_login(world["disp"])
+    page = client.get(f"/command/cases/{world['case'].pk}/").content.decode()
+    assert 'id="timeline"' in page and "上报" in page
+    assert f'action="/command/cases/{world["case"].pk}/accept/"' in page
+    assert "/sign/" not in page
+
+
+def test_out_of_scope_case_is_404(client, world):
+    client.force_login(world["other_disp"])
+    assert client.get(f"/command/cases/{world['case'].pk}/").status_code == 404
+    assert post(client, world["case"], "accept", note="").status_code == 404
+    assert Case.objects.get(pk=world["case"].pk).status == "reported"
+
+
+def test_accept_then_dispatch_to_justice(client, world):
+    case, tree = world["case"], world["tree"]
+    client.force_login(world["disp"])
+    response = post(client, case, "accept", note="")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "已受理" in page and "八里镇司法所" in page
+    response = post(client, case, "dispatch", lead_unit=tree["justice"].pk, note="请司法所调处")
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "dispatched"
+    assert case.assignments.get(is_active=True).unit == tree["justice"]
+
+
+def test_bad_input_rerenders_with_message_and_changes_nothing(client, world):
+    case = world["case"]
+    client.force_login(world["disp"])
+    response = post(client, case, "reject", note="")
+    assert response.status_code == 422 and "请填写说明。" in response.content.decode()
+    post(client, case, "accept", note="")
+    response = post(client, case, "dispatch", lead_unit="", note="")
+    assert response.status_code == 422 and "请选择主办单位。" in response.content.decode()
+    response = post(client, case, "dispatch", lead_unit=world["tree"]["other_grid"].pk, note="")
+    assert response.status_code == 422
+    case.refresh_from_db()
+    assert case.status == "accepted" and not case.assignments.exists()
+
+
+def test_refused_action_is_a_403_page_with_message(client, world):
+    client.force_login(world["handler"])  # sees nothing yet: not assigned
+    assert client.get(f"/command/cases/{world['case'].pk}/").status_code == 404
+    client.force_login(world["disp"])
+    post(client, world["case"], "accept", note="")
+    post(client, world["case"], "dispatch", lead_unit=world["tree"]["justice"].pk, note="")
+    response = post(client, world["case"], "sign", note="")  # the dispatcher is not the assignee
+    assert response.status_code == 403 and "您不能对该事件执行“签收”。" in response.content.decode()
+    assert not CaseLog.objects.filter(case=world["case"], action="sign").exists()
+
+
+def test_handler_signs_and_completes_then_dispatcher_supervised_by_county(client, world):
+    case = world["case"]
+    client.force_login(world["disp"])
+    post(client, case, "accept", note="")
+    post(client, case, "dispatch", lead_unit=world["tree"]["justice"].pk, note="")
+    client.force_login(world["county_disp"])
+    response = post(client, case, "supervise", note="抓紧办理", due_at="2099-01-01T10:00")
+    assert response.status_code == 422 and "督办期限不能超过一年" in response.content.decode()
+    client.force_login(world["handler"])
+    assert post(client, case, "sign", note="").status_code == 302
+    assert post(client, case, "complete", note="已调解").status_code == 302
+    case.refresh_from_db()
+    assert case.status == "handled"
+
+
+def test_unknown_action_is_404(client, world):
+    client.force_login(world["disp"])
+    assert client.post(f"/command/cases/{world['case'].pk}/explode/").status_code == 404
+
+
+def _accepted(client, world):
+    client.force_login(world["disp"])
+    post(client, world["case"], "accept", note="")
+    return world["case"]
+
+
+def test_dispatch_with_assisting_units_and_suggested_lead(client, world):
+    case, tree = _accepted(client, world), world["tree"]
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    assert 'name="dispatch-assist_units"' in page
+    response = client.post(f"/command/cases/{case.pk}/dispatch/", {
+        "dispatch-lead_unit": tree["justice"].pk, "dispatch-assist_units": [tree["police"].pk, tree["grid"].pk],
+        "dispatch-note": ""})
+    assert response.status_code == 302
+    roles = {(a.unit_id, a.role) for a in case.assignments.filter(is_active=True)}
+    assert roles == {(tree["justice"].pk, "lead"), (tree["police"].pk, "assist"), (tree["grid"].pk, "assist")}
+    response = client.post(f"/command/cases/{case.pk}/dispatch/", {"dispatch-lead_unit": tree["justice"].pk})
+    assert response.status_code == 422  # not in a state to dispatch again: message, nothing changed
+    assert "不能执行“派单”" in response.content.decode()
+
+
+def test_defer_and_resume(client, world):
+    case = _accepted(client, world)
+    post(client, case, "dispatch", lead_unit=world["tree"]["justice"].pk, note="")
+    client.force_login(world["handler"])
+    post(client, case, "sign", note="")
+    client.force_login(world["disp"])
+    response = post(client, case, "defer", review_on="2000-01-01", note="等待上级政策")
+    assert response.status_code == 422 and "请填写今天以后的复查日期。" in response.content.decode()
+    assert post(client, case, "defer", review_on="2099-01-01", note="等待上级政策").status_code == 302
+    case.refresh_from_db()
+    assert case.status == "deferred" and str(case.review_on) == "2099-01-01"
+    assert post(client, case, "resume", note="").status_code == 302
+    case.refresh_from_db()
+    assert case.status == "in_progress"
+
+
+def test_escalate_moves_the_case_to_the_county_intake(client, world):
+    case = _accepted(client, world)
+    response = post(client, case, "escalate", note="")
+    assert response.status_code == 422 and "请填写说明。" in response.content.decode()
+    assert post(client, case, "escalate", note="涉及多个乡镇").status_code == 302
+    client.force_login(world["county_disp"])
+    assert case.number in client.get("/command/cases/intake/").content.decode()
+
+
+def test_merge_by_case_number(client, world):
+    other = report(world["resident"], world["cats"]["env"], description="同一盏路灯坏了。")
+    client.force_login(world["disp"])
+    response = post(client, other, "merge", number="nope", note="重复")
+    assert response.status_code == 422 and "未找到该编号的事件" in response.content.decode()
+    assert post(client, other, "merge", number=world["case"].number, note="重复").status_code == 302
+    other.refresh_from_db()
+    assert other.status == "closed" and other.merged_into_id == world["case"].pk
+
+
+def test_county_supervises_and_the_order_is_shown(client, world):
+    case = _accepted(client, world)
+    client.force_login(world["county_disp"])
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    assert f"/command/cases/{case.pk}/supervise/" in page
+    response = post(client, case, "supervise", note="请三日内办结", due_at="2026-12-31T10:00")
+    assert response.status_code == 302
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    assert "待落实" in page and "督办" in page and case.supervision_orders.count() == 1
+
+
+def test_reply_to_a_follow_up(client, world):
+    from gongzhi.cases import feedback
+
+    case = _accepted(client, world)
+    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    assert "什么时候修？" in page
+    follow_up = case.follow_ups.get()
+    response = client.post(f"/command/cases/{case.pk}/reply/", {"reply-follow_up": follow_up.pk, "reply-answer": ""})
+    assert response.status_code == 422 and "请填写答复内容。" in response.content.decode()
+    response = client.post(f"/command/cases/{case.pk}/reply/", {"reply-follow_up": follow_up.pk,
+                                                               "reply-answer": "本周内修好。"})
+    assert response.status_code == 302
+    follow_up.refresh_from_db()
+    assert follow_up.answer_log is not None
+    assert "待答复的追问" not in client.get(f"/command/cases/{case.pk}/").content.decode()

@@ -1,0 +1,66 @@
+import uuid
+
+import pytest
+
+from gongzhi.accounts.models import Role, User
+from gongzhi.cases import services
+from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.models import Case, ReturnVisit
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(tree, make_staff):
+    cats = make_categories()
+    resident = User.objects.create_user(username="res", password="x", real_name="王小明", kind=User.Kind.RESIDENT)
+    disp = make_staff("disp", tree["town"], Role.DISPATCHER)
+    handler = make_staff("handler", tree["justice"], Role.DEPT_HANDLER)
+    case = report(resident, cats["env"])
+    services.transition(actor=disp, case=case, action="accept")
+    services.transition(actor=disp, case=case, action="dispatch", lead_unit=tree["justice"])
+    services.transition(actor=handler, case=case, action="sign")
+    services.transition(actor=handler, case=case, action="complete", note="已修好")
+    return {"tree": tree, "cats": cats, "case": case,
+            "gw": make_staff("gw", tree["grid"], Role.GRID_WORKER),
+            "gw2": make_staff("gw2", tree["grid2"], Role.GRID_WORKER)}
+
+
+def test_tasks_list_handled_case_in_my_grid(client, world):
+    client.force_login(world["gw"])
+    page = client.get("/worker/cases/").content.decode()
+    assert world["case"].number in page and "任务" in page
+    client.force_login(world["gw2"])
+    assert world["case"].number not in client.get("/worker/cases/").content.decode()
+    assert client.get(f"/worker/cases/{world['case'].pk}/").status_code == 404
+
+
+def test_return_visit_from_the_worker_case_page(client, world):
+    case = world["case"]
+    client.force_login(world["gw"])
+    page = client.get(f"/worker/cases/{case.pk}/").content.decode()
+    assert f'action="/worker/cases/{case.pk}/visit/"' in page
+    response = client.post(f"/worker/cases/{case.pk}/visit/", {"visit-method": "phone", "visit-settled": "yes",
+                                                              "visit-note": ""})
+    assert response.status_code == 422 and "请填写回访情况。" in response.content.decode()
+    assert not ReturnVisit.objects.exists()
+    response = client.post(f"/worker/cases/{case.pk}/visit/", {"visit-method": "phone", "visit-settled": "yes",
+                                                              "visit-note": "群众表示满意"})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == "confirmed" and ReturnVisit.objects.get().settled
+
+
+def test_field_report_is_idempotent_and_validated(client, world):
+    client.force_login(world["gw"])
+    assert client.get("/worker/cases/report/").status_code == 200
+    client_id = str(uuid.uuid4())
+    data = {"client_id": client_id, "category": world["cats"]["env"].pk, "description": "垃圾堆放", "address": "",
+            "where": "grid", "lat": "", "lng": ""}
+    first = client.post("/worker/cases/report/", data)
+    again = client.post("/worker/cases/report/", data)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert Case.objects.filter(client_id=client_id).count() == 1
+    assert Case.objects.get(client_id=client_id).grid == world["tree"]["grid"]
+    bad = client.post("/worker/cases/report/", {**data, "client_id": str(uuid.uuid4()), "description": ""})
+    assert bad.status_code == 422 and "请填写反映的内容。" in bad.content.decode()
