@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,8 @@ DESCRIPTION_MAX_LENGTH = 2000
 MAX_PHOTOS = 9
 # Actions a complaint's subject unit may not take on it (B5).
 _NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
+# Bounds the walk up the category tree, so a (corrupt) cycle cannot make limits_for loop.
+_MAX_CATEGORY_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,23 @@ class Limits:
 
 
 def limits_for(category: Category, level: str) -> Limits:
-    """The nearest limit for `level` up the category tree, else the defaults."""
-    node: Category | None = category
-    while node is not None:
-        found = TimeLimit.objects.filter(category=node, level=level).first()
-        if found is not None:
-            return Limits(found.respond_hours, found.handle_working_days)
-        node = node.parent
+    """The nearest limit for `level` up the category tree, else the defaults.
+
+    One query: a recursive walk from the category up to the root, joined to the limits."""
+    category_table = connection.ops.quote_name(Category._meta.db_table)
+    limit_table = connection.ops.quote_name(TimeLimit._meta.db_table)
+    sql = (
+        "WITH RECURSIVE chain(id, parent_id, hops) AS ("
+        f" SELECT id, parent_id, 0 FROM {category_table} WHERE id = %s"
+        f" UNION ALL SELECT c.id, c.parent_id, chain.hops + 1 FROM {category_table} c"
+        " JOIN chain ON c.id = chain.parent_id WHERE chain.hops < %s)"
+        f" SELECT t.respond_hours, t.handle_working_days FROM chain JOIN {limit_table} t"
+        " ON t.category_id = chain.id WHERE t.level = %s ORDER BY chain.hops LIMIT 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [category.pk, _MAX_CATEGORY_DEPTH, level])
+        found = cursor.fetchone()
+    if found is not None:
+        return Limits(found[0], found[1])
     return Limits(*presets.default_limits(level))
 
 
@@ -62,8 +74,9 @@ def _deadline_snapshot(case: Case) -> dict[str, str | None]:
 
 
 def _write_log(*, case: Case, action: str, from_status: str, actor: User | None, note: str, public: bool,
-               step_key: str = "") -> CaseLog:
-    last = case.logs.order_by("-seq").values_list("seq", flat=True).first() or 0
+               step_key: str = "", first: bool = False) -> CaseLog:
+    """`first`: the case was created in this transaction and has no log yet, so the lookup is skipped."""
+    last = 0 if first else case.logs.order_by("-seq").values_list("seq", flat=True).first() or 0
     return CaseLog.objects.create(
         case=case, seq=last + 1, action=action, from_status=from_status, to_status=case.status, actor=actor,
         note=note, is_public=public, deadlines=_deadline_snapshot(case), step_key=step_key)
@@ -123,10 +136,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     description = _clean_text(description, field="description", required=True,
                               max_length=DESCRIPTION_MAX_LENGTH)
-    grid, ancestors = org_selectors.locate(lat, lng)
-    township = next((unit for unit in ancestors if unit.level == Level.TOWNSHIP and unit.kind == UnitKind.AREA),
-                    None)
-    if township is None:
+    grid, township_id = org_selectors.locate_in_township(lat, lng)
+    if township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
     if on_behalf_of is not None:
@@ -136,7 +147,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     case = Case(
         number=client_id.hex[:24], client_id=client_id, category=category, category_version=category.version,
         description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid=grid,
-        area_path=grid.path, holder=township, source=source,
+        area_path=grid.path, holder_id=township_id, source=source,
         reporter=on_behalf_of or actor, entered_by=actor if on_behalf_of else None,
         is_anonymous=is_anonymous, is_public=category.is_public and category.kind != "dispute",
         respond_due=now + datetime.timedelta(hours=limits.respond_hours),
@@ -150,7 +161,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     case.save(update_fields=["number"])
     Follower.objects.create(case=case, user=on_behalf_of or actor)
     log = _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
-                     public=True)
+                     public=True, first=True)
     _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)
     return case, True
 

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts.models import Membership, Role
 from gongzhi.cases import feedback, policies, selectors, services, supervision
 from gongzhi.cases.models import Assignment, FollowUp
-from gongzhi.cases.workflow import Action, Status, actions_available
+from gongzhi.cases.workflow import TRANSITIONS, Action, Status, actions_available
 from gongzhi.command import case_forms
 from gongzhi.command.access import portal_required
 from gongzhi.command.views import _header_context
@@ -42,9 +42,8 @@ _FORMS = {
     str(Action.REPLY): case_forms.ReplyForm,
 }
 _LABELS = {"visit": _l("回访")}
-# Actions whose note the service requires: the form says so up front.
-_NOTE_REQUIRED = {str(a) for a in (Action.REJECT, Action.RESOLVE_ON_SPOT, Action.RETURN, Action.COMPLETE,
-                                   Action.ESCALATE)}
+# Actions whose note the workflow requires: the form says so up front.
+_NOTE_REQUIRED = {t.action for t in TRANSITIONS if t.note_required}
 _DONE = {"visit": _l("回访已记录。"), str(Action.SUPERVISE): _l("已下发督办。"), str(Action.REPLY): _l("已答复。"),
          str(Action.MERGE): _l("已合并。")}
 

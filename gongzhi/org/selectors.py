@@ -3,12 +3,13 @@
 import logging
 import threading
 
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.lookups import StartsWith
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import NotFound
 from gongzhi.org.geo import GridIndex, check_point
-from gongzhi.org.models import Level, OrgUnit, grid_index_token
+from gongzhi.org.models import GridIndexVersion, Level, OrgUnit, UnitKind, grid_index_token
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,40 @@ def locate(lat: float, lng: float) -> tuple[OrgUnit, list[OrgUnit]]:
     if grid is None:
         raise NotFound(_("该位置不在任何网格内。"))
     return grid, list(grid.ancestors())
+
+
+def _grid_with_township(grid_id: int | None) -> OrgUnit | None:
+    """The grid row, annotated with `township_id` (its nearest-to-root township area ancestor, or None) and
+    `index_token` (the grid index token read in the same statement)."""
+    if grid_id is None:
+        return None
+    # An ancestor is a unit whose path is a proper prefix of the grid's path (paths end with "/").
+    township = (OrgUnit.objects.filter(level=Level.TOWNSHIP, kind=UnitKind.AREA, depth__lt=OuterRef("depth"))
+                .filter(StartsWith(OuterRef("path"), F("path"))).order_by("depth").values("pk")[:1])
+    token = GridIndexVersion.objects.filter(pk=1).values("token")[:1]
+    return (OrgUnit.objects.filter(pk=grid_id)
+            .annotate(township_id=Subquery(township), index_token=Subquery(token)).first())
+
+
+def locate_in_township(lat: float, lng: float) -> tuple[OrgUnit, int | None]:
+    """The grid containing the point and the id of its nearest-to-root township area ancestor (None when it
+    has none): what `locate` answers, for callers that need only the township, in one query.
+
+    The cached index is tried first and the grid row is read together with the index token; the answer is
+    kept only if that token is the one the index was built from (so the index was current when the row was
+    read), otherwise this falls back to `grid_index()`, which checks the token first as `locate` does.
+    Raises DomainError for coordinates that are not a finite WGS84 position, NotFound outside every grid.
+    """
+    check_point(lat=lat, lng=lng)
+    cached = _cache
+    if cached is not None:
+        grid = _grid_with_township(cached[1].locate(lng, lat))
+        if grid is not None and (grid.index_token or "") == cached[0]:  # type: ignore[attr-defined]
+            return grid, grid.township_id  # type: ignore[attr-defined]
+    grid = _grid_with_township(grid_index().locate(lng, lat))
+    if grid is None:
+        raise NotFound(_("该位置不在任何网格内。"))
+    return grid, grid.township_id  # type: ignore[attr-defined]
 
 
 def get_unit(visible: QuerySet[OrgUnit], unit_id: int) -> OrgUnit:

@@ -63,6 +63,26 @@ def test_new_grids_are_found_without_restarting(tree):
     assert selectors.locate(35.705, 104.705)[0] == new
 
 
+def test_locate_in_township_answers_the_grid_and_its_township(tree):
+    grid, township_id = selectors.locate_in_township(35.585, 104.605)
+    assert grid == tree["grid"] and township_id == tree["town"].pk
+    with pytest.raises(NotFound):
+        selectors.locate_in_township(36.06, 103.83)
+    with pytest.raises(DomainError):
+        selectors.locate_in_township(95, 104.6)
+
+
+def test_locate_in_township_sees_another_process_bump(tree):
+    """Like `locate`: a cached index answers only while the stored token is the one it was built from."""
+    selectors.grid_index()
+    OrgUnit.objects.filter(pk=tree["grid"].pk).update(boundary=square(104.60, 35.50))
+    assert selectors.locate_in_township(35.585, 104.605)[0] == tree["grid"]
+    bump_grid_index_version()
+    assert selectors.locate_in_township(35.505, 104.605)[0] == tree["grid"]
+    with pytest.raises(NotFound):
+        selectors.locate_in_township(35.585, 104.605)
+
+
 def test_units_are_read_within_the_callers_scope(tree, make_staff):
     user = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
     visible = policies.units_visible_to(user)
