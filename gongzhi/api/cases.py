@@ -340,9 +340,8 @@ def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
     if payload.action == Action.MERGE:
         if payload.merge_into_id is None:
             raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
-        into = Case.objects.filter(pk=payload.merge_into_id).first()
-        if into is None:
-            raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
+        # Scoped like the case itself: a missing and an out-of-scope target both answer 404.
+        into = selectors.case_for(request.user, payload.merge_into_id)
         feedback.merge_case(actor=_me(request), case=case, into=into, note=payload.note)
     else:
         lead = _unit(payload.lead_unit_id, "lead_unit") if payload.lead_unit_id is not None else None

@@ -101,6 +101,18 @@ class OrgUnit(TimeStampedModel):
         """Ancestors from the root down, excluding self."""
         return OrgUnit.objects.filter(path__in=self.ancestor_paths()).order_by("depth")
 
+    def inner_point(self) -> tuple[float, float] | None:
+        """(lat, lng) of a point inside the unit, to place a report "in my grid": the stored centroid, else a
+        point shapely guarantees to lie inside the boundary (a centroid may not, for a concave shape)."""
+        if self.centroid_lat is not None and self.centroid_lng is not None:
+            return self.centroid_lat, self.centroid_lng
+        if not self.boundary:
+            return None
+        from shapely.geometry import shape
+
+        point = shape(self.boundary).representative_point()
+        return point.y, point.x
+
     def contains(self, other: "OrgUnit") -> bool:
         return other.path.startswith(self.path)
 

@@ -193,9 +193,7 @@ def progress_of(status: str) -> list[dict[str, object]]:
 
 def _grid_point(user: User) -> tuple[float, float] | None:
     grid = registry_selectors.resident_overview(user).grid
-    if grid is None or grid.centroid_lat is None or grid.centroid_lng is None:
-        return None
-    return grid.centroid_lat, grid.centroid_lng
+    return grid.inner_point() if grid is not None else None
 
 
 @login_required

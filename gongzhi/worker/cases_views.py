@@ -7,7 +7,6 @@ from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from shapely.geometry import shape
 
 from gongzhi.accounts.models import Membership
 from gongzhi.cases import selectors, services
@@ -54,13 +53,7 @@ def _my_grid_centre(user) -> tuple[float, float] | None:
             .select_related("unit").order_by("pk").first())
     if post is None:
         return None
-    grid = post.unit
-    if grid.centroid_lat is not None and grid.centroid_lng is not None:
-        return grid.centroid_lat, grid.centroid_lng
-    if not grid.boundary:
-        return None
-    centre = shape(grid.boundary).centroid
-    return centre.y, centre.x
+    return post.unit.inner_point()
 
 
 @portal_required("worker")

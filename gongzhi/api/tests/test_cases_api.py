@@ -6,22 +6,18 @@ import uuid
 
 import pytest
 import schemathesis
-from django.conf import settings as django_settings
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
-from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.api.tests.fuzzing import CSRF, breaks_the_cookie, session_cookies
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Case, CaseLog, FollowUp, Rating
 from gongzhi.cases.workflow import Action
 from gongzhi.wsgi import application
 
 pytestmark = pytest.mark.django_db
-CSRF = "abcdefghijklmnopqrstuvwxyzABCDEF"
 
 
 @pytest.fixture
@@ -186,6 +182,15 @@ def test_merge_a_duplicate(people, cats):
     assert first.followers.filter(user=people["other_resident"]).exists()
 
 
+def test_merging_into_an_unknown_case_answers_404_and_changes_nothing(people, cats):
+    dup = report(people["resident"], cats["env"])
+    disp = client_for(people["dispatcher"])
+    response = post(disp, f"/{dup.pk}/actions", {"action": "merge", "merge_into_id": dup.pk + 1000, "note": "重复"})
+    assert response.status_code == 404
+    dup.refresh_from_db()
+    assert dup.merged_into_id is None and dup.logs.count() == 1
+
+
 def test_categories_are_the_active_tree(people, cats):
     data = client_for(people["resident"]).get("/api/cases/categories").json()
     codes = {c["code"]: c for c in data}
@@ -211,39 +216,13 @@ def dispatcher_cookies(people, cats):
     """A dispatcher's session, with a few cases in scope for the fuzzer to find, plus the CSRF cookie."""
     for _ in range(3):
         report(people["resident"], cats["env"])
-    client = Client()
-    client.force_login(people["dispatcher"])
-    return {django_settings.SESSION_COOKIE_NAME: client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-            "csrftoken": CSRF}
-
-
-@pytest.fixture
-def _keep_test_connection():
-    """As in test_openapi_fuzz: calling the WSGI app directly must not close the test's transaction."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
-
-
-def _breaks_the_cookie(case) -> bool:
-    meta = case.meta
-    if meta is None:
-        return False
-    cookie = meta.components.get(ParameterLocation.COOKIE)
-    if cookie is not None and cookie.mode.is_negative:
-        return True
-    data = meta.phase.data
-    locations = {getattr(data, "parameter_location", None)}
-    locations.update(getattr(m, "parameter_location", None) for m in (getattr(data, "mutations", None) or ()))
-    return ParameterLocation.COOKIE in locations
+    return session_cookies(people["dispatcher"])
 
 
 @cases_schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_signed_in_endpoints_conform_to_their_schema(case, dispatcher_cookies, _keep_test_connection):
-    if _breaks_the_cookie(case):
+def test_signed_in_endpoints_conform_to_their_schema(case, dispatcher_cookies, keep_test_connection):
+    if breaks_the_cookie(case):
         return
     case.call_and_validate(cookies=dispatcher_cookies, headers={"X-CSRFToken": CSRF},
                            excluded_checks=[positive_data_acceptance, ignored_auth])

@@ -3,8 +3,6 @@ status code and body the API answers with is documented."""
 
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -19,14 +17,8 @@ def _data(tree):
 
 
 @pytest.fixture(autouse=True)
-def _keep_test_connection():
-    """Calling the WSGI app directly fires request signals that would close the test's open transaction
-    (on PostgreSQL); Django's own test client disconnects the same handler."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+def _keep_connection(keep_test_connection):
+    """See keep_test_connection in conftest.py."""
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ import time_machine
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import feedback, selectors, services
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.factories import report
 from gongzhi.cases.models import Case, CaseLog, Follower, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -48,11 +48,6 @@ def people(tree, make_staff):
         "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
         "other_grid_worker": make_staff("wgy2", tree["grid2"], Role.GRID_WORKER),
     }
-
-
-@pytest.fixture
-def cats(db):
-    return make_categories()
 
 
 def act(actor, case, action, **kwargs):

@@ -6,7 +6,7 @@ import pytest
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import notices, services
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.factories import report
 from gongzhi.cases.models import CaseLog
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import Forbidden
@@ -28,11 +28,6 @@ def people(tree, make_staff):
         "police": make_staff("jingcha", tree["police"], Role.DEPT_HANDLER),
         "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
     }
-
-
-@pytest.fixture
-def cats(db):
-    return make_categories()
 
 
 def act(actor, case, action, **kwargs):

@@ -14,7 +14,7 @@ import time_machine
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import selectors, services, supervision
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.factories import report
 from gongzhi.cases.models import Case, CaseLog, SupervisionOrder
 from gongzhi.cases.supervision import Flag, run_sweep
 from gongzhi.cases.workflow import Action, Status
@@ -43,11 +43,6 @@ def people(tree, make_staff):
         "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
         "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
     }
-
-
-@pytest.fixture
-def cats(db):
-    return make_categories()
 
 
 def act(actor, case, action, **kwargs):

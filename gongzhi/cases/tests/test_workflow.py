@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import services
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases.factories import report
 from gongzhi.cases.models import Assignment, CaseLog
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
@@ -33,11 +33,6 @@ def people(tree, make_staff):
         "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
         "other_grid_worker": make_staff("wgy2", tree["grid2"], Role.GRID_WORKER),
     }
-
-
-@pytest.fixture
-def cats(db):
-    return make_categories()
 
 
 def act(actor, case, action, **kwargs):

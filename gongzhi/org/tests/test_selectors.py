@@ -102,3 +102,19 @@ def test_children_list_areas_before_departments(tree, make_staff):
     user = make_staff("d", tree["town"], Role.DISPATCHER)
     codes = [u.code for u in selectors.unit_children(policies.units_visible_to(user), tree["town"])]
     assert codes == [tree["village"].code, tree["village2"].code, tree["police"].code, tree["justice"].code]
+
+
+def test_inner_point_lies_inside_even_a_concave_grid(db):
+    from shapely.geometry import Point, shape
+
+    from gongzhi.org.models import OrgUnit
+
+    # A "C" shape whose centroid falls in the open notch, outside the polygon.
+    c_shape = {"type": "Polygon", "coordinates": [[[0, 0], [3, 0], [3, 1], [1, 1], [1, 2], [3, 2], [3, 3],
+                                                   [0, 3], [0, 0]]]}
+    grid = OrgUnit(name="C", code="c", level="grid", boundary=c_shape)
+    lat, lng = grid.inner_point()
+    assert shape(c_shape).contains(Point(lng, lat))
+    grid.centroid_lat, grid.centroid_lng = 1.5, 0.5
+    assert grid.inner_point() == (1.5, 0.5)
+    assert OrgUnit(name="x", code="x", level="village").inner_point() is None
