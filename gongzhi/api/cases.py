@@ -19,7 +19,7 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
-from gongzhi.cases import feedback, selectors, services
+from gongzhi.cases import categories, feedback, selectors, services
 from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
 from gongzhi.cases.supervision import Flag
 from gongzhi.cases.workflow import Action
@@ -260,7 +260,7 @@ def _detail(request: HttpRequest, case: Case) -> dict:
 
 
 def _category(code: str) -> Category:
-    found = Category.objects.filter(code=code).first()
+    found = categories.by_code(code)
     if found is None:
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     return found
@@ -302,7 +302,7 @@ def case_create(request: HttpRequest, payload: CaseIn):
 
 
 @router.get("/categories", response={200: list[CategoryOut], **_AUTH}, summary="事件分类")
-def categories(request: HttpRequest):
+def category_list(request: HttpRequest):
     """The active category tree, parents before children; only non-top-level categories are selectable."""
     rows = Category.objects.filter(is_active=True).select_related("parent").order_by("parent_id", "sort", "pk")
     return [{"id": c.pk, "code": c.code, "name": c.name, "kind": c.kind,

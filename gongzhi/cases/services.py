@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import notices, policies, presets
-from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Follower, Source, TimeLimit
+from gongzhi.cases import categories, notices, policies
+from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Follower, Source
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
 from gongzhi.core import uploads, workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
@@ -28,35 +27,6 @@ DESCRIPTION_MAX_LENGTH = 2000
 MAX_PHOTOS = 9
 # Actions a complaint's subject unit may not take on it (B5).
 _NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
-# Bounds the walk up the category tree, so a (corrupt) cycle cannot make limits_for loop.
-_MAX_CATEGORY_DEPTH = 64
-
-
-@dataclass(frozen=True)
-class Limits:
-    respond_hours: int
-    handle_working_days: int
-
-
-def limits_for(category: Category, level: str) -> Limits:
-    """The nearest limit for `level` up the category tree, else the defaults.
-
-    One query: a recursive walk from the category up to the root, joined to the limits."""
-    category_table = connection.ops.quote_name(Category._meta.db_table)
-    limit_table = connection.ops.quote_name(TimeLimit._meta.db_table)
-    sql = (
-        "WITH RECURSIVE chain(id, parent_id, hops) AS ("
-        f" SELECT id, parent_id, 0 FROM {category_table} WHERE id = %s"
-        f" UNION ALL SELECT c.id, c.parent_id, chain.hops + 1 FROM {category_table} c"
-        " JOIN chain ON c.id = chain.parent_id WHERE chain.hops < %s)"
-        f" SELECT t.respond_hours, t.handle_working_days FROM chain JOIN {limit_table} t"
-        " ON t.category_id = chain.id WHERE t.level = %s ORDER BY chain.hops LIMIT 1")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [category.pk, _MAX_CATEGORY_DEPTH, level])
-        found = cursor.fetchone()
-    if found is not None:
-        return Limits(found[0], found[1])
-    return Limits(*presets.default_limits(level))
 
 
 def _area_ancestor(unit: OrgUnit, level: str) -> OrgUnit:
@@ -118,7 +88,6 @@ def _save_attachments(*, case: Case, log: CaseLog, actor: User, photos: list[upl
         attachment.save()
 
 
-@transaction.atomic
 def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, description: str,
                 lat: float, lng: float, address: str = "", is_anonymous: bool = False,
                 on_behalf_of: User | None = None, photos: Sequence[UploadedFile] = (),
@@ -126,44 +95,56 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     """Report a case at a point, with up to 9 photos and one voice note. Returns (case, created); a retried
     submission returns the first case and stores nothing new. Every file is checked before anything is
     written, so a refused photo leaves no case behind."""
-    existing = Case.objects.filter(client_id=client_id).first()
-    if existing is not None:
-        if existing.reporter_id != (on_behalf_of or actor).pk and existing.entered_by_id != actor.pk:
-            raise NotFound()
-        return existing, False
+    reporter = on_behalf_of or actor
+    if photos or voice:  # a retried upload is answered before its files are processed again
+        existing = Case.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            return _resubmitted(existing, actor=actor, reporter=reporter), False
     processed_photos, processed_voice = _process_uploads(photos, voice)
     if not category.is_active or category.parent_id is None:
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     description = _clean_text(description, field="description", required=True,
                               max_length=DESCRIPTION_MAX_LENGTH)
-    grid, township_id = org_selectors.locate_in_township(lat, lng)
-    if township_id is None:
+    place = org_selectors.locate_place(lat, lng)
+    if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
     if on_behalf_of is not None:
         source = Source.ON_BEHALF
     now = timezone.now()
-    limits = limits_for(category, Level.GRID)
+    limits = categories.limits_for(category, Level.GRID)
     case = Case(
         number=client_id.hex[:24], client_id=client_id, category=category, category_version=category.version,
-        description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid=grid,
-        area_path=grid.path, holder_id=township_id, source=source,
-        reporter=on_behalf_of or actor, entered_by=actor if on_behalf_of else None,
-        is_anonymous=is_anonymous, is_public=category.is_public and category.kind != "dispute",
+        description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid_id=place.grid_id,
+        area_path=place.path, holder_id=place.township_id, source=source, reporter=reporter,
+        entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
+        is_public=category.is_public and category.kind != "dispute",
         respond_due=now + datetime.timedelta(hours=limits.respond_hours),
     )
     try:
         with transaction.atomic():
-            case.save()
-    except IntegrityError:  # the same submission, committed by a concurrent retry
-        return Case.objects.get(client_id=client_id), False
-    case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
-    case.save(update_fields=["number"])
-    Follower.objects.create(case=case, user=on_behalf_of or actor)
-    log = _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
-                     public=True, first=True)
-    _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)
+            case.save(force_insert=True)
+            case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
+            case.save(update_fields=["number"])
+            Follower.objects.create(case=case, user=reporter)
+            log = _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
+                             public=True, first=True)
+            _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)
+    except IntegrityError:
+        # The insert comes first and a retry is told apart by the client_id's unique constraint: one query
+        # fewer on every submission than looking first.
+        existing = Case.objects.filter(client_id=client_id).first()
+        if existing is None:
+            raise
+        return _resubmitted(existing, actor=actor, reporter=reporter), False
     return case, True
+
+
+def _resubmitted(case: Case, *, actor: User, reporter: User) -> Case:
+    """The case a retried submission made, or NotFound when the client_id is someone else's."""
+    if case.reporter_id != reporter.pk and case.entered_by_id != actor.pk:
+        raise NotFound()
+    return case
 
 
 def suggest_handler(*, category: Category, grid: OrgUnit) -> OrgUnit | None:
@@ -235,8 +216,8 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
     if action in {Action.ACCEPT, Action.RESOLVE_ON_SPOT, Action.REJECT} and case.responded_at is None:
         case.responded_at = now
     if action == Action.ACCEPT:
-        level = case.holder.level
-        case.handle_due = workcalendar.add_working_days(now, limits_for(case.category, level).handle_working_days)
+        limits = categories.limits_for(case.category, case.holder.level)
+        case.handle_due = workcalendar.add_working_days(now, limits.handle_working_days)
     elif action == Action.DISPATCH:
         _dispatch(case, lead_unit=lead_unit, assist_units=assist_units)
     elif action == Action.SIGN:
@@ -254,7 +235,7 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
     elif action in {Action.VISIT_FAILED, Action.RATE_UNSATISFIED}:
         case.closed_at = None
         case.handle_due = workcalendar.add_working_days(
-            now, limits_for(case.category, case.holder.level).handle_working_days)
+            now, categories.limits_for(case.category, case.holder.level).handle_working_days)
 
 
 def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgUnit, ...]) -> None:
@@ -279,7 +260,7 @@ def _escalate(case: Case, *, now: datetime.datetime) -> None:
         raise DomainError(_("市级指挥中心已是最高层级，不能再上报。"), code="top_level")
     case.holder = _area_ancestor(case.holder, LEVEL_ORDER[index - 1])
     case.assignments.filter(is_active=True).update(is_active=False)
-    limits = limits_for(case.category, case.holder.level)
+    limits = categories.limits_for(case.category, case.holder.level)
     case.respond_due = now + datetime.timedelta(hours=limits.respond_hours)
     case.handle_due = None
 

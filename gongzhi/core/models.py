@@ -61,3 +61,24 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class CacheVersion(models.Model):
+    """A random token per kind of reference data that every process caches (the grid index, the category
+    tree), changed whenever that data changes.
+
+    Each process keeps its cache together with the token it was built from and compares it with this row
+    before answering, so a change made by any process is seen by all of them. Random rather than a counter,
+    so a rolled-back change can never reproduce a token some process already built a cache for.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("缓存版本")
+        verbose_name_plural = verbose_name
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.token}"

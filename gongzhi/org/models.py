@@ -1,10 +1,9 @@
-import uuid
 from typing import Any
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core import cache_versions
 from gongzhi.core.models import TimeStampedModel
 
 
@@ -17,6 +16,10 @@ class Level(models.TextChoices):
 
 
 LEVEL_ORDER = [Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID]
+# Saving or deleting a unit of these levels makes every process rebuild its grid cache, which holds each
+# grid's boundary and its township (org.selectors).
+_INDEXED_LEVELS = frozenset({Level.GRID, Level.TOWNSHIP})
+GRID_INDEX = "org.grids"  # its cache_versions name
 
 
 class UnitKind(models.TextChoices):
@@ -80,12 +83,12 @@ class OrgUnit(TimeStampedModel):
         self.depth = self.path.count("/") - 1
         super().save(*args, **kwargs)
         # After the row is written, so a process that sees the new stamp also sees the new row.
-        if self.level == Level.GRID:
+        if self.level in _INDEXED_LEVELS:
             bump_grid_index_version()
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         result = super().delete(*args, **kwargs)
-        if self.level == Level.GRID:
+        if self.level in _INDEXED_LEVELS:
             bump_grid_index_version()
         return result
 
@@ -117,34 +120,12 @@ class OrgUnit(TimeStampedModel):
         return other.path.startswith(self.path)
 
 
-class GridIndexVersion(models.Model):
-    """Single row whose token changes whenever a grid is added, removed or reshaped.
-
-    Every process caches its point → grid index together with the token it was built from and compares
-    it with this row before answering, so a change made by any process is seen by all of them. The token
-    is random rather than a counter so that a rolled-back change can never reproduce a token some
-    process already built an index for.
-    """
-
-    token = models.CharField(max_length=32)
-    changed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("网格索引版本")
-        verbose_name_plural = verbose_name
-
-    def __str__(self) -> str:
-        return self.token
-
-
 def grid_index_token() -> str:
-    """The current token ("" before any grid was ever written)."""
-    return GridIndexVersion.objects.filter(pk=1).values_list("token", flat=True).first() or ""
+    """The current token of the grid cache (org.selectors)."""
+    return cache_versions.current(GRID_INDEX)
 
 
 def bump_grid_index_version() -> None:
-    """Mark the grid index stale everywhere. `OrgUnit.save()`/`delete()` call it for grids; code that
-    changes grids with `QuerySet.update()`, `bulk_create()` or raw SQL must call it itself."""
-    token = uuid.uuid4().hex
-    if not GridIndexVersion.objects.filter(pk=1).update(token=token, changed_at=timezone.now()):
-        GridIndexVersion.objects.get_or_create(pk=1, defaults={"token": token})
+    """Mark the grid cache stale everywhere. `OrgUnit.save()`/`delete()` call it for grids and townships;
+    code that changes them with `QuerySet.update()`, `bulk_create()` or raw SQL must call it itself."""
+    cache_versions.bump(GRID_INDEX)

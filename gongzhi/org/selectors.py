@@ -2,23 +2,41 @@
 
 import logging
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
-from django.db.models.lookups import StartsWith
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import NotFound
 from gongzhi.org.geo import GridIndex, check_point
-from gongzhi.org.models import GridIndexVersion, Level, OrgUnit, UnitKind, grid_index_token
+from gongzhi.org.models import Level, OrgUnit, UnitKind, grid_index_token
 
 logger = logging.getLogger(__name__)
 
-_cache: tuple[str, GridIndex] | None = None
+@dataclass(frozen=True)
+class GridPlace:
+    """Where a point lies, as a new case needs it: the grid, its path and its township."""
+
+    grid_id: int
+    path: str
+    township_id: int | None  # the nearest-to-root township area above the grid; None when there is none
+
+
+@dataclass(frozen=True)
+class _GridCache:
+    token: str
+    index: GridIndex
+    places: dict[int, GridPlace]
+
+
+_cache: _GridCache | None = None
 _build_lock = threading.Lock()
 
 
-def grid_index() -> GridIndex:
-    """This process's index of the active grids, rebuilt when the stored token shows any grid changed.
+def _current() -> _GridCache:
+    """This process's grid index and grid places, rebuilt when the stored token shows a grid (or a
+    township) changed.
 
     Costs one primary-key read per call while nothing changes. The token is read before the grids, so a
     change committed in between makes the next call rebuild again rather than keep a stale index.
@@ -26,19 +44,46 @@ def grid_index() -> GridIndex:
     global _cache
     token = grid_index_token()
     cached = _cache
-    if cached is not None and cached[0] == token:
-        return cached[1]
+    if cached is not None and cached.token == token:
+        return cached
     with _build_lock:
         cached = _cache
-        if cached is not None and cached[0] == token:
-            return cached[1]
+        if cached is not None and cached.token == token:
+            return cached
         rows = (OrgUnit.objects.filter(level=Level.GRID, is_active=True, boundary__isnull=False)
-                .values_list("id", "boundary"))
-        index = GridIndex.from_geojson(rows.iterator(chunk_size=2000))
+                .values_list("id", "boundary", "path"))
+        paths: dict[int, str] = {}
+
+        def boundaries() -> Iterator[tuple[int, object]]:
+            for grid_id, boundary, path in rows.iterator(chunk_size=2000):
+                paths[grid_id] = path
+                yield grid_id, boundary
+
+        index = GridIndex.from_geojson(boundaries())
         if index.skipped:
             logger.warning("grid index: unreadable boundary on grids %s left out", index.skipped[:20])
-        _cache = (token, index)
-        return index
+        townships = dict(OrgUnit.objects.filter(level=Level.TOWNSHIP, kind=UnitKind.AREA)
+                         .values_list("path", "id"))
+        places = {grid_id: GridPlace(grid_id, path, _nearest_to_root(path, townships))
+                  for grid_id, path in paths.items()}
+        _cache = _GridCache(token, index, places)
+        return _cache
+
+
+def _nearest_to_root(path: str, units_by_path: dict[str, int]) -> int | None:
+    """The id of the shortest proper prefix of `path` found in `units_by_path` (paths end with "/")."""
+    end = path.find("/") + 1
+    while 0 < end < len(path):
+        found = units_by_path.get(path[:end])
+        if found is not None:
+            return found
+        end = path.find("/", end) + 1
+    return None
+
+
+def grid_index() -> GridIndex:
+    """This process's index of the active grids (see `_current`)."""
+    return _current().index
 
 
 def locate(lat: float, lng: float) -> tuple[OrgUnit, list[OrgUnit]]:
@@ -54,38 +99,17 @@ def locate(lat: float, lng: float) -> tuple[OrgUnit, list[OrgUnit]]:
     return grid, list(grid.ancestors())
 
 
-def _grid_with_township(grid_id: int | None) -> OrgUnit | None:
-    """The grid row, annotated with `township_id` (its nearest-to-root township area ancestor, or None) and
-    `index_token` (the grid index token read in the same statement)."""
-    if grid_id is None:
-        return None
-    # An ancestor is a unit whose path is a proper prefix of the grid's path (paths end with "/").
-    township = (OrgUnit.objects.filter(level=Level.TOWNSHIP, kind=UnitKind.AREA, depth__lt=OuterRef("depth"))
-                .filter(StartsWith(OuterRef("path"), F("path"))).order_by("depth").values("pk")[:1])
-    token = GridIndexVersion.objects.filter(pk=1).values("token")[:1]
-    return (OrgUnit.objects.filter(pk=grid_id)
-            .annotate(township_id=Subquery(township), index_token=Subquery(token)).first())
-
-
-def locate_in_township(lat: float, lng: float) -> tuple[OrgUnit, int | None]:
-    """The grid containing the point and the id of its nearest-to-root township area ancestor (None when it
-    has none): what `locate` answers, for callers that need only the township, in one query.
-
-    The cached index is tried first and the grid row is read together with the index token; the answer is
-    kept only if that token is the one the index was built from (so the index was current when the row was
-    read), otherwise this falls back to `grid_index()`, which checks the token first as `locate` does.
+def locate_place(lat: float, lng: float) -> GridPlace:
+    """The grid containing the point, with its path and township, from this process's cache: no query
+    beyond the token check, which is what lets case intake keep up with its target.
     Raises DomainError for coordinates that are not a finite WGS84 position, NotFound outside every grid.
     """
     check_point(lat=lat, lng=lng)
-    cached = _cache
-    if cached is not None:
-        grid = _grid_with_township(cached[1].locate(lng, lat))
-        if grid is not None and (grid.index_token or "") == cached[0]:  # type: ignore[attr-defined]
-            return grid, grid.township_id  # type: ignore[attr-defined]
-    grid = _grid_with_township(grid_index().locate(lng, lat))
-    if grid is None:
+    current = _current()
+    grid_id = current.index.locate(lng, lat)
+    if grid_id is None:
         raise NotFound(_("该位置不在任何网格内。"))
-    return grid, grid.township_id  # type: ignore[attr-defined]
+    return current.places[grid_id]
 
 
 def get_unit(visible: QuerySet[OrgUnit], unit_id: int) -> OrgUnit:

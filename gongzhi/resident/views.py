@@ -16,8 +16,8 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import feedback, policies, selectors, services
-from gongzhi.cases.models import Attachment, Category, Rating
+from gongzhi.cases import categories, feedback, policies, selectors, services
+from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status, actions_available
 from gongzhi.command.access import portal_home, safe_next
 from gongzhi.command.views import inbox_page, mark_all_notifications_read, open_notification
@@ -206,7 +206,7 @@ def case_new(request):
     form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
     if form.is_valid():
         data = form.cleaned_data
-        category = Category.objects.filter(pk=data["category"]).first()
+        category = categories.by_id(data["category"])
         if category is None:
             form.add_error("category", _("请选择事件分类。"))
         elif not data["confirmed"]:

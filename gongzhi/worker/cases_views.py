@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts.models import Membership
-from gongzhi.cases import selectors, services
-from gongzhi.cases.models import Category
+from gongzhi.cases import categories, selectors, services
 from gongzhi.cases.workflow import Status
 from gongzhi.command.access import portal_required
 from gongzhi.command.cases_views import case_action_page, case_page, lead_assignment_q
@@ -67,7 +66,7 @@ def report(request):
     form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
     if form.is_valid():
         data = form.cleaned_data
-        category = Category.objects.filter(pk=data["category"]).first()
+        category = categories.by_id(data["category"])
         if category is None:
             form.add_error("category", _("请选择事件分类。"))
         else:

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import services
+from gongzhi.cases import categories, services
 from gongzhi.cases.factories import report
 from gongzhi.cases.models import Assignment, CaseLog
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status
@@ -212,9 +212,9 @@ def test_limits_inherit_from_the_nearest_ancestor_then_the_defaults(cats):
     from gongzhi.cases.models import Category
 
     leaf = Category.objects.get(code="talk-policy-legal")  # no limits of its own; 政策咨询类 has them
-    assert services.limits_for(leaf, "township") == services.Limits(24, 5)
-    assert services.limits_for(leaf, "county") == services.Limits(24, 15)  # the file's defaults
-    assert services.limits_for(cats["family"], "grid") == services.Limits(12, 1)
+    assert categories.limits_for(leaf, "township") == categories.Limits(24, 5)
+    assert categories.limits_for(leaf, "county") == categories.Limits(24, 15)  # the file's defaults
+    assert categories.limits_for(cats["family"], "grid") == categories.Limits(12, 1)
 
 
 def test_presets_load_the_whole_tree_and_keep_disputes_private(cats):

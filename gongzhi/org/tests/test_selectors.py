@@ -5,7 +5,7 @@ from gongzhi.accounts.models import Role
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org import selectors
 from gongzhi.org.factories import square
-from gongzhi.org.models import OrgUnit, bump_grid_index_version
+from gongzhi.org.models import OrgUnit, bump_grid_index_version, grid_index_token
 
 pytestmark = pytest.mark.django_db
 
@@ -63,24 +63,40 @@ def test_new_grids_are_found_without_restarting(tree):
     assert selectors.locate(35.705, 104.705)[0] == new
 
 
-def test_locate_in_township_answers_the_grid_and_its_township(tree):
-    grid, township_id = selectors.locate_in_township(35.585, 104.605)
-    assert grid == tree["grid"] and township_id == tree["town"].pk
+def test_locate_place_answers_the_grid_its_path_and_its_township(tree):
+    place = selectors.locate_place(35.585, 104.605)
+    assert place == selectors.GridPlace(tree["grid"].pk, tree["grid"].path, tree["town"].pk)
     with pytest.raises(NotFound):
-        selectors.locate_in_township(36.06, 103.83)
+        selectors.locate_place(36.06, 103.83)
     with pytest.raises(DomainError):
-        selectors.locate_in_township(95, 104.6)
+        selectors.locate_place(95, 104.6)
 
 
-def test_locate_in_township_sees_another_process_bump(tree):
-    """Like `locate`: a cached index answers only while the stored token is the one it was built from."""
+def test_locate_place_sees_another_process_bump(tree):
+    """Like `locate`: the cache answers only while the stored token is the one it was built from."""
     selectors.grid_index()
     OrgUnit.objects.filter(pk=tree["grid"].pk).update(boundary=square(104.60, 35.50))
-    assert selectors.locate_in_township(35.585, 104.605)[0] == tree["grid"]
+    assert selectors.locate_place(35.585, 104.605).grid_id == tree["grid"].pk
     bump_grid_index_version()
-    assert selectors.locate_in_township(35.505, 104.605)[0] == tree["grid"]
+    assert selectors.locate_place(35.505, 104.605).grid_id == tree["grid"].pk
     with pytest.raises(NotFound):
-        selectors.locate_in_township(35.585, 104.605)
+        selectors.locate_place(35.585, 104.605)
+
+
+def test_a_grid_under_no_township_has_none(tree):
+    village = OrgUnit.objects.create(name="直属村", code="621102900", level="village", parent=tree["county"])
+    grid = OrgUnit.objects.create(name="直属网格", code="621102900001", level="grid", parent=village,
+                                  boundary=square(104.80, 35.80))
+    assert selectors.locate_place(35.805, 104.805) == selectors.GridPlace(grid.pk, grid.path, None)
+
+
+def test_saving_a_township_refreshes_the_cached_places_but_a_village_does_not(tree):
+    """The cache holds each grid's township, so a township's save or deletion must reach every process."""
+    before = grid_index_token()
+    tree["village"].save()
+    assert grid_index_token() == before
+    tree["other_town"].save()
+    assert grid_index_token() != before
 
 
 def test_units_are_read_within_the_callers_scope(tree, make_staff):
