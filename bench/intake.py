@@ -1,7 +1,7 @@
 """Case intake speed over the real server: authenticated `POST /api/cases` per second, against a bare
 Django view doing one ORM insert on the same server, same middleware, same session.
 
-    .venv/bin/python bench/intake.py [--seconds 15] [--clients 4] [--workers 3] [--threads 4]
+    .venv/bin/python bench/intake.py [--seconds 15] [--rounds 5] [--clients 4] [--workers N] [--threads 4]
 
 A temporary folder holds everything (GONGZHI_VAR_DIR): a child process migrates a fresh SQLite database
 (the preset categories come with the migrations), builds the small test tree (org.factories.make_tree:
@@ -42,6 +42,8 @@ from pathlib import Path
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
+
+from gongzhi.__main__ import default_web_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.5
@@ -171,14 +173,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=15.0, help="length of each measured phase (10–30)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
-    parser.add_argument("--workers", type=int, default=3, help="server processes (gongzhi serve --workers)")
+    parser.add_argument("--workers", type=int, default=default_web_workers(),
+                        help="server processes (default: what `gongzhi serve` starts on this machine)")
     parser.add_argument("--threads", type=int, default=4, help="threads per server process")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two measurements")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
         setup()
         return 0
     args.seconds = min(max(args.seconds, 1.0), 30.0)
+    args.rounds = min(max(args.rounds, 1), 10)
 
     with tempfile.TemporaryDirectory(prefix="gongzhi-intake-") as tmp:
         Path(tmp, f"{SETTINGS_MODULE}.py").write_text(
@@ -200,12 +205,18 @@ def main() -> int:
             # Warm up both paths (imports, the grid index, connections) before measuring.
             run_load(port, sessionid, "/api/cases", 201, case_body, 1.0, args.clients)
             run_load(port, sessionid, "/bench/insert", 200, lambda: b"{}", 1.0, args.clients)
-            print(f"measuring {args.seconds:g} s each, {args.clients} clients, {args.workers} workers × "
-                  f"{args.threads} threads …", file=sys.stderr, flush=True)
-            intake_ok, intake_bad, intake_s = run_load(port, sessionid, "/api/cases", 201, case_body,
-                                                       args.seconds, args.clients)
-            bare_ok, bare_bad, bare_s = run_load(port, sessionid, "/bench/insert", 200, lambda: b"{}",
-                                                 args.seconds, args.clients)
+            print(f"measuring {args.seconds:g} s each in {args.rounds} alternating rounds, {args.clients} clients, "
+                  f"{args.workers} workers × {args.threads} threads …", file=sys.stderr, flush=True)
+            # Alternating short rounds, so a change in the machine's load during the run touches both alike.
+            intake_ok = intake_bad = bare_ok = bare_bad = 0
+            intake_s = bare_s = 0.0
+            for _round in range(args.rounds):
+                ok, bad, elapsed = run_load(port, sessionid, "/api/cases", 201, case_body,
+                                            args.seconds / args.rounds, args.clients)
+                intake_ok, intake_bad, intake_s = intake_ok + ok, intake_bad + bad, intake_s + elapsed
+                ok, bad, elapsed = run_load(port, sessionid, "/bench/insert", 200, lambda: b"{}",
+                                            args.seconds / args.rounds, args.clients)
+                bare_ok, bare_bad, bare_s = bare_ok + ok, bare_bad + bad, bare_s + elapsed
         finally:
             server.send_signal(signal.SIGTERM)
             try:

@@ -73,7 +73,7 @@ def build(cases: int, *, seed: int) -> dict[str, int]:
 
     now = timezone.now()
     adapt = connection.ops.adapt_datetimefield_value
-    case_columns = ["created_at", "updated_at", "number", "client_id", "category_id", "category_version",
+    case_columns = ["created_at", "updated_at", "client_id", "category_id", "category_version",
                     "description", "lat", "lng", "address", "grid_id", "area_path", "holder_id", "status", "source",
                     "reporter_id", "is_anonymous", "is_public", "respond_due", "handle_due", "responded_at"]
     log_columns = ["case_id", "seq", "action", "from_status", "to_status", "note", "is_public", "deadlines",
@@ -121,7 +121,7 @@ def build(cases: int, *, seed: int) -> dict[str, int]:
                     lead = departments[holder][i % len(departments[holder])]
                     assignment_rows.append((pk, lead, "lead", True, adapt(responded_at)))
             case_rows.append((
-                adapt(created), adapt(created), f"B{pk:011d}", uuid.UUID(int=pk).hex, category_id, version,
+                adapt(created), adapt(created), uuid.UUID(int=pk).hex, category_id, version,
                 "基准测试事件", 35.585, 104.605, "", grid_id, path, holder, status, Source.RESIDENT, reporter.pk,
                 False, True, adapt(respond_due), adapt(handle_due) if handle_due else None,
                 adapt(responded_at) if responded_at else None))

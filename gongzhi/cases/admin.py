@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.models import Case, CaseLog, Category, TimeLimit
+from gongzhi.cases.models import Case, CaseLog, Category, TimeLimit, number_q
 
 
 class TimeLimitInline(admin.TabularInline):
@@ -35,8 +36,15 @@ class CaseAdmin(admin.ModelAdmin):
 
     list_display = ["number", "category", "status", "holder", "grid", "created_at", "handle_due"]
     list_filter = ["status", "source", "category__kind"]
-    search_fields = ["number"]
+    search_fields = ["description"]
+    search_help_text = _("按编号或内容查找")
     inlines = [CaseLogInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        by_number = number_q(search_term)
+        if by_number is not None:
+            return queryset.filter(by_number), False
+        return super().get_search_results(request, queryset, search_term)
 
     def has_add_permission(self, request):
         return False

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import STAFF_ROLES, Membership, User
 from gongzhi.cases import policies
-from gongzhi.cases.models import Assignment, Case, CaseLog, Follower, FollowUp, SupervisionOrder
+from gongzhi.cases.models import Assignment, Case, CaseLog, Follower, FollowUp, SupervisionOrder, number_q
 from gongzhi.cases.supervision import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
 from gongzhi.cases.workflow import OPEN_STATES, Action, Status
 from gongzhi.core.errors import DomainError, NotFound
@@ -98,6 +98,12 @@ def case_for(user: User | AnonymousUser, case_id: int) -> Case:
     if found is None:
         raise NotFound()
     return found
+
+
+def case_by_number(user: User | AnonymousUser, number: str) -> Case | None:
+    """The case with this number (编号) among those the user may see, else None."""
+    by_number = number_q(number)
+    return policies.cases_visible_to(user).filter(by_number).first() if by_number is not None else None
 
 
 def my_cases(user: User | AnonymousUser) -> QuerySet[Case]:

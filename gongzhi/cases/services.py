@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.cases import categories, notices, policies
-from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Follower, Source
+from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Source
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
 from gongzhi.core import uploads, workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
@@ -114,7 +114,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     now = timezone.now()
     limits = categories.limits_for(category, Level.GRID)
     case = Case(
-        number=client_id.hex[:24], client_id=client_id, category=category, category_version=category.version,
+        client_id=client_id, category=category, category_version=category.version,
         description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid_id=place.grid_id,
         area_path=place.path, holder_id=place.township_id, source=source, reporter=reporter,
         entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
@@ -124,9 +124,6 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     try:
         with transaction.atomic():
             case.save(force_insert=True)
-            case.number = f"{timezone.localtime(now):%Y%m%d}{case.pk:06d}"
-            case.save(update_fields=["number"])
-            Follower.objects.create(case=case, user=reporter)
             log = _write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
                              public=True, first=True)
             _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)

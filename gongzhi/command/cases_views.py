@@ -127,7 +127,7 @@ def _perform(user, case, name: str, data: dict) -> None:
     elif name == Action.DEFER:
         services.transition(actor=user, case=case, action=name, note=data["note"], review_on=data["review_on"])
     elif name == Action.MERGE:
-        into = selectors.cases_for(user).filter(number=data["number"].strip()).first()
+        into = selectors.case_by_number(user, data["number"])
         if into is None:
             raise DomainError(_("未找到该编号的事件，或不在您的管辖范围内。"), field="number")
         feedback.merge_case(actor=user, case=case, into=into, note=data["note"])

@@ -282,6 +282,20 @@ def test_merged_reporters_follow_the_parent_hear_of_it_and_rate_it(tree, people,
     assert rating.rater == people["neighbour"] and rating.case == parent
 
 
+def test_merging_a_case_that_absorbed_others_brings_all_its_people_along(tree, people, cats):
+    """A reporter is never a follower row of their own case; merging twice carries everyone to the end."""
+    first = report(people["resident"], cats["env"])
+    second = report(people["neighbour"], cats["env"])
+    last = report(people["resident"], cats["env"], description="同一盏路灯，又反映一次")
+    assert not Follower.objects.exists()
+    feedback.merge_case(actor=people["dispatcher"], case=first, into=second, note="同一盏路灯")
+    feedback.merge_case(actor=people["dispatcher"], case=second, into=last, note="同一盏路灯")
+    # The resident reported `last` already, so only the neighbour joins it, through `second`.
+    assert list(Follower.objects.filter(case=last).values_list("user", "via")) == [(people["neighbour"].pk,
+                                                                                   second.pk)]
+    assert set(selectors.my_cases(people["neighbour"])) == {second, last}
+
+
 def test_merge_checks_its_target(tree, people, cats):
     case = report(people["resident"], cats["env"])
     with pytest.raises(DomainError):

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import timezone
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import categories, services
+from gongzhi.cases import categories, selectors, services
 from gongzhi.cases.factories import report
 from gongzhi.cases.models import Assignment, CaseLog
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status
@@ -183,6 +183,19 @@ def test_retried_submission_returns_the_same_case(people, cats):
     again, created_again = services.submit_case(**kwargs)
     assert created and not created_again and first.pk == again.pk
     assert first.number == f"{timezone.localdate():%Y%m%d}{first.pk:06d}"
+
+
+def test_a_case_is_found_by_its_number_within_scope_only(tree, people, cats, make_staff):
+    """The number is the local reporting date and the id: 23:30 UTC is already the next day in Shanghai."""
+    with time_machine.travel(datetime.datetime(2026, 11, 23, 23, 30, tzinfo=datetime.UTC), tick=False):
+        case = report(people["resident"], cats["env"])
+    assert case.number == f"20261124{case.pk:06d}"
+    assert selectors.case_by_number(people["dispatcher"], f" {case.number} ") == case
+    for wrong in (f"20261123{case.pk:06d}", f"20261124{case.pk + 1:06d}", "20261324000001", "２０２６１１２４000001",
+                  "2026112400000", "", "abc"):
+        assert selectors.case_by_number(people["dispatcher"], wrong) is None, wrong
+    outsider = make_staff("other-dispatcher", tree["other_town"], Role.DISPATCHER)
+    assert selectors.case_by_number(outsider, case.number) is None
 
 
 def test_submission_outside_every_grid_or_to_a_parent_category_is_refused(people, cats):
