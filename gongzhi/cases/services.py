@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.cases import categories, notices, policies
-from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Source
-from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
+from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Source, SupervisionOrder
+from gongzhi.cases.workflow import SUPERVISION_DONE, Action, Capacity, Status, transition_for
 from gongzhi.core import uploads, workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
@@ -200,6 +200,8 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if rule.to is not None:
         case.status = rule.to
     case.save()
+    if case.status in SUPERVISION_DONE and from_status not in SUPERVISION_DONE:
+        SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     log = _write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
                      public=rule.public, step_key=step_key)
     notices.announce(case=case, log=log)

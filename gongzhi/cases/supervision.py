@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.constants import OnConflict
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -63,8 +63,6 @@ logger = logging.getLogger(__name__)
 RESPOND_PENDING = frozenset({Status.REPORTED, Status.ESCALATED})
 HANDLE_PENDING = frozenset({Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
                             Status.REOPENED})
-# A 督办 order is fulfilled once its case reaches one of these.
-SUPERVISION_DONE = frozenset({Status.HANDLED, Status.CONFIRMED, Status.CLOSED, Status.RATED, Status.REJECTED})
 RESPOND_WARNING = datetime.timedelta(hours=6)
 # Escalations go through `transition` one case at a time; a catch-up after a long outage spreads over runs.
 MAX_ESCALATIONS_PER_RUN = 500
@@ -124,7 +122,6 @@ class SweepReport:
     escalations: int = 0
     escalations_left: int = 0  # over MAX_ESCALATIONS_PER_RUN; the next run takes them
     escalations_failed: int = 0
-    supervision_fulfilled: int = 0
     supervision_overdue: int = 0
 
     @property
@@ -352,29 +349,7 @@ def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.da
     return order
 
 
-def _done_at(case_ref: str) -> Subquery:
-    """When the case referred to last moved into a fulfilling state (its latest such log row)."""
-    return Subquery(CaseLog.objects.filter(case_id=OuterRef(case_ref), to_status__in=SUPERVISION_DONE)
-                    .exclude(from_status__in=SUPERVISION_DONE).order_by("-seq").values("created_at")[:1])
-
-
-@transaction.atomic
-def fulfil_supervision(*, case: Case) -> int:
-    """Mark the open 督办 orders of `case` fulfilled if it has been handled; returns how many.
-
-    Meant to be called right after a transition into a handled state (complete, resolve on the spot,
-    reject); the sweep also does it for every case, so a missed call only delays the stamp."""
-    if case.status not in SUPERVISION_DONE:
-        return 0
-    return (SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True)
-            .update(fulfilled_at=Coalesce(_done_at("case_id"), Value(timezone.now()))))
-
-
 def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
-    with transaction.atomic():
-        report.supervision_fulfilled = (
-            SupervisionOrder.objects.filter(fulfilled_at__isnull=True, case__status__in=SUPERVISION_DONE)
-            .update(fulfilled_at=Coalesce(_done_at("case_id"), Value(h.now))))
     remindable = transition_for(Action.REMIND)
     assert remindable is not None
     key = Concat(Value("supervision:"), Cast("pk", CharField()), Value(":overdue"), output_field=CharField())

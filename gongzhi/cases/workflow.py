@@ -36,6 +36,8 @@ OPEN_STATES = frozenset({
     Status.ESCALATED, Status.REOPENED, Status.HANDLED,
 })
 FINAL_STATES = frozenset({Status.REJECTED, Status.CLOSED, Status.RATED})
+# A 督办 order is fulfilled when its case first reaches one of these (services.transition stamps it).
+SUPERVISION_DONE = frozenset({Status.HANDLED, Status.CONFIRMED, Status.CLOSED, Status.RATED, Status.REJECTED})
 
 
 class Capacity(models.TextChoices):

@@ -307,32 +307,23 @@ def test_overdue_supervision_reminds_the_issuing_unit_once(people, cats):
         assert Notification.objects.filter(recipient=people[who], kind="case.supervision_overdue").count() == 1
 
 
-def test_supervision_is_fulfilled_when_the_case_is_handled(people, cats):
+def test_supervision_is_fulfilled_by_the_step_that_handles_the_case(people, cats):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False):
         order = supervision.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结",
                                               due_at=at(10, 8, 17, 30))
     with time_machine.travel(at(10, 8, 11), tick=False):
         act(people["justice"], case, Action.SIGN)
+        order.refresh_from_db()
+        assert order.fulfilled_at is None  # signing is not handling
         case = act(people["justice"], case, Action.COMPLETE, note="已答复")
-        assert supervision.fulfil_supervision(case=case) == 1
     order.refresh_from_db()
     assert order.fulfilled_at == at(10, 8, 11)
-    assert sweep(at(10, 9)).supervision_overdue == 0
-
-
-def test_the_sweep_fulfils_orders_nobody_fulfilled(people, cats):
-    case = accepted_case(people, cats, at(9, 29))
-    with time_machine.travel(at(9, 30), tick=False):
-        order = supervision.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结",
-                                              due_at=at(10, 8, 17, 30))
-    with time_machine.travel(at(10, 8, 11), tick=False):
-        act(people["justice"], case, Action.SIGN)
-        act(people["justice"], case, Action.COMPLETE, note="已答复")
-    result = sweep(at(10, 9))
-    assert (result.supervision_fulfilled, result.supervision_overdue) == (1, 0)
+    with time_machine.travel(at(10, 9, 9), tick=False):
+        act(people["dispatcher"], case, Action.CONFIRM, note="回访满意")  # a later step keeps the first stamp
     order.refresh_from_db()
-    assert order.fulfilled_at == at(10, 8, 11)  # when it was handled, not when the sweep noticed
+    assert order.fulfilled_at == at(10, 8, 11)
+    assert sweep(at(10, 9, 10)).supervision_overdue == 0
 
 
 def test_the_periodic_task_runs_the_sweep(people, cats):
