@@ -179,8 +179,10 @@ def merge_case(*, actor: User, case: Case, into: Case, note: str) -> Case:
     into = _visible(actor, into)  # fresh from the database: the status checked must be the current one
     into = Case.objects.select_for_update(of=("self",)).get(pk=into.pk)
     case = services.transition(actor=actor, case=case, action=Action.MERGE, note=note, merge_into=into)
-    joining = set(Follower.objects.filter(case=case).values_list("user_id", flat=True)) | {case.reporter_id}
-    joining -= set(Follower.objects.filter(case=into).values_list("user_id", flat=True)) | {into.reporter_id, None}
+    joining = set(Follower.objects.filter(case=case).values_list("user_id", flat=True))
+    if case.reporter_id is not None:
+        joining.add(case.reporter_id)
+    joining -= set(Follower.objects.filter(case=into).values_list("user_id", flat=True)) | {into.reporter_id}
     Follower.objects.bulk_create([Follower(case=into, user_id=user_id, via=case) for user_id in joining],
                                  ignore_conflicts=True)
     return case
