@@ -22,7 +22,7 @@ from gongzhi.cases.models import Assignment, FollowUp
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status, actions_available
 from gongzhi.command import case_forms
 from gongzhi.command.access import portal_required
-from gongzhi.command.views import _header_context
+from gongzhi.command.views import header_context
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.resident.forms import add_domain_error
 
@@ -185,7 +185,7 @@ def intake(request):
     queryset = selectors.cases_for(request.user).filter(status__in=INTAKE_STATES,
                                                         holder_id__in=_dispatcher_units(request.user))
     return render(request, "command/cases_list.html", {
-        "page": _page(request, queryset), "list_kind": "intake", "title": _("事件受理"), **_header_context(request)})
+        "page": _page(request, queryset), "list_kind": "intake", "title": _("事件受理"), **header_context(request)})
 
 
 @portal_required("command")
@@ -202,7 +202,7 @@ def case_list(request):
     return render(request, "command/cases_list.html", {
         "page": _page(request, queryset), "list_kind": "all", "title": _("全部事件"),
         "statuses": Status.choices, "flags": supervision.Flag.choices, "status": status or "", "flag": flag or "",
-        **_header_context(request)})
+        **header_context(request)})
 
 
 @portal_required("command")
@@ -210,20 +210,20 @@ def overdue(request):
     queryset = selectors.cases_for(request.user, flag=supervision.Flag.RED)
     return render(request, "command/cases_list.html", {
         "page": _page(request, queryset), "list_kind": "overdue", "title": _("超期事件"),
-        **_header_context(request)})
+        **header_context(request)})
 
 
 @portal_required("command")
 def case_detail(request, case_id: int):
     return case_page(request, case_id, base="command/base.html", portal="command",
-                     template="command/cases_detail.html", **_header_context(request))
+                     template="command/cases_detail.html", **header_context(request))
 
 
 @require_POST
 @portal_required("command")
 def case_action(request, case_id: int, name: str):
     return case_action_page(request, case_id, name, base="command/base.html", portal="command",
-                            template="command/cases_detail.html", **_header_context(request))
+                            template="command/cases_detail.html", **header_context(request))
 
 
 def lead_assignment_q(unit_ids: list[int]):

@@ -29,7 +29,7 @@ TOTP_SESSION_KEY = "totp_enrolment_secret"
 NOTIFICATIONS_PER_PAGE = 20
 
 
-def _header_context(request) -> dict:
+def header_context(request) -> dict:
     user = request.user
     return {
         "posts": posts_of(user),
@@ -72,7 +72,7 @@ def staff_logout(request):
 @portal_required("command")
 def home(request):
     tree = registry_selectors.scope_tree(request.user)
-    return render(request, "command/home.html", {"tree": tree, **_header_context(request)})
+    return render(request, "command/home.html", {"tree": tree, **header_context(request)})
 
 
 @portal_required("command")
@@ -84,7 +84,7 @@ def unit_detail(request, unit_id: int):
     boundary = summarize_boundary(detail.unit.boundary) if detail.unit.level == Level.GRID else None
     return render(request, "command/unit.html", {
         "detail": detail, "boundary": boundary,
-        "may_unmask": policies.can_unmask_pii(request.user, detail.unit.path), **_header_context(request)})
+        "may_unmask": policies.can_unmask_pii(request.user, detail.unit.path), **header_context(request)})
 
 
 @never_cache
@@ -118,7 +118,7 @@ def reveal_pii_page(request, subject_type: str, subject_id: int, field: str, *, 
 @portal_required("command")
 def reveal_pii(request, subject_type: str, subject_id: int, field: str):
     return reveal_pii_page(request, subject_type, subject_id, field, base="command/base.html",
-                           **_header_context(request))
+                           **header_context(request))
 
 
 def inbox_page(request, *, base: str, portal: str, **context):
@@ -166,7 +166,7 @@ def mark_all_notifications_read(request, *, portal: str):
 
 @portal_required("command")
 def inbox(request):
-    return inbox_page(request, base="command/base.html", portal="command", **_header_context(request))
+    return inbox_page(request, base="command/base.html", portal="command", **header_context(request))
 
 
 @portal_required("command")
@@ -215,4 +215,4 @@ def totp_setup(request):
         request.session[TOTP_SESSION_KEY] = enrolment
     return render(request, "command/totp_setup.html", {
         "form": form, "secret": enrolment["secret"], "qr": _qr_data_uri(enrolment["uri"]),
-        **_header_context(request)})
+        **header_context(request)})
