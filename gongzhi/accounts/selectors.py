@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, FIELD_ROLES, Membership, Role, User
-from gongzhi.org.models import OrgUnit
+from gongzhi.org.models import Level, OrgUnit
 
 if TYPE_CHECKING:
     from gongzhi.registry.models import Resident
@@ -71,4 +71,11 @@ def resident_grid(user: User) -> OrgUnit | None:
     """The grid of the user's resident post (their home), or None for unverified residents."""
     post = (Membership.objects.filter(user=user, role=Role.RESIDENT, is_active=True)
             .select_related("unit").first())
+    return post.unit if post else None
+
+
+def first_grid_post(user: User) -> OrgUnit | None:
+    """The grid of the user's oldest active post at grid level (a grid worker's own grid), or None."""
+    post = (Membership.objects.filter(user=user, is_active=True, unit__level=Level.GRID, unit__is_active=True)
+            .select_related("unit").order_by("pk").first())
     return post.unit if post else None

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import STAFF_ROLES, Membership, User
-from gongzhi.cases import notices, policies, services
+from gongzhi.cases import notices, policies, selectors, services
 from gongzhi.cases.models import Case, CaseLog, Category, Follower, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.workflow import OPEN_STATES, Action, Capacity, Status
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -61,11 +61,6 @@ def handling_unit(case: Case) -> OrgUnit | None:
     if last_handled is not None and last_handled.action == Action.RESOLVE_ON_SPOT and case.grid_id is not None:
         return case.grid
     return case.holder
-
-
-def current_round(case: Case) -> int:
-    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意)."""
-    return case.logs.filter(to_status=Status.REOPENED).count() + 1
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -158,7 +153,7 @@ def rate_case(*, actor: User, case: Case, score: str, comment: str = "") -> Rati
     comment = _text(comment, field="comment", max_length=COMMENT_MAX_LENGTH,
                     required_message=_("请说明不满意的原因。") if unsatisfied else None)
     case = _visible(actor, case)
-    round_ = current_round(case)
+    round_ = selectors.current_round(case)
     if Rating.objects.filter(case=case, rater=actor, round=round_).exists():
         raise Conflict(_("您已经评价过本轮办理。"), code="already_rated", field="score")
     unit = handling_unit(case)

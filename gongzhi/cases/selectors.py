@@ -12,9 +12,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
-from gongzhi.accounts.models import STAFF_ROLES, Membership, User
+from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
 from gongzhi.cases import policies
-from gongzhi.cases.models import Assignment, Case, CaseLog, Follower, FollowUp, SupervisionOrder, number_q
+from gongzhi.cases.models import (
+    Assignment,
+    Attachment,
+    Case,
+    CaseLog,
+    Follower,
+    FollowUp,
+    Rating,
+    SupervisionOrder,
+    number_q,
+)
 from gongzhi.cases.supervision import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
 from gongzhi.cases.workflow import OPEN_STATES, Action, Status
 from gongzhi.core.errors import DomainError, NotFound
@@ -98,6 +108,49 @@ def case_for(user: User | AnonymousUser, case_id: int) -> Case:
     if found is None:
         raise NotFound()
     return found
+
+
+# Statuses a command centre takes up: new reports, cases escalated to it and cases its units sent back.
+INTAKE_STATES = (Status.REPORTED, Status.ESCALATED, Status.RETURNED)
+
+
+def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    """事件受理: the flagged cases waiting for a command centre where the user is a dispatcher."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    centres = Membership.objects.filter(user=user, is_active=True, role=Role.DISPATCHER, unit__is_active=True)
+    return cases_for(user).filter(status__in=INTAKE_STATES, holder_id__in=centres.values("unit_id"))
+
+
+def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
+    """我的任务: flagged cases led by one of the user's units, and handled cases in the user's scope that
+    wait for a return visit."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    units = Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values("unit_id")
+    led = Exists(Assignment.objects.filter(case=OuterRef("pk"), unit_id__in=units, is_active=True,
+                                           role=Assignment.Role.LEAD))
+    return cases_for(user).filter(led | Q(status=Status.HANDLED))
+
+
+def open_follow_ups(case: Case) -> list[FollowUp]:
+    """The case's unanswered questions, oldest first (the caller has checked the user may answer)."""
+    return list(FollowUp.objects.filter(case=case, answer_log__isnull=True).select_related("question_log")
+                .order_by("pk"))
+
+
+def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether the user has rated the current handling round (a reopening starts a new one)."""
+    return Rating.objects.filter(case=case, rater_id=user.pk, round=current_round(case)).exists()
+
+
+def current_round(case: Case) -> int:
+    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意)."""
+    return case.logs.filter(to_status=Status.REOPENED).count() + 1
+
+
+def attachments_of(case: Case) -> list[Attachment]:
+    return list(case.attachments.order_by("pk"))
 
 
 def case_by_number(user: User | AnonymousUser, number: str) -> Case | None:

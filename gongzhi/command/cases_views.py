@@ -9,16 +9,14 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.models import Membership, Role
 from gongzhi.cases import feedback, policies, selectors, services, supervision
-from gongzhi.cases.models import Assignment, FollowUp
+from gongzhi.cases.models import FollowUp
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status, actions_available
 from gongzhi.command import case_forms
 from gongzhi.command.access import portal_required
@@ -27,7 +25,6 @@ from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.resident.forms import add_domain_error
 
 CASES_PER_PAGE = 30
-INTAKE_STATES = (Status.REPORTED, Status.ESCALATED, Status.RETURNED)
 
 # Form per action; CONFIRM and VISIT_FAILED are one 回访 form ("visit"), REPLY is per follow-up.
 _NOTE_ACTIONS = (Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT, Action.SIGN, Action.RETURN,
@@ -71,8 +68,7 @@ def _available(user, case) -> list[str]:
 def _open_follow_ups(user, case) -> list:
     if Action.REPLY not in {r.action for r in actions_available(case.status, policies.capacities(user, case))}:
         return []
-    return list(FollowUp.objects.filter(case=case, answer_log__isnull=True).select_related("question_log")
-                .order_by("pk"))
+    return selectors.open_follow_ups(case)
 
 
 def _load(user, case_id: int):
@@ -105,15 +101,17 @@ def _render_case(request, case, *, base: str, portal: str, template: str, bound:
     return render(request, template, {
         "base": base, "portal": portal, "case": case,
         "timeline": selectors.timeline_for(user, case),
-        "attachments": case.attachments.order_by("pk"),
+        "attachments": selectors.attachments_of(case),
         "assignments": case.assignments.select_related("unit").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
         "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors, **context}, status=status)
 
 
 def case_page(request, case_id: int, *, base: str, portal: str, template: str, **context):
-    """One case: facts, attachments, assignments, full timeline and the forms for what the user may do."""
+    """One case: facts, attachments, assignments, full timeline and the forms for what the user may do.
+    Opening it marks the questions addressed to the user's units read (the badge counts unread ones)."""
     case = _load(request.user, case_id)
+    feedback.mark_follow_ups_read(actor=request.user, case=case)
     return _render_case(request, case, base=base, portal=portal, template=template, **context)
 
 
@@ -169,11 +167,6 @@ def case_action_page(request, case_id: int, name: str, *, base: str, portal: str
                         status=422, **context)
 
 
-def _dispatcher_units(user) -> list[int]:
-    return list(Membership.objects.filter(user=user, is_active=True, role=Role.DISPATCHER, unit__is_active=True)
-                .values_list("unit_id", flat=True))
-
-
 def _page(request, queryset):
     return Paginator(queryset.select_related("category", "holder", "grid"), CASES_PER_PAGE).get_page(
         request.GET.get("page"))
@@ -182,8 +175,7 @@ def _page(request, queryset):
 @portal_required("command")
 def intake(request):
     """事件受理: cases waiting for the user's command centre to take them up, red first."""
-    queryset = selectors.cases_for(request.user).filter(status__in=INTAKE_STATES,
-                                                        holder_id__in=_dispatcher_units(request.user))
+    queryset = selectors.intake_for(request.user)
     return render(request, "command/cases_list.html", {
         "page": _page(request, queryset), "list_kind": "intake", "title": _("事件受理"), **header_context(request)})
 
@@ -224,9 +216,3 @@ def case_detail(request, case_id: int):
 def case_action(request, case_id: int, name: str):
     return case_action_page(request, case_id, name, base="command/base.html", portal="command",
                             template="command/cases_detail.html", **header_context(request))
-
-
-def lead_assignment_q(unit_ids: list[int]):
-    """Cases whose active lead unit is one of `unit_ids` (for the worker's task list)."""
-    return Exists(Assignment.objects.filter(case=OuterRef("pk"), unit_id__in=unit_ids, is_active=True,
-                                            role=Assignment.Role.LEAD))

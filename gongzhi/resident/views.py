@@ -249,13 +249,12 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
         raise Http404  # staff read cases in their own portal
     timeline = selectors.public_timeline(case)
     available = {t.action for t in actions_available(case.status, policies.capacities(request.user, case))}
-    rated = Rating.objects.filter(case=case, rater=request.user, round=feedback.current_round(case)).exists()
+    rated = selectors.has_rated_this_round(request.user, case)
     scores = [(value, label) for value, label in Rating.Score.choices
               if (Action.RATE_UNSATISFIED if value == Rating.Score.UNSATISFIED else Action.RATE) in available]
     can_rate = bool(scores) and not rated
     rejection = next((e.note for e in reversed(timeline) if e.action == Action.REJECT), "")
-    attachments = list(case.attachments.filter(kind__in=[Attachment.Kind.PHOTO, Attachment.Kind.VOICE])
-                       .order_by("pk"))
+    attachments = selectors.attachments_of(case)
     return render(request, "resident/case_detail.html", {
         "case": case, "timeline": timeline, "progress": progress_of(case.status),
         "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],

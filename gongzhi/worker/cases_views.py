@@ -3,33 +3,24 @@
 import uuid
 
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.accounts.models import Membership
+from gongzhi.accounts import selectors as account_selectors
 from gongzhi.cases import categories, selectors, services
-from gongzhi.cases.workflow import Status
 from gongzhi.command.access import portal_required
-from gongzhi.command.cases_views import case_action_page, case_page, lead_assignment_q
+from gongzhi.command.cases_views import case_action_page, case_page
 from gongzhi.core.errors import DomainError
-from gongzhi.org.models import Level
 from gongzhi.resident.forms import ReportForm, add_domain_error
 
 TASKS_PER_PAGE = 30
 
 
-def _unit_ids(user) -> list[int]:
-    return list(Membership.objects.filter(user=user, is_active=True, unit__is_active=True)
-                .values_list("unit_id", flat=True))
-
-
 @portal_required("worker")
 def tasks(request):
     """我的任务: cases led by the user's units, and handled cases in their grids awaiting a return visit."""
-    queryset = selectors.cases_for(request.user).filter(
-        lead_assignment_q(_unit_ids(request.user)) | Q(status=Status.HANDLED))
+    queryset = selectors.tasks_for(request.user)
     page = Paginator(queryset.select_related("category", "grid"), TASKS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "worker/cases_tasks.html", {"page": page, "nav": "tasks"})
 
@@ -48,11 +39,8 @@ def case_action(request, case_id: int, name: str):
 
 
 def _my_grid_centre(user) -> tuple[float, float] | None:
-    post = (Membership.objects.filter(user=user, is_active=True, unit__level=Level.GRID, unit__is_active=True)
-            .select_related("unit").order_by("pk").first())
-    if post is None:
-        return None
-    return post.unit.inner_point()
+    grid = account_selectors.first_grid_post(user)
+    return grid.inner_point() if grid is not None else None
 
 
 @portal_required("worker")

@@ -164,7 +164,7 @@ def test_unsettled_return_visit_reopens_and_counts_against_the_unit(tree, people
     case.refresh_from_db()
     assert case.status == Status.REOPENED and visit.log.action == Action.VISIT_FAILED
     assert ReturnVisit.objects.filter(handling_unit=tree["justice"], settled=False).count() == 1
-    assert feedback.current_round(case) == 2
+    assert selectors.current_round(case) == 2
 
 
 def test_return_visits_are_separated_from_handling_and_checked(tree, people, cats):

@@ -195,3 +195,18 @@ def test_reply_to_a_follow_up(client, world):
     follow_up.refresh_from_db()
     assert follow_up.answer_log is not None
     assert "待答复的追问" not in client.get(f"/command/cases/{case.pk}/").content.decode()
+
+
+def test_opening_the_case_marks_only_my_units_questions_read(client, world):
+    from gongzhi.cases import feedback, selectors
+
+    case = _accepted(client, world)  # held by the township: questions go to its command centre
+    follow_up = feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    assert selectors.unread_follow_ups(world["disp"]) == 1
+    client.force_login(world["county_disp"])  # sees the case, but the question is not addressed to the county
+    assert client.get(f"/command/cases/{case.pk}/").status_code == 200
+    follow_up.refresh_from_db()
+    assert follow_up.read_at is None
+    client.force_login(world["disp"])
+    client.get(f"/command/cases/{case.pk}/")
+    assert selectors.unread_follow_ups(world["disp"]) == 0
