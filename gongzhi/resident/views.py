@@ -196,13 +196,16 @@ def _grid_point(user: User) -> tuple[float, float] | None:
     return grid.inner_point() if grid is not None else None
 
 
-@login_required
-def case_new(request):
-    grid_point = _grid_point(request.user)
+def report_case(request, *, grid_point: tuple[float, float] | None, template: str, case_url_name: str,
+                show_anonymous: bool, **context):
+    """The report page of the resident and worker portals: the form, then, unless confirmed, the open cases
+    nearby that look the same (the reporter may follow one instead), then the case. A retry with the same
+    client_id lands on the first case."""
     duplicates: list = []
     if request.method != "POST":
         form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point)
-        return render(request, "resident/case_new.html", {"form": form})
+        return render(request, template, {"form": form, "case_url_name": case_url_name,
+                                          "show_anonymous": show_anonymous, **context})
     form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
     if form.is_valid():
         data = form.cleaned_data
@@ -218,20 +221,29 @@ def case_new(request):
                 case, created = services.submit_case(
                     actor=request.user, client_id=data["client_id"], category=category,
                     description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
-                    is_anonymous=data["is_anonymous"], photos=data["photos"], voice=data["voice"])
+                    is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
+                    voice=data["voice"])
             except DomainError as err:
                 add_domain_error(form, err)
             else:
                 if created:
                     messages.success(request, _("已提交，事件编号%(number)s。我们会尽快处理，进度可在这里查看。")
                                      % {"number": case.number})
-                return redirect("resident:case_detail", case_id=case.pk)
-    context = {"form": form, "duplicates": duplicates,
-               "files_dropped": bool(duplicates and (request.FILES.getlist("photos") or request.FILES.get("voice")))}
-    if duplicates:
-        form.data = form.data.copy()
-        form.data["confirmed"] = "on"
-    return render(request, "resident/case_new.html", context, status=200 if duplicates else 422)
+                return redirect(case_url_name, case_id=case.pk)
+    if duplicates:  # shown again with "submit anyway"
+        confirmed = request.POST.copy()
+        confirmed["confirmed"] = "on"
+        form.data = confirmed
+    return render(request, template, {
+        "form": form, "duplicates": duplicates, "case_url_name": case_url_name, "show_anonymous": show_anonymous,
+        "files_dropped": bool(duplicates and (request.FILES.getlist("photos") or request.FILES.get("voice"))),
+        **context}, status=200 if duplicates else 422)
+
+
+@login_required
+def case_new(request):
+    return report_case(request, grid_point=_grid_point(request.user), template="resident/case_new.html",
+                       case_url_name="resident:case_detail", show_anonymous=True)
 
 
 @login_required

@@ -57,10 +57,16 @@ def test_field_report_is_idempotent_and_validated(client, world):
     client_id = str(uuid.uuid4())
     data = {"client_id": client_id, "category": world["cats"]["env"].pk, "description": "垃圾堆放", "address": "",
             "where": "grid", "lat": "", "lng": ""}
-    first = client.post("/worker/cases/report/", data)
+    # An open case of the same category nearby is offered first, and the worker's own report can't go anonymous.
+    warned = client.post("/worker/cases/report/", {**data, "is_anonymous": "on"})
+    assert warned.status_code == 200 and f'href="/worker/cases/{world["case"].pk}/"' in warned.content.decode()
+    assert not Case.objects.filter(client_id=client_id).exists()
+    data["confirmed"] = "on"
+    first = client.post("/worker/cases/report/", {**data, "is_anonymous": "on"})
     again = client.post("/worker/cases/report/", data)
     assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
     assert Case.objects.filter(client_id=client_id).count() == 1
     assert Case.objects.get(client_id=client_id).grid == world["tree"]["grid"]
+    assert not Case.objects.get(client_id=client_id).is_anonymous
     bad = client.post("/worker/cases/report/", {**data, "client_id": str(uuid.uuid4()), "description": ""})
     assert bad.status_code == 422 and "请填写反映的内容。" in bad.content.decode()
