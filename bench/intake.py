@@ -11,15 +11,17 @@ starts as in production, `.venv/bin/gongzhi serve --host 127.0.0.1 --port P --wo
 gthread), and `--clients` threads each keep one HTTP/1.1 connection open and post as fast as answers come:
 
 1. `POST /api/cases` with a fresh client_id each time, a random point in 小山村第1网格 (the whole service:
-   session + CSRF checks, strict schema, category lookup, point → grid, case row, number, follower, log),
-   counting only 201 answers;
+   session + CSRF checks, strict schema, category and time limit, point → grid and township, the case row
+   and its first log row in one transaction), counting only 201 answers;
 2. `POST /bench/insert`: the bare view — the same session is loaded (request.user), then one
    `Notification.objects.create(...)` — counting only 200 answers.
 
 The bare view is not in gongzhi/urls.py: the server runs with DJANGO_SETTINGS_MODULE pointing at a settings
 module written into the temporary folder (`from gongzhi.settings import *`, ROOT_URLCONF = this module), and
 this module's `urlpatterns` are gongzhi.urls plus /bench/insert. Nothing else differs from production
-settings. Prints both rates and their ratio (target: intake ≥ 0.5 × bare insert), then stops the server.
+settings. The two loads alternate in `--rounds` short rounds, so a change in the machine's load during the
+run touches both alike. Prints both rates and their ratio (target: intake ≥ 0.5 × bare insert), then stops
+the server.
 """
 
 from __future__ import annotations
