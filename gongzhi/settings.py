@@ -82,7 +82,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongzhi.core.context_processors.preferences",
-                "gongzhi.command.context_processors.inbox",
+                "gongzhi.command.context_processors.badges",
             ],
         },
     }

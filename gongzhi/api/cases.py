@@ -19,7 +19,7 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
-from gongzhi.cases import categories, feedback, selectors, services
+from gongzhi.cases import categories, feedback, selectors, services, supervision
 from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
 from gongzhi.cases.supervision import Flag
 from gongzhi.cases.workflow import Action
@@ -53,6 +53,8 @@ ActionName = Literal["accept", "reject", "resolve_on_spot", "dispatch", "sign", 
 
 
 class CaseListQuery(Schema):
+    queue: Literal["intake", "tasks", "questions"] | None = Field(
+        None, description="工作队列：intake 待本指挥中心受理，tasks 本单位主办及待回访，questions 有待答复的群众追问")
     status: CaseStatus | None = Field(None, description="按状态筛选")
     flag: Flag | None = Field(None, description="按时限标记筛选：red 已超期，yellow 临期，green 正常")
     limit: int = Field(20, ge=1, le=100, description="每页条数")
@@ -161,6 +163,28 @@ class FollowUpOut(Schema):
     id: int
     case_id: int
     addressed_to: str
+
+
+class AnswerIn(StrictIn):
+    answer: Note
+
+
+class AnswerOut(Schema):
+    id: int
+    case_id: int
+    answered_at: datetime.datetime
+
+
+class SupervisionIn(StrictIn):
+    note: Note
+    due_at: datetime.datetime = Field(description="督办期限（须带时区，如 2026-12-01T17:30:00+08:00）")
+
+
+class SupervisionOut(Schema):
+    id: int
+    case_id: int
+    issuing_unit: str
+    due_at: datetime.datetime
 
 
 class ReturnVisitIn(StrictIn):
@@ -278,8 +302,14 @@ def _unit(unit_id: int, field: str) -> OrgUnit:
 
 @router.get("", response={200: CaseListOut, 422: ValidationErrorOut, **_AUTH}, summary="事件列表")
 def case_list(request: HttpRequest, query: Query[CaseListQuery]):
-    """The cases the caller may see, red first, then yellow, then green, each by the nearest limit."""
-    qs = selectors.cases_for(request.user, status=query.status, flag=query.flag).select_related("category")
+    """The cases the caller may see, red first, then yellow, then green, each by the nearest limit; or one
+    work queue of them (`queue`), filtered the same way."""
+    qs = selectors.cases_for(request.user, status=query.status, flag=query.flag)
+    if query.queue is not None:
+        queue = {"intake": selectors.intake_for, "tasks": selectors.tasks_for,
+                 "questions": selectors.cases_with_questions}[query.queue](request.user)
+        qs = queue.filter(pk__in=qs.values("pk"))
+    qs = qs.select_related("category")
     return {"count": qs.count(), "limit": query.limit, "offset": query.offset,
             "items": [_summary(c) for c in qs[query.offset:query.offset + query.limit]]}
 
@@ -359,6 +389,30 @@ def follow_up(request: HttpRequest, case_id: CaseId, payload: FollowUpIn):
     item = feedback.ask_follow_up(actor=_me(request), case=selectors.case_for(request.user, case_id),
                                   question=payload.question)
     return Status(201, {"id": item.pk, "case_id": item.case_id, "addressed_to": item.addressed_to.name})
+
+
+@router.post("/{case_id}/follow-ups/{follow_up_id}/answer", response={200: AnswerOut, **_WRITE},
+             summary="答复追问")
+def answer(request: HttpRequest, case_id: CaseId,
+           follow_up_id: Annotated[int, Path(..., ge=1, le=_MAX_ID)], payload: AnswerIn):
+    """The unit the question was addressed to answers it; the reporter and followers are told.
+    404: no such question on this case. 409: already answered."""
+    require_json(request)
+    item = selectors.follow_up_of(selectors.case_for(request.user, case_id), follow_up_id)
+    answered = feedback.answer_follow_up(actor=_me(request), follow_up=item, answer=payload.answer)
+    assert answered.answer_log is not None
+    return {"id": answered.pk, "case_id": answered.case_id, "answered_at": _local(answered.answer_log.created_at)}
+
+
+@router.post("/{case_id}/supervision", response={201: SupervisionOut, **_WRITE}, summary="督办")
+def supervise(request: HttpRequest, case_id: CaseId, payload: SupervisionIn):
+    """An upper level's command centre or supervisor orders the case handled by `due_at` (a note is
+    required); the handling unit is told, and the sweep reminds the issuer if the limit passes first."""
+    require_json(request)
+    order = supervision.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
+                                          note=payload.note, due_at=payload.due_at)
+    return Status(201, {"id": order.pk, "case_id": order.case_id, "issuing_unit": order.issuing_unit.name,
+                        "due_at": _local(order.due_at)})
 
 
 @router.post("/{case_id}/return-visit", response={201: ReturnVisitOut, **_WRITE}, summary="回访")

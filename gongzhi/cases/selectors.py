@@ -124,19 +124,28 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
     """我的任务: flagged cases led by one of the user's units, and handled cases in the user's scope that
-    wait for a return visit."""
-    if not user.is_authenticated:
+    wait for a return visit; `has_unread`: a question to the user's units is unread."""
+    if not isinstance(user, User):  # anonymous
         return Case.objects.none()
     units = Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values("unit_id")
     led = Exists(Assignment.objects.filter(case=OuterRef("pk"), unit_id__in=units, is_active=True,
                                            role=Assignment.Role.LEAD))
-    return cases_for(user).filter(led | Q(status=Status.HANDLED))
+    unread = _questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
+    return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
 
 
 def open_follow_ups(case: Case) -> list[FollowUp]:
     """The case's unanswered questions, oldest first (the caller has checked the user may answer)."""
     return list(FollowUp.objects.filter(case=case, answer_log__isnull=True).select_related("question_log")
                 .order_by("pk"))
+
+
+def follow_up_of(case: Case, follow_up_id: int) -> FollowUp:
+    """One question asked on `case` (already checked to be visible); NotFound for any other id."""
+    found = FollowUp.objects.filter(case=case, pk=follow_up_id).select_related("answer_log").first()
+    if found is None:
+        raise NotFound()
+    return found
 
 
 def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
@@ -229,9 +238,24 @@ def timeline_for(user: User | AnonymousUser, case: Case) -> list[TimelineEntry]:
     return public_timeline(case)
 
 
+def _questions_to(user: User) -> QuerySet[FollowUp]:
+    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
+    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"))
+
+
 def unread_follow_ups(user: User | AnonymousUser) -> int:
     """Questions addressed to the user's units not read yet: the number on the handler's badge."""
-    if not user.is_authenticated:
+    if not isinstance(user, User):  # anonymous
         return 0
-    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"), read_at__isnull=True).count()
+    return _questions_to(user).filter(read_at__isnull=True).count()
+
+
+def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
+    """群众追问: flagged cases with a question to one of the user's units still unanswered, those with an
+    unread one first, then by flag."""
+    if not isinstance(user, User):  # anonymous
+        return Case.objects.none()
+    waiting = _questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
+    return (cases_for(user).filter(Exists(waiting))
+            .annotate(has_unread=Exists(waiting.filter(read_at__isnull=True)))
+            .order_by("-has_unread", "flag_rank", F("due").asc(nulls_last=True), "-pk"))

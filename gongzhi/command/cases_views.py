@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from gongzhi.cases import feedback, policies, selectors, services, supervision
-from gongzhi.cases.models import FollowUp
 from gongzhi.cases.workflow import TRANSITIONS, Action, Status, actions_available
 from gongzhi.command import case_forms
 from gongzhi.command.access import portal_required
@@ -135,10 +134,8 @@ def _perform(user, case, name: str, data: dict) -> None:
         feedback.record_return_visit(actor=user, case=case, method=data["method"], settled=data["settled"] == "yes",
                                      note=data["note"])
     elif name == Action.REPLY:
-        follow_up = FollowUp.objects.filter(case=case, pk=data["follow_up"]).first()
-        if follow_up is None:
-            raise NotFound()
-        feedback.answer_follow_up(actor=user, follow_up=follow_up, answer=data["answer"])
+        feedback.answer_follow_up(actor=user, follow_up=selectors.follow_up_of(case, data["follow_up"]),
+                                  answer=data["answer"])
 
 
 def case_action_page(request, case_id: int, name: str, *, base: str, portal: str, template: str, **context):
@@ -195,6 +192,14 @@ def case_list(request):
         "page": _page(request, queryset), "list_kind": "all", "title": _("全部事件"),
         "statuses": Status.choices, "flags": supervision.Flag.choices, "status": status or "", "flag": flag or "",
         **header_context(request)})
+
+
+@portal_required("command")
+def questions(request):
+    """群众追问: cases whose reporters asked the user's units something not answered yet."""
+    return render(request, "command/cases_list.html", {
+        "page": _page(request, selectors.cases_with_questions(request.user)), "list_kind": "questions",
+        "title": _("群众追问"), **header_context(request)})
 
 
 @portal_required("command")

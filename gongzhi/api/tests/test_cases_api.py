@@ -1,12 +1,14 @@
 """The cases JSON API: report (idempotent), list with flags, detail with timeline, workflow actions,
 follow-ups, return visits, ratings, duplicates and categories; scope answers 404, bad input 422."""
 
+import datetime
 import json
 import uuid
 
 import pytest
 import schemathesis
 from django.test import Client
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
@@ -157,6 +159,39 @@ def test_the_whole_loop_over_the_api(tree, people, cats):
     assert staff_timeline[-1]["action"] == Action.RATE
 
 
+def test_queues_answers_and_supervision(tree, people, cats, make_staff):
+    case = report(people["resident"], cats["env"])
+    other = report(people["resident"], cats["env"], lng=104.625)  # the other township
+    disp, justice = client_for(people["dispatcher"]), client_for(people["justice"])
+    ids = lambda client, queue: [c["id"] for c in client.get(f"/api/cases?queue={queue}").json()["items"]]  # noqa: E731
+    assert ids(disp, "intake") == [case.pk] and ids(client_for(people["other_dispatcher"]), "intake") == [other.pk]
+    assert client_for(people["dispatcher"]).get("/api/cases?queue=nonsense").status_code == 422
+    post(disp, f"/{case.pk}/actions", {"action": "accept"})
+    post(disp, f"/{case.pk}/actions", {"action": "dispatch", "lead_unit_id": tree["justice"].pk})
+    assert ids(disp, "intake") == [] and ids(justice, "tasks") == [case.pk]
+
+    asked = post(client_for(people["resident"]), f"/{case.pk}/follow-ups", {"question": "什么时候修？"})
+    assert ids(justice, "questions") == [case.pk] and ids(disp, "questions") == []
+    answer_url = f"/{case.pk}/follow-ups/{asked.json()['id']}/answer"
+    assert post(justice, f"/{other.pk}/follow-ups/{asked.json()['id']}/answer", {"answer": "x"}).status_code == 404
+    assert post(justice, answer_url, {"answer": "  "}).status_code == 422
+    assert post(justice, answer_url, {"answer": "本周内修好。"}).status_code == 200
+    assert post(justice, answer_url, {"answer": "再答一次"}).status_code == 409
+    assert ids(justice, "questions") == []
+
+    supervisor = client_for(make_staff("ducha", tree["county"], Role.SUPERVISOR))
+    due_at = (timezone.localtime() + datetime.timedelta(days=10)).replace(hour=17, minute=30, second=0,
+                                                                          microsecond=0)
+    due = due_at.isoformat()
+    assert post(justice, f"/{case.pk}/supervision", {"note": "限期办结", "due_at": due}).status_code == 403
+    assert post(supervisor, f"/{case.pk}/supervision", {"note": "限期办结", "due_at": "2020-01-01T00:00:00+08:00"}
+                ).json()["field"] == "due_at"
+    assert not case.supervision_orders.exists() and not case.logs.filter(action=Action.SUPERVISE).exists()
+    issued = post(supervisor, f"/{case.pk}/supervision", {"note": "限期办结", "due_at": due})
+    assert issued.status_code == 201 and issued.json()["issuing_unit"] == tree["county"].name
+    assert case.supervision_orders.get().due_at == due_at
+
+
 def test_refused_actions_change_nothing(tree, people, cats):
     case = report(people["resident"], cats["env"])
     url = f"/{case.pk}/actions"
@@ -203,7 +238,8 @@ def test_every_status_is_documented():
         "200", "201", "400", "401", "403", "404", "409", "415", "422"}
     assert {"/api/cases/{case_id}", "/api/cases/{case_id}/actions", "/api/cases/{case_id}/rating",
             "/api/cases/{case_id}/follow-ups", "/api/cases/{case_id}/return-visit", "/api/cases/duplicates",
-            "/api/cases/categories"} <= set(paths)
+            "/api/cases/categories", "/api/cases/{case_id}/supervision",
+            "/api/cases/{case_id}/follow-ups/{follow_up_id}/answer"} <= set(paths)
 
 
 # --- fuzzing the same operations signed in (test_openapi_fuzz only ever sees 401 here)

@@ -70,3 +70,20 @@ def test_field_report_is_idempotent_and_validated(client, world):
     assert not Case.objects.get(client_id=client_id).is_anonymous
     bad = client.post("/worker/cases/report/", {**data, "client_id": str(uuid.uuid4()), "description": ""})
     assert bad.status_code == 422 and "请填写反映的内容。" in bad.content.decode()
+
+
+def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, world, tree, make_staff):
+    from gongzhi.cases import feedback
+
+    village_admin = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
+    disp = User.objects.get(username="disp")
+    case = report(User.objects.get(username="res"), world["cats"]["env"], description="路灯不亮")
+    services.transition(actor=disp, case=case, action="accept")
+    services.transition(actor=disp, case=case, action="dispatch", lead_unit=tree["village"])
+    feedback.ask_follow_up(actor=User.objects.get(username="res"), case=case, question="哪天来修？")
+    client.force_login(village_admin)
+    page = client.get("/worker/cases/").content.decode()
+    assert "新追问" in page and 'aria-label="1条未读追问"' in page
+    client.get(f"/worker/cases/{case.pk}/")
+    page = client.get("/worker/cases/").content.decode()
+    assert "新追问" not in page and "条未读追问" not in page
