@@ -114,3 +114,12 @@ def place_in_scope(user: User | AnonymousUser, person: Model) -> str | None:
 def can_unmask_pii(user: User | AnonymousUser, subject_path: str) -> bool:
     """Unmasking is a Django permission, limited to people belonging to a place in the user's scope."""
     return user.has_perm("accounts.unmask_pii") and in_scope(user, subject_path)
+
+
+def can_report_on_behalf(user: User | AnonymousUser) -> bool:
+    """Whether `user` may report a matter for a resident (代为登记): active staff holding a command-centre
+    post (dispatcher, supervisor, system administrator), or a superuser. Which places they may report
+    for is their scope (`in_scope`), checked by `cases.services.submit_case`."""
+    if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
+        return False
+    return user.is_superuser or bool(roles_of(user) & COMMAND_ROLES)

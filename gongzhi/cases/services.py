@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -13,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
 from gongzhi.cases import categories, notices, policies
 from gongzhi.cases.models import Assignment, Attachment, Case, CaseLog, Category, Source, SupervisionOrder
@@ -21,6 +23,7 @@ from gongzhi.core import uploads, workcalendar
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
+from gongzhi.registry import services as registry_services
 
 NOTE_MAX_LENGTH = 2000
 DESCRIPTION_MAX_LENGTH = 2000
@@ -96,6 +99,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     submission returns the first case and stores nothing new. Every file is checked before anything is
     written, so a refused photo leaves no case behind."""
     reporter = on_behalf_of or actor
+    if on_behalf_of is not None:  # 代为登记; an ordinary submission pays for none of these checks
+        _check_on_behalf(actor=actor, resident=on_behalf_of)
     if photos or voice:  # a retried upload is answered before its files are processed again
         existing = Case.objects.filter(client_id=client_id).first()
         if existing is not None:
@@ -106,6 +111,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     description = _clean_text(description, field="description", required=True,
                               max_length=DESCRIPTION_MAX_LENGTH)
     place = org_selectors.locate_place(lat, lng)
+    if on_behalf_of is not None and not account_policies.in_scope(actor, place.path):
+        raise NotFound()
     if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
@@ -135,6 +142,23 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
             raise
         return _resubmitted(existing, actor=actor, reporter=reporter), False
     return case, True
+
+
+@transaction.atomic
+def report_on_behalf(*, actor: User, name: str, id_number: str, phone: str, **case: Any) -> tuple[Case, bool]:
+    """代为登记: find the resident's account by ID number, or open one for them (identity checked in person
+    by `actor`), and report the case in their name: one transaction, so a refusal of either leaves neither.
+    `case` takes the keyword arguments of `submit_case`."""
+    resident = registry_services.resident_for_report(actor=actor, name=name, id_number=id_number, phone=phone)
+    return submit_case(actor=actor, on_behalf_of=resident, **case)
+
+
+def _check_on_behalf(*, actor: User, resident: User) -> None:
+    """代为登记 is for command-centre staff, for a resident's account; the place is checked once located."""
+    if not account_policies.can_report_on_behalf(actor):
+        raise Forbidden(_("只有指挥中心工作人员可以代为登记。"))
+    if resident.kind != User.Kind.RESIDENT:
+        raise DomainError(_("只能为居民代为登记。"), code="not_resident", field="on_behalf_of")
 
 
 def _resubmitted(case: Case, *, actor: User, reporter: User) -> Case:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.command import cases_views, views
+from gongzhi.command import cases_views, report_views, views
 
 app_name = "command"
 urlpatterns = [
@@ -16,6 +16,8 @@ urlpatterns = [
     path("cases/", cases_views.case_list, name="cases"),
     path("cases/intake/", cases_views.intake, name="intake"),
     path("cases/overdue/", cases_views.overdue, name="overdue"),
+    path("cases/questions/", cases_views.questions, name="questions"),
+    path("cases/new/", report_views.case_new, name="case_new"),
     path("cases/<int:case_id>/", cases_views.case_detail, name="case"),
     path("cases/<int:case_id>/<str:name>/", cases_views.case_action, name="case_action"),
 ]

@@ -210,3 +210,22 @@ def test_opening_the_case_marks_only_my_units_questions_read(client, world):
     client.force_login(world["disp"])
     client.get(f"/command/cases/{case.pk}/")
     assert selectors.unread_follow_ups(world["disp"]) == 0
+
+
+def test_questions_list_and_badge_until_read_and_answered(client, world):
+    from gongzhi.cases import feedback
+
+    case = _accepted(client, world)
+    quiet = report(world["resident"], world["cats"]["env"], description="另一件事")
+    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    page = client.get("/command/cases/questions/").content.decode()
+    assert case.number in page and quiet.number not in page and "新追问" in page
+    assert 'aria-label="1条未读追问"' in page  # the badge on the 群众追问 link
+    client.get(f"/command/cases/{case.pk}/")  # read, not yet answered: still listed, no badge
+    page = client.get("/command/cases/questions/").content.decode()
+    assert case.number in page and "新追问" not in page and "条未读追问" not in page
+    client.post(f"/command/cases/{case.pk}/reply/", {"reply-follow_up": case.follow_ups.get().pk,
+                                                     "reply-answer": "本周内修好。"})
+    assert case.number not in client.get("/command/cases/questions/").content.decode()
+    client.force_login(world["other_disp"])
+    assert case.number not in client.get("/command/cases/questions/").content.decode()

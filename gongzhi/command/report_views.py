@@ -1,0 +1,76 @@
+"""代为登记: a command-centre staff member records a matter for a resident who came in or phoned.
+
+One service, `cases.services.report_on_behalf`, finds or opens the resident's account and reports the case
+in their name in one transaction: a refusal of either leaves neither an account nor a case behind.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts import policies as account_policies
+from gongzhi.cases import categories, services
+from gongzhi.command.access import portal_required
+from gongzhi.command.report_forms import OnBehalfReportForm
+from gongzhi.command.views import header_context
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.org import selectors as org_selectors
+from gongzhi.resident.forms import add_domain_error
+
+TEMPLATE = "command/cases_new.html"
+
+
+def _point(form: OnBehalfReportForm) -> tuple[float, float] | None:
+    """Where the matter happened: the typed coordinates, else a point inside the chosen grid."""
+    data = form.cleaned_data
+    if data["lat"] is not None and data["lng"] is not None:
+        return data["lat"], data["lng"]
+    try:
+        grid = org_selectors.get_unit(account_policies.units_visible_to(form.user), data["grid"])
+    except NotFound:
+        grid = None
+    point = grid.inner_point() if grid is not None else None
+    if point is None:
+        form.add_error("grid", _("该网格没有划定边界，请填写事发地点的纬度和经度。"))
+    return point
+
+
+@portal_required("command")
+def case_new(request):
+    """GET: the empty form with a fresh client_id. POST: success → the new case's page with its number; bad
+    input → the form again (422) with each message next to its field, nothing written; not the user's to
+    do → 403; a place outside the user's scope → 404. A retry with the same client_id returns the first case."""
+    user = request.user
+    if not account_policies.can_report_on_behalf(user):
+        raise PermissionDenied(_("只有指挥中心工作人员可以代为登记。"))
+    if request.method != "POST":
+        form = OnBehalfReportForm(user=user, initial={"client_id": uuid.uuid4()})
+        return render(request, TEMPLATE, {"form": form, **header_context(request)})
+    form = OnBehalfReportForm(request.POST, request.FILES, user=user)
+    if form.is_valid():
+        data = form.cleaned_data
+        category = categories.by_id(data["category"])
+        point = _point(form)
+        if category is None:
+            form.add_error("category", _("请选择事件分类。"))
+        elif point is not None:
+            try:
+                case, _created = services.report_on_behalf(
+                    actor=user, name=data["name"], id_number=data["id_number"], phone=data["phone"],
+                    client_id=data["client_id"], category=category, description=data["description"],
+                    lat=point[0], lng=point[1], address=data["address"], is_anonymous=data["is_anonymous"],
+                    photos=data["photos"])
+            except NotFound:
+                raise Http404 from None
+            except Forbidden as err:
+                raise PermissionDenied(str(err.message)) from None
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                messages.success(request, _("已代为登记，编号%(number)s。") % {"number": case.number})
+                return redirect("command:case", case_id=case.pk)
+    return render(request, TEMPLATE, {"form": form, **header_context(request)}, status=422)
