@@ -137,6 +137,12 @@ class CaseIn(StrictIn):
     is_anonymous: StrictBool = Field(False, description="匿名反映：办理人员看不到反映人")
 
 
+class OnBehalfIn(CaseIn):
+    name: StrictStr = Field(min_length=1, max_length=50, description="反映人姓名")
+    id_number: StrictStr = Field(min_length=1, max_length=30, description="反映人身份证号")
+    phone: StrictStr = Field(min_length=1, max_length=20, description="反映人手机号")
+
+
 class CaseAckOut(Schema):
     id: int
     number: str = Field(description="事件编号，如 20260302000012")
@@ -325,6 +331,24 @@ def case_create(request: HttpRequest, payload: CaseIn):
         actor=_me(request), client_id=payload.client_id, category=_category(payload.category),
         description=payload.description, lat=payload.lat, lng=payload.lng, address=payload.address,
         is_anonymous=payload.is_anonymous)
+    return _ack(case, created)
+
+
+@router.post("/on-behalf", response={201: CaseAckOut, 200: CaseAckOut, **_WRITE}, summary="代为登记")
+def case_create_on_behalf(request: HttpRequest, payload: OnBehalfIn):
+    """Command-centre staff report a case for a resident who came in or phoned: the resident's account is
+    found by ID number (the name must match) or opened for them, in one transaction with the case.
+    403: not command-centre staff. 404: the point lies outside the caller's scope or in no grid.
+    A retry with the same `client_id` returns the case already made (200)."""
+    require_json(request)
+    case, created = services.report_on_behalf(
+        actor=_me(request), name=payload.name, id_number=payload.id_number, phone=payload.phone,
+        client_id=payload.client_id, category=_category(payload.category), description=payload.description,
+        lat=payload.lat, lng=payload.lng, address=payload.address, is_anonymous=payload.is_anonymous)
+    return _ack(case, created)
+
+
+def _ack(case: Case, created: bool) -> Status:
     return Status(201 if created else 200, {
         "id": case.pk, "number": case.number, "status": case.status,
         "status_label": str(CaseStatus(case.status).label), "created": created,

@@ -192,6 +192,22 @@ def test_queues_answers_and_supervision(tree, people, cats, make_staff):
     assert case.supervision_orders.get().due_at == due_at
 
 
+def test_report_on_behalf_over_the_api(tree, people, cats):
+    from gongzhi.accounts.tests.helpers import valid_id
+
+    body = new_case(name="赵桂兰", id_number=valid_id(birth="19550301", seq="123"), phone="13912345678")
+    assert post(client_for(people["grid_worker"]), "/on-behalf", body).status_code == 403
+    assert post(client_for(people["other_dispatcher"]), "/on-behalf", body).status_code == 404  # not its township
+    assert post(client_for(people["dispatcher"]), "/on-behalf", {**body, "phone": "12"}).json()["field"] == "phone"
+    assert not Case.objects.exists() and not User.objects.filter(real_name="赵桂兰").exists()
+    first = post(client_for(people["dispatcher"]), "/on-behalf", body)
+    again = post(client_for(people["dispatcher"]), "/on-behalf", body)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
+    case = Case.objects.get()
+    assert case.source == "on_behalf" and case.entered_by == people["dispatcher"]
+    assert case.reporter.real_name == "赵桂兰" and case.reporter.kind == User.Kind.RESIDENT
+
+
 def test_refused_actions_change_nothing(tree, people, cats):
     case = report(people["resident"], cats["env"])
     url = f"/{case.pk}/actions"
@@ -238,7 +254,7 @@ def test_every_status_is_documented():
         "200", "201", "400", "401", "403", "404", "409", "415", "422"}
     assert {"/api/cases/{case_id}", "/api/cases/{case_id}/actions", "/api/cases/{case_id}/rating",
             "/api/cases/{case_id}/follow-ups", "/api/cases/{case_id}/return-visit", "/api/cases/duplicates",
-            "/api/cases/categories", "/api/cases/{case_id}/supervision",
+            "/api/cases/categories", "/api/cases/{case_id}/supervision", "/api/cases/on-behalf",
             "/api/cases/{case_id}/follow-ups/{follow_up_id}/answer"} <= set(paths)
 
 
