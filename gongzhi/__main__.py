@@ -300,6 +300,8 @@ def demo(argv: Sequence[str]) -> int:
         print(_("数据库为空，正在生成演示乡镇（八里镇）……"), flush=True)
         # Its own report lists the logins too; the demo prints them once, after the servers answer.
         call_command("generate", "--scale", "township", "--seed", "1", stdout=io.StringIO())
+        # About fifty sample cases of the last month in every state, so no case list starts empty.
+        call_command("demo_cases", stdout=io.StringIO())
 
     me = [sys.executable, "-m", "gongzhi"]
     url = local_url(args.host, args.port)
