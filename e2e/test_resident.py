@@ -74,6 +74,8 @@ def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village
     assert "身份证号码校验位不正确" in error.inner_text()
     # The error sits right under the ID field, inside that field's own block.
     assert page.locator("#id_id_number-field #id_id_number-error").count() == 1
+    # ... and the field itself turns red (#a8001d, --err), not only the message.
+    assert page.locator("#id_id_number").evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(168, 0, 29)"
 
     page.get_by_label("身份证号").fill(ID_NUMBER)
     page.get_by_label("短信验证码").fill(code)

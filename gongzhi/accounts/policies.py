@@ -30,29 +30,36 @@ def scope_paths(user: User | AnonymousUser) -> tuple[str, ...]:
     elif user.is_superuser:
         paths = _EVERYTHING
     else:
-        posts = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-        if posts.filter(role=Role.SYSTEM_ADMIN).exists():
-            paths = _EVERYTHING
-        else:
-            candidates = sorted(set(posts.values_list("unit__path", flat=True)), key=len)
-            kept: list[str] = []
-            for path in candidates:
-                if not any(path.startswith(k) for k in kept):
-                    kept.append(path)
-            paths = tuple(kept)
+        paths = _subtrees_of_posts(user, STAFF_ROLES)
     user._scope_paths = paths
     return paths
 
 
-def scope_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
-    """A filter selecting rows whose `path_field` lies in the user's scope (matches nothing if none)."""
-    paths = scope_paths(user)
+def _subtrees_of_posts(user: User, roles: frozenset[str]) -> tuple[str, ...]:
+    """The minimal set of unit paths of the user's active posts with one of `roles` in active units
+    (everything for a system administrator)."""
+    posts = Membership.objects.filter(user=user, is_active=True, role__in=roles, unit__is_active=True)
+    if posts.filter(role=Role.SYSTEM_ADMIN).exists():
+        return _EVERYTHING
+    kept: list[str] = []
+    for path in sorted(set(posts.values_list("unit__path", flat=True)), key=len):
+        if not any(path.startswith(k) for k in kept):
+            kept.append(path)
+    return tuple(kept)
+
+
+def _paths_q(paths: tuple[str, ...], path_field: str) -> Q:
     if paths == _EVERYTHING:
         return Q()
     q = Q(pk__in=[])
     for path in paths:
         q |= Q(**{f"{path_field}__startswith": path})
     return q
+
+
+def scope_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
+    """A filter selecting rows whose `path_field` lies in the user's scope (matches nothing if none)."""
+    return _paths_q(scope_paths(user), path_field)
 
 
 def filter_to_scope(queryset: QuerySet[_M], user: User | AnonymousUser, path_field: str = "path") -> QuerySet[_M]:
@@ -76,7 +83,8 @@ def roles_of(user: User | AnonymousUser) -> set[str]:
         return set()
     cached: set[str] | None = getattr(user, "_roles", None)
     if cached is None:
-        cached = set(Membership.objects.filter(user=user, is_active=True).values_list("role", flat=True))
+        cached = set(Membership.objects.filter(user=user, is_active=True, unit__is_active=True)
+                     .values_list("role", flat=True))
         user._roles = cached
     return cached
 
@@ -116,10 +124,21 @@ def can_unmask_pii(user: User | AnonymousUser, subject_path: str) -> bool:
     return user.has_perm("accounts.unmask_pii") and in_scope(user, subject_path)
 
 
-def can_report_on_behalf(user: User | AnonymousUser) -> bool:
-    """Whether `user` may report a matter for a resident (代为登记): active staff holding a command-centre
-    post (dispatcher, supervisor, system administrator), or a superuser. Which places they may report
-    for is their scope (`in_scope`), checked by `cases.services.submit_case`."""
+def on_behalf_paths(user: User | AnonymousUser) -> tuple[str, ...]:
+    """Where `user` may report a matter for a resident (代为登记): the subtrees of their command-centre posts
+    (dispatcher, supervisor; everything for a system administrator or superuser). Posts of other kinds
+    widen what a person sees, not where they may file for others."""
     if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
-        return False
-    return user.is_superuser or bool(roles_of(user) & COMMAND_ROLES)
+        return ()
+    if user.is_superuser:
+        return _EVERYTHING
+    return _subtrees_of_posts(user, COMMAND_ROLES)
+
+
+def can_report_on_behalf(user: User | AnonymousUser) -> bool:
+    return bool(on_behalf_paths(user))
+
+
+def on_behalf_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
+    """A filter selecting rows whose `path_field` lies where the user may report on behalf of residents."""
+    return _paths_q(on_behalf_paths(user), path_field)

@@ -111,7 +111,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     description = _clean_text(description, field="description", required=True,
                               max_length=DESCRIPTION_MAX_LENGTH)
     place = org_selectors.locate_place(lat, lng)
-    if on_behalf_of is not None and not account_policies.in_scope(actor, place.path):
+    if on_behalf_of is not None and not any(place.path.startswith(p)
+                                            for p in account_policies.on_behalf_paths(actor)):
         raise NotFound()
     if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))

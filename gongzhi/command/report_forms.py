@@ -14,10 +14,10 @@ from gongzhi.resident.forms import MultipleFileInput, MultiplePhotoField, catego
 
 
 def grid_choices(user) -> list[tuple[str, list[tuple[int, str]]]]:
-    """The active grids in the user's scope, grouped by village ("八里镇 · 小山村"), in tree order. Only the
-    names are loaded, never the boundaries."""
-    grids = (policies.filter_to_scope(OrgUnit.objects.filter(level=Level.GRID, kind=UnitKind.AREA, is_active=True),
-                                      user)
+    """The active grids where the user may report on behalf of residents, grouped by village
+    ("八里镇 · 小山村"), in tree order. Only the names are loaded, never the boundaries."""
+    grids = (OrgUnit.objects.filter(policies.on_behalf_q(user), level=Level.GRID, kind=UnitKind.AREA,
+                                    is_active=True)
              .select_related("parent__parent").only("id", "name", "path", "parent__name", "parent__parent__name")
              .order_by("path"))
     groups: dict[str, list[tuple[int, str]]] = {}

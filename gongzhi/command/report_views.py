@@ -8,7 +8,6 @@ import uuid
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -19,6 +18,7 @@ from gongzhi.command.report_forms import OnBehalfReportForm
 from gongzhi.command.views import header_context
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
+from gongzhi.org.models import OrgUnit
 from gongzhi.resident.forms import add_domain_error
 
 TEMPLATE = "command/cases_new.html"
@@ -30,7 +30,8 @@ def _point(form: OnBehalfReportForm) -> tuple[float, float] | None:
     if data["lat"] is not None and data["lng"] is not None:
         return data["lat"], data["lng"]
     try:
-        grid = org_selectors.get_unit(account_policies.units_visible_to(form.user), data["grid"])
+        grid = org_selectors.get_unit(OrgUnit.objects.filter(account_policies.on_behalf_q(form.user)),
+                                      data["grid"])
     except NotFound:
         grid = None
     point = grid.inner_point() if grid is not None else None
@@ -42,8 +43,8 @@ def _point(form: OnBehalfReportForm) -> tuple[float, float] | None:
 @portal_required("command")
 def case_new(request):
     """GET: the empty form with a fresh client_id. POST: success → the new case's page with its number; bad
-    input → the form again (422) with each message next to its field, nothing written; not the user's to
-    do → 403; a place outside the user's scope → 404. A retry with the same client_id returns the first case."""
+    input (a place outside the user's grids included) → the form again (422) with each message next to its
+    field, nothing written; not the user's to do → 403. A retry with the same client_id returns the first case."""
     user = request.user
     if not account_policies.can_report_on_behalf(user):
         raise PermissionDenied(_("只有指挥中心工作人员可以代为登记。"))
@@ -64,8 +65,8 @@ def case_new(request):
                     client_id=data["client_id"], category=category, description=data["description"],
                     lat=point[0], lng=point[1], address=data["address"], is_anonymous=data["is_anonymous"],
                     photos=data["photos"])
-            except NotFound:
-                raise Http404 from None
+            except NotFound:  # typed coordinates in no grid, or in none of the user's: one message for both
+                form.add_error("lat", _("该位置不在您管辖的网格内，请核对纬度和经度。"))
             except Forbidden as err:
                 raise PermissionDenied(str(err.message)) from None
             except DomainError as err:

@@ -1,7 +1,7 @@
 import pytest
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import Role
+from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.org.models import OrgUnit
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +52,25 @@ def test_resident_and_inactive_posts_have_no_scope(tree, make_staff):
 def test_system_admin_sees_everything(tree, make_staff):
     admin = make_staff("root", tree["grid"], Role.SYSTEM_ADMIN)
     assert visible_codes(admin) == set(OrgUnit.objects.values_list("code", flat=True))
+
+
+def test_a_post_in_a_deactivated_unit_gives_no_role_and_no_scope(tree, make_staff):
+    dispatcher = make_staff("disp", tree["other_town"], Role.DISPATCHER)
+    assert policies.roles_of(dispatcher) == {Role.DISPATCHER} and policies.can_report_on_behalf(dispatcher)
+    tree["other_town"].is_active = False
+    tree["other_town"].save()
+    dispatcher = User.objects.get(pk=dispatcher.pk)  # the per-object caches start afresh
+    assert policies.roles_of(dispatcher) == set() and visible_codes(dispatcher) == set()
+    assert not policies.can_report_on_behalf(dispatcher)
+
+
+def test_reporting_on_behalf_is_limited_to_command_posts(tree, make_staff):
+    """A dispatcher who is also a grid worker in another township sees that grid, but files for residents only
+    where they dispatch."""
+    user = make_staff("disp", tree["town"], Role.DISPATCHER)
+    Membership.objects.create(user=user, unit=tree["other_grid"], role=Role.GRID_WORKER)
+    user = User.objects.get(pk=user.pk)
+    assert policies.in_scope(user, tree["other_grid"].path)
+    assert policies.on_behalf_paths(user) == (tree["town"].path,)
+    assert policies.on_behalf_paths(make_staff("gw", tree["grid"], Role.GRID_WORKER)) == ()
+    assert policies.on_behalf_paths(make_staff("root", tree["grid"], Role.SYSTEM_ADMIN)) == ("",)

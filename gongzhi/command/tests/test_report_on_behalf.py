@@ -169,9 +169,12 @@ def test_a_retry_with_the_same_client_id_returns_the_first_case(client, world):
     assert Attachment.objects.count() == 1
 
 
-def test_a_point_outside_the_dispatchers_scope_is_404_and_writes_nothing(client, world):
+def test_a_point_outside_the_dispatchers_grids_is_refused_at_the_field_and_writes_nothing(client, world):
     client.force_login(world["disp"])
-    assert client.post(URL, form(world, **THERE)).status_code == 404
+    for place in (THERE, {"lat": "36.06", "lng": "103.83"}):  # another township's grid; no grid at all
+        response = client.post(URL, form(world, **place))
+        assert response.status_code == 422
+        assert "该位置不在您管辖的网格内，请核对纬度和经度。" in response.content.decode()
     assert nothing_written()
     assert Resident.objects.get(pk=world["record"].pk).user is None
 
