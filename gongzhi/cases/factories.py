@@ -1,10 +1,11 @@
-"""Categories and cases for tests."""
+"""Categories, residents and cases for tests."""
 
 import uuid
 
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import presets, services
 from gongzhi.cases.models import Case, Category, TimeLimit
+from gongzhi.org.models import OrgUnit
 
 
 def make_categories() -> dict[str, Category]:
@@ -22,3 +23,16 @@ def report(reporter: User, category: Category, *, lat: float = 35.585, lng: floa
     case, _created = services.submit_case(actor=reporter, client_id=uuid.uuid4(), category=category,
                                           description=description, lat=lat, lng=lng)
     return case
+
+
+def make_resident(username: str, real_name: str, grid: OrgUnit) -> User:
+    """A resident account registered in `grid` (no password: residents sign in by SMS)."""
+    user = User.objects.create_user(username=username, kind=User.Kind.RESIDENT, real_name=real_name)
+    Membership.objects.create(user=user, unit=grid, role=Role.RESIDENT)
+    return user
+
+
+def act(actor: User | None, case: Case, action: str, **kwargs) -> Case:
+    """services.transition with a default note ("处理说明") for the steps that need one."""
+    kwargs.setdefault("note", "处理说明")
+    return services.transition(actor=actor, case=case, action=action, **kwargs)

@@ -11,9 +11,8 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image
 from stdnum.cn import ric
 
-from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import disputes, services
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.cases import disputes
+from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, Category, DisputeParty, MediationSession
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import pii
@@ -41,30 +40,10 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def people(tree, make_staff):
-    def resident(username):
-        user = User.objects.create_user(username=username, kind=User.Kind.RESIDENT, real_name=username)
-        Membership.objects.create(user=user, unit=tree["grid"], role=Role.RESIDENT)
-        return user
-
-    return {
-        "resident": resident("res"),
-        "neighbour": resident("res2"),
-        "dispatcher": make_staff("disp", tree["town"], Role.DISPATCHER),
-        "county_dispatcher": make_staff("cdisp", tree["county"], Role.DISPATCHER),
-        "other_dispatcher": make_staff("odisp", tree["other_town"], Role.DISPATCHER),
-        "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
-        "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
-        "other_grid_worker": make_staff("wgy2", tree["grid2"], Role.GRID_WORKER),
-    }
-
-
-@pytest.fixture
-def cats(db):
-    found = make_categories()
-    found["neighbour"] = Category.objects.get(code="dispute-neighbour")
-    found["marriage"] = Category.objects.get(code="dispute-marriage")
-    return found
+def cats(cats):
+    """The shared categories and two dispute leaves."""
+    return {**cats, "neighbour": Category.objects.get(code="dispute-neighbour"),
+            "marriage": Category.objects.get(code="dispute-marriage")}
 
 
 @pytest.fixture
@@ -74,11 +53,6 @@ def homes(tree):
 
     return {"zhang": home("H-001", tree["grid"]), "li": home("H-002", tree["grid"]),
             "far": home("H-101", tree["grid2"])}
-
-
-def act(actor, case, action, **kwargs):
-    kwargs.setdefault("note", "处理说明")
-    return services.transition(actor=actor, case=case, action=action, **kwargs)
 
 
 def dispatched(people, tree, case):

@@ -9,9 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import feedback, selectors, services
-from gongzhi.cases.factories import report
+from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, Follower, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -27,32 +26,6 @@ def offset(metres_north: float, metres_east: float) -> tuple[float, float]:
     lat, lng = HERE
     return (lat + metres_north / METRES_PER_DEGREE,
             lng + metres_east / (METRES_PER_DEGREE * math.cos(math.radians(lat))))
-
-
-@pytest.fixture
-def people(tree, make_staff):
-    def resident(username, real_name):
-        user = User.objects.create_user(username=username, kind=User.Kind.RESIDENT, real_name=real_name)
-        Membership.objects.create(user=user, unit=tree["grid"], role=Role.RESIDENT)
-        return user
-
-    return {
-        "resident": resident("res", "王秀兰"),
-        "neighbour": resident("res2", "李建国"),
-        "stranger": resident("res3", "赵六"),
-        "dispatcher": make_staff("disp", tree["town"], Role.DISPATCHER),
-        "county_dispatcher": make_staff("cdisp", tree["county"], Role.DISPATCHER),
-        "other_dispatcher": make_staff("odisp", tree["other_town"], Role.DISPATCHER),
-        "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
-        "police": make_staff("jingcha", tree["police"], Role.DEPT_HANDLER),
-        "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
-        "other_grid_worker": make_staff("wgy2", tree["grid2"], Role.GRID_WORKER),
-    }
-
-
-def act(actor, case, action, **kwargs):
-    kwargs.setdefault("note", "处理说明")
-    return services.transition(actor=actor, case=case, action=action, **kwargs)
 
 
 def dispatched(people, tree, case):

@@ -4,35 +4,14 @@ import uuid
 
 import pytest
 
-from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import notices, services
-from gongzhi.cases.factories import report
+from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import CaseLog
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import Forbidden
 from gongzhi.notifications.models import Delivery, Notification
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(tree, make_staff):
-    resident = User.objects.create_user(username="res", kind=User.Kind.RESIDENT, real_name="王秀兰")
-    Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
-    return {
-        "resident": resident,
-        "dispatcher": make_staff("disp", tree["town"], Role.DISPATCHER),
-        "county_dispatcher": make_staff("cdisp", tree["county"], Role.DISPATCHER),
-        "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
-        "justice2": make_staff("sifa2", tree["justice"], Role.DEPT_HANDLER),
-        "police": make_staff("jingcha", tree["police"], Role.DEPT_HANDLER),
-        "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
-    }
-
-
-def act(actor, case, action, **kwargs):
-    kwargs.setdefault("note", "处理说明")
-    return services.transition(actor=actor, case=case, action=action, **kwargs)
 
 
 def received(people):

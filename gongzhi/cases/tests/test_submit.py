@@ -9,9 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import services
-from gongzhi.cases.factories import make_categories
 from gongzhi.cases.models import Attachment, Case, CaseLog, Category
 from gongzhi.core.errors import DomainError
 from gongzhi.org.factories import make_department
@@ -25,18 +23,6 @@ def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.STORAGES = {**settings.STORAGES,
                          "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
-
-
-@pytest.fixture
-def resident(tree):
-    user = User.objects.create_user(username="res", kind=User.Kind.RESIDENT, real_name="王秀兰")
-    Membership.objects.create(user=user, unit=tree["grid"], role=Role.RESIDENT)
-    return user
-
-
-@pytest.fixture
-def cats(db):
-    return make_categories()
 
 
 def photo(name: str = "p.png", size=(800, 600)) -> SimpleUploadedFile:

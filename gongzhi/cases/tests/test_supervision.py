@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import selectors, services, supervision
-from gongzhi.cases.factories import report
+from gongzhi.accounts.models import Membership
+from gongzhi.cases import selectors, supervision
+from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, SupervisionOrder
 from gongzhi.cases.supervision import Flag, run_sweep
 from gongzhi.cases.workflow import Action, Status
@@ -27,27 +27,6 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def at(month, day, hour=10, minute=0):
     return datetime.datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def people(tree, make_staff):
-    resident = User.objects.create_user(username="res", kind=User.Kind.RESIDENT, real_name="王秀兰")
-    Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
-    return {
-        "resident": resident,
-        "dispatcher": make_staff("disp", tree["town"], Role.DISPATCHER),
-        "county_dispatcher": make_staff("cdisp", tree["county"], Role.DISPATCHER),
-        "county_supervisor": make_staff("cdc", tree["county"], Role.SUPERVISOR),
-        "other_supervisor": make_staff("odc", tree["other_town"], Role.SUPERVISOR),
-        "other_dispatcher": make_staff("odisp", tree["other_town"], Role.DISPATCHER),
-        "justice": make_staff("sifa", tree["justice"], Role.DEPT_HANDLER),
-        "grid_worker": make_staff("wgy", tree["grid"], Role.GRID_WORKER),
-    }
-
-
-def act(actor, case, action, **kwargs):
-    kwargs.setdefault("note", "处理说明")
-    return services.transition(actor=actor, case=case, action=action, **kwargs)
 
 
 def sweep(moment):

@@ -1,0 +1,272 @@
+"""Case pages in the browser: 代为登记 by a township dispatcher (then the resident finds the case after an SMS
+login), a resident's follow-up question answered by the 司法所 (unread badge, 新追问 mark), and a grid worker's
+field report that first warns about the same matter reported nearby."""
+
+import datetime
+import re
+import uuid
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.accounts.tests.helpers import valid_id
+from gongzhi.cases import services
+from gongzhi.cases.factories import make_categories
+from gongzhi.cases.models import Case, Category, FollowUp, Source
+from gongzhi.cases.workflow import Action
+from gongzhi.org.factories import make_tree
+from gongzhi.registry.models import Household, Resident
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "Gongzhi#2026"
+DESK = {"width": 1366, "height": 900}
+ID_NUMBER = valid_id(birth="19700506", seq="222")
+WRONG_CHECK_DIGIT = ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1")
+PHONE = "13812345678"
+
+
+def staff_log_in(page, base_url: str, username: str, next_url: str = "") -> None:
+    page.goto(base_url + "/command/login/" + (f"?next={next_url}" if next_url else ""))
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+    assert "/login/" not in page.url, page.locator("main").inner_text()
+
+
+def resident_session(page, base_url: str, user: User) -> None:
+    """Sign a resident in by handing the browser a session (the SMS login is exercised in the first test)."""
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "url": base_url,
+                               "value": client.cookies[settings.SESSION_COOKIE_NAME].value}])
+
+
+def sms_code(page, base_url: str) -> str:
+    """The newest code on the development SMS page."""
+    sms = page.context.new_page()
+    sms.goto(base_url + "/dev/sms/")
+    text = sms.locator(".dev-sms-message").first.inner_text()
+    sms.close()
+    return re.search(r"\d{6}", text).group()
+
+
+def fact(page, term: str):
+    """The value (<dd>) next to a term (<dt>) in the facts list of a staff case page."""
+    return page.locator("dl.facts dt", has_text=term).locator("xpath=following-sibling::dd[1]")
+
+
+def console_errors(page) -> list[str]:
+    """Script errors and CSP violations; a form sent back with its errors (422) is expected, not an error."""
+    errors: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and "status of 422" not in message.text:
+            errors.append(message.text)
+
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", on_console)
+    return errors
+
+
+# --- 代为登记 ------------------------------------------------------------------------------------------------
+
+
+def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, live_server, make_staff, settings,
+                                                                   shot):
+    settings.SMS_CODE_RESEND_SECONDS = 0
+    tree = make_tree()
+    household = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H001",
+                                         address="小山村1号")
+    Resident.objects.create(household=household, name="王秀英", id_number=ID_NUMBER, gender="F",
+                            birth_date=datetime.date(1970, 5, 6), relation=Resident.Relation.HEAD)
+    make_staff("李调度", tree["town"], Role.DISPATCHER)
+
+    desk = new_page(**DESK)
+    errors = console_errors(desk)
+    staff_log_in(desk, live_server.url, "李调度")
+    desk.get_by_role("link", name="全部事件").first.click()
+    desk.get_by_role("navigation", name="事件").get_by_role("link", name="代为登记").click()
+    desk.wait_for_url("**/command/cases/new/")
+    assert desk.get_by_role("heading", name="代为登记").is_visible()
+
+    desk.get_by_label("姓名", exact=True).fill("王秀英")
+    desk.get_by_label("身份证号").fill(WRONG_CHECK_DIGIT)
+    desk.get_by_label("手机号").fill(PHONE)
+    desk.get_by_label("事件分类").select_option(label="垃圾清运")
+    desk.get_by_label("内容").fill("村口垃圾堆了一周没人清运，群众来电反映。")
+    desk.get_by_label("事发网格").select_option(label="小山村第1网格")
+    desk.get_by_label("地点说明（可选）").fill("村口")
+    desk.get_by_role("button", name="登记").click()
+
+    error = desk.locator("#id_id_number-field #id_id_number-error")
+    assert "身份证号码校验位不正确" in error.inner_text()
+    assert desk.get_by_label("身份证号").get_attribute("aria-invalid") == "true"
+    assert desk.get_by_label("姓名", exact=True).get_attribute("aria-invalid") is None
+    assert desk.locator("[aria-invalid=true]").count() == 1  # only the ID number is wrong
+    # What the dispatcher typed is still there; nothing was written.
+    assert desk.get_by_label("姓名", exact=True).input_value() == "王秀英"
+    assert desk.get_by_label("事发网格").locator("option:checked").inner_text() == "小山村第1网格"
+    assert not Case.objects.exists() and not User.objects.filter(kind=User.Kind.RESIDENT).exists()
+    shot(desk, "on-behalf-id-error")
+
+    desk.get_by_label("身份证号").fill(ID_NUMBER)
+    desk.get_by_role("button", name="登记").click()
+    desk.wait_for_url(re.compile(r".*/command/cases/\d+/$"))
+    case = Case.objects.get()
+    assert desk.url.endswith(f"/command/cases/{case.pk}/")
+    assert f"已代为登记，编号{case.number}" in desk.locator(".messages").inner_text()
+    assert fact(desk, "来源").inner_text() == "工作人员代报（李调度登记）"
+    assert fact(desk, "反映人").inner_text() == "王秀英"
+    assert "小山村第1网格" in fact(desk, "地点").inner_text()
+    assert case.source == Source.ON_BEHALF and case.grid == tree["grid"]
+    shot(desk, "on-behalf-case")
+    assert errors == []
+
+    phone = new_page()
+    phone.goto(live_server.url + "/login/")
+    phone.get_by_label("身份证号").fill(ID_NUMBER)
+    phone.get_by_label("手机号").fill(PHONE)
+    phone.get_by_role("button", name="获取验证码").click()
+    phone.locator("#sms-status .notice-success").wait_for()
+    phone.get_by_label("短信验证码").fill(sms_code(phone, live_server.url))
+    phone.get_by_role("button", name="登录", exact=True).click()
+    phone.wait_for_url(live_server.url + "/")
+    phone.get_by_role("link", name="我的事件").first.click()
+    phone.wait_for_url(live_server.url + "/cases/")
+    item = phone.locator(".case-list li").filter(has_text=case.number)
+    assert item.count() == 1
+    assert "垃圾清运" in item.inner_text() and "已上报" in item.inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "on-behalf-resident-cases")
+
+
+# --- 追问 and 答复 -------------------------------------------------------------------------------------------
+
+
+def test_resident_asks_and_the_justice_office_answers(new_page, live_server, make_staff, shot):
+    tree = make_tree()
+    cats = make_categories()
+    resident = User.objects.create_user(username="res", real_name="王秀兰", kind=User.Kind.RESIDENT)
+    Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
+    dispatcher = make_staff("李调度", tree["town"], Role.DISPATCHER)
+    make_staff("赵司法", tree["justice"], Role.DEPT_HANDLER)
+    case, _created = services.submit_case(actor=resident, client_id=uuid.uuid4(), category=cats["family"],
+                                          description="邻里因宅基地边界发生争执。", lat=35.585, lng=104.605)
+    services.transition(actor=dispatcher, case=case, action=Action.ACCEPT, note="")
+    services.transition(actor=dispatcher, case=case, action=Action.DISPATCH, note="请司法所调解。",
+                        lead_unit=tree["justice"])
+
+    mobile = new_page()
+    resident_session(mobile, live_server.url, resident)
+    mobile.goto(f"{live_server.url}/cases/{case.pk}/")
+    follow_up = mobile.get_by_role("region", name="追问与答复")
+    assert "还没有追问" in follow_up.inner_text()
+    follow_up.get_by_label("我要追问").fill("调解定在哪一天？")
+    follow_up.get_by_role("button", name="发送追问").click()
+    mobile.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
+    assert "追问已发送" in mobile.locator(".messages").inner_text()
+    question = follow_up.locator(".case-conversation li.question")
+    assert question.count() == 1 and "调解定在哪一天？" in question.inner_text()
+    assert FollowUp.objects.get(case=case).addressed_to == tree["justice"]
+
+    desk = new_page(**DESK)
+    staff_log_in(desk, live_server.url, "赵司法")
+    desk.get_by_role("link", name="全部事件").first.click()
+    case_nav = desk.locator("nav.case-nav")
+    badge = case_nav.get_by_role("link", name=re.compile("群众追问")).locator(".unread-badge")
+    assert badge.inner_text() == "1" and badge.get_attribute("aria-label") == "1条未读追问"
+    case_nav.get_by_role("link", name=re.compile("群众追问")).click()
+    desk.wait_for_url("**/command/cases/questions/")
+    assert desk.get_by_role("heading", name="群众追问").is_visible()
+    row = desk.get_by_role("row").filter(has=desk.get_by_role("link", name=case.number))
+    assert "新追问" in row.inner_text()
+    shot(desk, "questions-unread")
+
+    row.get_by_role("link", name=case.number).click()
+    desk.wait_for_url(f"**/command/cases/{case.pk}/")
+    assert case_nav.locator(".unread-badge").count() == 0  # opened: read
+    waiting = desk.get_by_role("region", name="待答复的追问")
+    assert "调解定在哪一天？" in waiting.inner_text()
+    waiting.get_by_label("答复").fill("定于本周五上午九点在村委会调解。")
+    waiting.get_by_role("button", name="答复").click()
+    desk.wait_for_url(f"**/command/cases/{case.pk}/")
+    assert "已答复" in desk.locator(".messages").inner_text()
+    assert desk.get_by_role("region", name="待答复的追问").count() == 0
+    assert case_nav.locator(".unread-badge").count() == 0
+    # Answered: the case leaves the 群众追问 list.
+    case_nav.get_by_role("link", name="群众追问").click()
+    desk.wait_for_url("**/command/cases/questions/")
+    assert desk.get_by_role("link", name=case.number).count() == 0
+    shot(desk, "questions-answered")
+
+    mobile.reload()
+    conversation = mobile.get_by_role("region", name="追问与答复").locator(".case-conversation li")
+    assert conversation.count() == 2
+    assert "调解定在哪一天？" in conversation.nth(0).inner_text()
+    answer = conversation.nth(1)
+    assert "答复" in answer.inner_text() and "定于本周五上午九点在村委会调解。" in answer.inner_text()
+    assert "reply" in answer.get_attribute("class")
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(mobile, "resident-answered")
+
+
+# --- a grid worker's field report with a duplicate nearby ------------------------------------------------------
+
+
+def test_grid_worker_reports_despite_a_duplicate_nearby(new_page, live_server, make_staff, shot):
+    tree = make_tree()
+    garbage = Category.objects.get(code="talk-environment-garbage")  # 垃圾清运
+    sewage = Category.objects.get(code="talk-environment-sewage")  # 污水排放
+    neighbour = User.objects.create_user(username="res", real_name="王秀兰", kind=User.Kind.RESIDENT)
+    Membership.objects.create(user=neighbour, unit=tree["grid"], role=Role.RESIDENT)
+    worker = make_staff("王网格", tree["grid"], Role.GRID_WORKER)
+    # Reported by a resident about 70 m from the middle of the worker's grid, where "我所在的网格" places a report.
+    existing, _created = services.submit_case(actor=neighbour, client_id=uuid.uuid4(), category=garbage,
+                                              description="小河边堆了很多垃圾，气味很大。", lat=35.5855,
+                                              lng=104.6055)
+    # Another category at the same spot is not the same matter.
+    services.submit_case(actor=neighbour, client_id=uuid.uuid4(), category=sewage,
+                         description="小河边有人往河里排污水。", lat=35.5855, lng=104.6055)
+    before = set(Case.objects.values_list("pk", flat=True))
+
+    phone = new_page()
+    errors = console_errors(phone)
+    staff_log_in(phone, live_server.url, "王网格")
+    phone.get_by_role("link", name="任务").click()
+    phone.get_by_role("link", name="上报事件").click()
+    phone.wait_for_url("**/worker/cases/report/")
+    phone.get_by_label("事件分类").select_option(label="垃圾清运")
+    phone.get_by_label("要说的事").fill("巡查发现小河边垃圾成堆。")
+    assert phone.get_by_label("我所在的网格").is_checked()
+    phone.get_by_role("button", name="提交").click()
+
+    warning = phone.get_by_role("alert").filter(has_text="附近已有相同问题，仍要提交？")
+    warning.wait_for()
+    links = warning.get_by_role("link")
+    assert links.count() == 1
+    assert existing.number in links.first.inner_text() and "垃圾清运" in links.first.inner_text()
+    assert links.first.get_attribute("href") == f"/worker/cases/{existing.pk}/"
+    assert set(Case.objects.values_list("pk", flat=True)) == before  # nothing written yet
+    # What the worker typed is kept for the second press.
+    assert phone.get_by_label("要说的事").input_value() == "巡查发现小河边垃圾成堆。"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "worker-report-duplicate")
+
+    phone.get_by_role("button", name="仍要提交").click()
+    phone.wait_for_url(re.compile(r".*/worker/cases/\d+/$"))
+    new = Case.objects.exclude(pk__in=before)
+    assert new.count() == 1
+    case = new.get()
+    assert phone.url.endswith(f"/worker/cases/{case.pk}/")
+    assert case.reporter == worker and case.source == Source.GRID_WORKER and case.grid == tree["grid"]
+    assert case.description == "巡查发现小河边垃圾成堆。" and case.category == garbage
+    assert f"已提交，事件编号{case.number}" in phone.locator(".messages").inner_text()
+    assert phone.get_by_role("heading", name=f"事件 {case.number}").is_visible()
+    assert fact(phone, "来源").inner_text() == "网格员上报"
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(phone, "worker-report-submitted")
+    assert errors == []
