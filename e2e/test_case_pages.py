@@ -175,11 +175,11 @@ def test_resident_asks_and_the_justice_office_answers(new_page, live_server, mak
 
     desk = new_page(**DESK)
     staff_log_in(desk, live_server.url, "赵司法")
-    desk.get_by_role("link", name="全部事件").first.click()
-    case_nav = desk.locator("nav.case-nav")
-    badge = case_nav.get_by_role("link", name=re.compile("群众追问")).locator(".unread-badge")
+    # The header's 事件 navigation carries the badge on every command page, the landing page included.
+    header_nav = desk.get_by_role("navigation", name="事件", exact=True)
+    badge = header_nav.get_by_role("link", name=re.compile("群众追问")).locator(".unread-badge")
     assert badge.inner_text() == "1" and badge.get_attribute("aria-label") == "1条未读追问"
-    case_nav.get_by_role("link", name=re.compile("群众追问")).click()
+    header_nav.get_by_role("link", name=re.compile("群众追问")).click()
     desk.wait_for_url("**/command/cases/questions/")
     assert desk.get_by_role("heading", name="群众追问").is_visible()
     row = desk.get_by_role("row").filter(has=desk.get_by_role("link", name=case.number))
@@ -188,7 +188,7 @@ def test_resident_asks_and_the_justice_office_answers(new_page, live_server, mak
 
     row.get_by_role("link", name=case.number).click()
     desk.wait_for_url(f"**/command/cases/{case.pk}/")
-    assert case_nav.locator(".unread-badge").count() == 0  # opened: read
+    assert header_nav.locator(".unread-badge").count() == 0  # opened: read
     waiting = desk.get_by_role("region", name="待答复的追问")
     assert "调解定在哪一天？" in waiting.inner_text()
     waiting.get_by_label("答复").fill("定于本周五上午九点在村委会调解。")
@@ -196,9 +196,9 @@ def test_resident_asks_and_the_justice_office_answers(new_page, live_server, mak
     desk.wait_for_url(f"**/command/cases/{case.pk}/")
     assert "已答复" in desk.locator(".messages").inner_text()
     assert desk.get_by_role("region", name="待答复的追问").count() == 0
-    assert case_nav.locator(".unread-badge").count() == 0
+    assert header_nav.locator(".unread-badge").count() == 0
     # Answered: the case leaves the 群众追问 list.
-    case_nav.get_by_role("link", name="群众追问").click()
+    desk.locator("nav.case-nav").get_by_role("link", name="群众追问").click()
     desk.wait_for_url("**/command/cases/questions/")
     assert desk.get_by_role("link", name=case.number).count() == 0
     shot(desk, "questions-answered")

@@ -193,13 +193,16 @@ def _masked_name(name: str) -> str:
     return name[0] + "*" * max(1, len(name) - 1)
 
 
-def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool) -> list[TimelineEntry]:
+def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
+             viewer: User | AnonymousUser | None = None) -> list[TimelineEntry]:
     hidden = _hidden_people(case)
     entries = []
     for log in logs.select_related("actor"):
         actor = log.actor
         if actor is None:
             name = _("系统")
+        elif viewer is not None and actor.pk == viewer.pk:
+            name = _("我")
         elif actor.pk in hidden:
             name = _("匿名群众")
         elif actor.kind == User.Kind.RESIDENT and not for_staff:
@@ -213,10 +216,12 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool) -> list[Ti
     return entries
 
 
-def public_timeline(case: Case) -> list[TimelineEntry]:
-    """What a resident sees of a case's progress: public steps only; residents masked (王**), anonymous
-    reporters never named, staff by name. Get the case through `case_for` first."""
-    return _entries(case, CaseLog.objects.filter(case=case, is_public=True).order_by("seq"), for_staff=False)
+def public_timeline(case: Case, viewer: User | AnonymousUser | None = None) -> list[TimelineEntry]:
+    """What a resident sees of a case's progress: public steps only; the viewer's own steps as 我, other
+    residents masked (王**), anonymous reporters never named, staff by name. Get the case through `case_for`
+    first."""
+    return _entries(case, CaseLog.objects.filter(case=case, is_public=True).order_by("seq"), for_staff=False,
+                    viewer=viewer)
 
 
 def _staff_sees(user: User | AnonymousUser, case: Case) -> bool:
@@ -235,7 +240,7 @@ def timeline_for(user: User | AnonymousUser, case: Case) -> list[TimelineEntry]:
         raise NotFound()
     if _staff_sees(user, case):
         return _entries(case, CaseLog.objects.filter(case=case).order_by("seq"), for_staff=True)
-    return public_timeline(case)
+    return public_timeline(case, viewer=user)
 
 
 def _questions_to(user: User) -> QuerySet[FollowUp]:

@@ -74,4 +74,5 @@ def case_new(request):
             else:
                 messages.success(request, _("已代为登记，编号%(number)s。") % {"number": case.number})
                 return redirect("command:case", case_id=case.pk)
-    return render(request, TEMPLATE, {"form": form, **header_context(request)}, status=422)
+    return render(request, TEMPLATE, {"form": form, "files_dropped": bool(request.FILES), **header_context(request)},
+                  status=422)

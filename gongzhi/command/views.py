@@ -35,6 +35,7 @@ def header_context(request) -> dict:
         "posts": posts_of(user),
         "is_system_admin": user.is_superuser or Role.SYSTEM_ADMIN in policies.roles_of(user),
         "may_use_totp": bool(policies.roles_of(user) & COMMAND_ROLES),
+        "may_report_on_behalf": policies.can_report_on_behalf(user),
     }
 
 

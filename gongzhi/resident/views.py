@@ -236,7 +236,7 @@ def report_case(request, *, grid_point: tuple[float, float] | None, template: st
         form.data = confirmed
     return render(request, template, {
         "form": form, "duplicates": duplicates, "case_url_name": case_url_name, "show_anonymous": show_anonymous,
-        "files_dropped": bool(duplicates and (request.FILES.getlist("photos") or request.FILES.get("voice"))),
+        "files_dropped": bool(request.FILES),
         **context}, status=200 if duplicates else 422)
 
 
@@ -259,7 +259,7 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
         raise Http404 from None
     if not policies.is_follower(request.user, case):
         raise Http404  # staff read cases in their own portal
-    timeline = selectors.public_timeline(case)
+    timeline = selectors.public_timeline(case, viewer=request.user)
     available = {t.action for t in actions_available(case.status, policies.capacities(request.user, case))}
     rated = selectors.has_rated_this_round(request.user, case)
     scores = [(value, label) for value, label in Rating.Score.choices

@@ -359,6 +359,8 @@ def test_anonymous_reporters_are_never_named_on_a_timeline(tree, people, cats):
 def test_named_residents_are_masked_on_the_public_timeline(tree, people, cats):
     case = report(people["resident"], cats["env"])
     assert selectors.public_timeline(case)[0].actor_name == "王**"
+    assert selectors.public_timeline(case, viewer=people["neighbour"])[0].actor_name == "王**"
+    assert selectors.timeline_for(people["resident"], case)[0].actor_name == "我"  # their own step
     assert selectors.timeline_for(people["dispatcher"], case)[0].actor_name == "王秀兰"
     # The resident sees only the public steps, through the same call.
     assert [e.is_public for e in selectors.timeline_for(people["resident"], case)] == [True]

@@ -207,6 +207,13 @@ def test_bad_input_shows_the_message_at_its_field_and_writes_nothing(client, wor
     assert nothing_written()
 
 
+def test_a_refused_form_with_a_photo_asks_for_it_again(client, world):
+    client.force_login(world["disp"])
+    response = client.post(URL, {**form(world, id_number=WRONG_CHECK_DIGIT), "photos": photo()})
+    assert response.status_code == 422 and "请重新选择照片和语音后再提交。" in response.content.decode()
+    assert nothing_written()
+
+
 def test_a_refused_case_leaves_no_account_behind(client, world):
     """The account is created before the case service refuses the photo: both roll back."""
     client.force_login(world["disp"])

@@ -194,6 +194,15 @@ def test_report_with_photos_and_voice(logged_in, env_leaf):
     assert page.count("<img ") >= 2 and "<audio controls" in page
 
 
+def test_a_refused_form_says_the_files_must_be_chosen_again(logged_in, env_leaf):
+    """A browser cannot be sent its files back: the form shown again says so (and only when files came)."""
+    with_photo = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, description="", photos=[photo()]))
+    assert with_photo.status_code == 422 and "请重新选择照片和语音后再提交。" in with_photo.content.decode()
+    without = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, description=""))
+    assert without.status_code == 422 and "请重新选择照片和语音后再提交。" not in without.content.decode()
+    assert Case.objects.count() == 0
+
+
 def test_ten_photos_are_refused(logged_in, env_leaf):
     response = logged_in.post(reverse("resident:case_new"),
                               form_data(env_leaf, photos=[photo(f"{i}.jpg") for i in range(10)]))
