@@ -81,35 +81,6 @@ def cases_for(user: User | AnonymousUser, *, status: str | None = None, flag: st
     return queryset.order_by("flag_rank", F("due").asc(nulls_last=True), "-created_at", "-pk")
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Resident side
-#
-# The resident's own cases and timelines (public steps only, reporters never named when anonymous), the
-# staff's full timeline, and the unread follow-up badge. (gongzhi.cases.feedback holds the writes.)
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    seq: int
-    action: str
-    action_label: str
-    status: str
-    status_label: str
-    at: datetime.datetime
-    note: str
-    actor_name: str
-    is_public: bool
-
-
-def case_for(user: User | AnonymousUser, case_id: int) -> Case:
-    """One case the user may see (a resident: one they reported or follow); NotFound otherwise."""
-    found = (policies.cases_visible_to(user).filter(pk=case_id)
-             .select_related("category", "holder", "grid", "merged_into").first())
-    if found is None:
-        raise NotFound()
-    return found
-
-
 # Statuses a command centre takes up: new reports, cases escalated to it and cases its units sent back.
 INTAKE_STATES = (Status.REPORTED, Status.ESCALATED, Status.RETURNED)
 
@@ -134,6 +105,63 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
     return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
 
 
+def _questions_to(user: User) -> QuerySet[FollowUp]:
+    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
+    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"))
+
+
+def unread_follow_ups(user: User | AnonymousUser) -> int:
+    """Questions addressed to the user's units not read yet: the number on the handler's badge."""
+    if not isinstance(user, User):  # anonymous
+        return 0
+    return _questions_to(user).filter(read_at__isnull=True).count()
+
+
+def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
+    """群众追问: flagged cases with a question to one of the user's units still unanswered, those with an
+    unread one first, then by flag."""
+    if not isinstance(user, User):  # anonymous
+        return Case.objects.none()
+    waiting = _questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
+    return (cases_for(user).filter(Exists(waiting))
+            .annotate(has_unread=Exists(waiting.filter(read_at__isnull=True)))
+            .order_by("-has_unread", "flag_rank", F("due").asc(nulls_last=True), "-pk"))
+
+
+def my_cases(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases a person reported or follows (duplicates of theirs merged into them), newest first."""
+    if not user.is_authenticated:
+        return Case.objects.none()
+    following = Follower.objects.filter(user=user, case=OuterRef("pk"))
+    return (Case.objects.filter(Q(reporter=user) | Exists(following))
+            .select_related("category", "merged_into").order_by("-created_at", "-pk"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One case
+#
+# What a page about one case reads besides the case itself (get it through `case_for` first).
+
+
+def case_for(user: User | AnonymousUser, case_id: int) -> Case:
+    """One case the user may see (a resident: one they reported or follow); NotFound otherwise."""
+    found = (policies.cases_visible_to(user).filter(pk=case_id)
+             .select_related("category", "holder", "grid", "merged_into").first())
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def case_by_number(user: User | AnonymousUser, number: str) -> Case | None:
+    """The case with this number (编号) among those the user may see, else None."""
+    by_number = number_q(number)
+    return policies.cases_visible_to(user).filter(by_number).first() if by_number is not None else None
+
+
+def attachments_of(case: Case) -> list[Attachment]:
+    return list(case.attachments.order_by("pk"))
+
+
 def open_follow_ups(case: Case) -> list[FollowUp]:
     """The case's unanswered questions, oldest first (the caller has checked the user may answer)."""
     return list(FollowUp.objects.filter(case=case, answer_log__isnull=True).select_related("question_log")
@@ -148,33 +176,34 @@ def follow_up_of(case: Case, follow_up_id: int) -> FollowUp:
     return found
 
 
-def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
-    """Whether the user has rated the current handling round (a reopening starts a new one)."""
-    return Rating.objects.filter(case=case, rater_id=user.pk, round=current_round(case)).exists()
-
-
 def current_round(case: Case) -> int:
     """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意)."""
     return case.logs.filter(to_status=Status.REOPENED).count() + 1
 
 
-def attachments_of(case: Case) -> list[Attachment]:
-    return list(case.attachments.order_by("pk"))
+def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether the user has rated the current handling round (a reopening starts a new one)."""
+    return Rating.objects.filter(case=case, rater_id=user.pk, round=current_round(case)).exists()
 
 
-def case_by_number(user: User | AnonymousUser, number: str) -> Case | None:
-    """The case with this number (编号) among those the user may see, else None."""
-    by_number = number_q(number)
-    return policies.cases_visible_to(user).filter(by_number).first() if by_number is not None else None
+# ---------------------------------------------------------------------------------------------------------
+# Timelines
+#
+# The staff's full timeline, the public one for residents (reporters never named when anonymous).
+# (gongzhi.cases.feedback holds the writes.)
 
 
-def my_cases(user: User | AnonymousUser) -> QuerySet[Case]:
-    """The cases a person reported or follows (duplicates of theirs merged into them), newest first."""
-    if not user.is_authenticated:
-        return Case.objects.none()
-    following = Follower.objects.filter(user=user, case=OuterRef("pk"))
-    return (Case.objects.filter(Q(reporter=user) | Exists(following))
-            .select_related("category", "merged_into").order_by("-created_at", "-pk"))
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    action: str
+    action_label: str
+    status: str
+    status_label: str
+    at: datetime.datetime
+    note: str
+    actor_name: str
+    is_public: bool
 
 
 def _hidden_people(case: Case) -> set[int]:
@@ -241,26 +270,3 @@ def timeline_for(user: User | AnonymousUser, case: Case) -> list[TimelineEntry]:
     if _staff_sees(user, case):
         return _entries(case, CaseLog.objects.filter(case=case).order_by("seq"), for_staff=True)
     return public_timeline(case, viewer=user)
-
-
-def _questions_to(user: User) -> QuerySet[FollowUp]:
-    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"))
-
-
-def unread_follow_ups(user: User | AnonymousUser) -> int:
-    """Questions addressed to the user's units not read yet: the number on the handler's badge."""
-    if not isinstance(user, User):  # anonymous
-        return 0
-    return _questions_to(user).filter(read_at__isnull=True).count()
-
-
-def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
-    """群众追问: flagged cases with a question to one of the user's units still unanswered, those with an
-    unread one first, then by flag."""
-    if not isinstance(user, User):  # anonymous
-        return Case.objects.none()
-    waiting = _questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
-    return (cases_for(user).filter(Exists(waiting))
-            .annotate(has_unread=Exists(waiting.filter(read_at__isnull=True)))
-            .order_by("-has_unread", "flag_rank", F("due").asc(nulls_last=True), "-pk"))
