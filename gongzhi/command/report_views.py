@@ -73,6 +73,12 @@ def case_new(request):
                 add_domain_error(form, err)
             else:
                 messages.success(request, _("已代为登记，编号%(number)s。") % {"number": case.number})
+                stored_phone = case.reporter.phone if case.reporter is not None else None
+                if stored_phone is not None and stored_phone != data["phone"]:
+                    # An existing account keeps its number (changing it needs the person's SMS code).
+                    messages.warning(request, _(
+                        "该群众账号登记的手机号是%(phone)s，与本次填写的不同；进度短信将发到账号登记的号码。")
+                        % {"phone": stored_phone.masked})
                 return redirect("command:case", case_id=case.pk)
     return render(request, TEMPLATE, {"form": form, "files_dropped": bool(request.FILES), **header_context(request)},
                   status=422)

@@ -146,6 +146,18 @@ def test_report_for_an_existing_account_at_a_chosen_grid(client, world):
     assert case.reporter == account and case.grid == tree["grid2"] and case.is_anonymous
     assert User.objects.filter(kind=User.Kind.RESIDENT).count() == 1
     assert list(my_cases(account)) == [case]
+    # The typed phone differs from the account's: the account keeps its own, and the dispatcher is told.
+    page = client.get(response["Location"]).content.decode()
+    assert "该群众账号登记的手机号是139****0000，与本次填写的不同" in page
+    account.refresh_from_db()
+    assert account.phone == "13900000000"
+
+
+def test_the_same_phone_raises_no_warning(client, world):
+    make_resident_account(id_number=ID, phone=PHONE, grid=world["tree"]["grid"], name="王秀英")
+    client.force_login(world["disp"])
+    response = client.post(URL, form(world))
+    assert "与本次填写的不同" not in client.get(response["Location"]).content.decode()
 
 
 def test_typed_coordinates_win_over_the_chosen_grid(client, world):
