@@ -43,8 +43,9 @@ def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None
     h = horizons(now)
     respond_running = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
     handle_running = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)
-    order_overdue = Exists(SupervisionOrder.objects.filter(case_id=OuterRef("pk"), fulfilled_at__isnull=True,
-                                                           due_at__lt=h.now))
+    # An uncorrelated IN: the database reads the few overdue orders once, not once per case.
+    order_overdue = Q(pk__in=SupervisionOrder.objects.filter(fulfilled_at__isnull=True, due_at__lt=h.now)
+                      .values("case_id"))
     flag = SqlCase(
         When(respond_running & Q(respond_due__lt=h.now), then=Value(Flag.RED.value)),
         When(handle_running & Q(handle_due__lt=h.now), then=Value(Flag.RED.value)),
