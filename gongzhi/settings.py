@@ -157,10 +157,19 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("GONGZHI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "SAMEORIGIN"  # WeChat mini-program web-view embeds us from its own origin
+# The report map's basemap (static/js/map-picker.js): a Leaflet tile URL template such as 天地图's or
+# "https://tile.openstreetmap.org/{z}/{x}/{y}.png", and the attribution its licence asks for. Empty (the demo,
+# offline machines): the map shows the grid boundaries only.
+MAP_TILE_URL = os.environ.get("GONGZHI_MAP_TILE_URL", "")
+MAP_ATTRIBUTION = os.environ.get("GONGZHI_MAP_ATTRIBUTION", "")
+
+# img-src already allows any https: tile host; a plain-http one (an intranet tile server) is added by name.
+_MAP_TILE_ORIGIN = (["{0.scheme}://{0.netloc}".format(urlparse(MAP_TILE_URL.replace("{s}", "*")))]
+                    if MAP_TILE_URL.startswith("http://") else [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "img-src": ["'self'", "data:", "blob:", "https:"],
+        "img-src": ["'self'", "data:", "blob:", "https:", *_MAP_TILE_ORIGIN],
         "style-src": ["'self'", "'unsafe-inline'"],
         "script-src": ["'self'"],
     }

@@ -1,10 +1,15 @@
 """Org tree API: where a point is (public, used before login to place a report) and scoped units."""
 
+from typing import Literal, cast
+
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Path, Query, Router, Schema
 
 from gongzhi.accounts import policies
-from gongzhi.api.schemas import ErrorOut, ValidationErrorOut
+from gongzhi.accounts.models import User
+from gongzhi.accounts.selectors import posts_of
+from gongzhi.api.schemas import ErrorOut, SignedIn, ValidationErrorOut
 from gongzhi.org import selectors
 
 router = Router()
@@ -72,3 +77,45 @@ def unit_detail(request: HttpRequest, unit_id: int = Path(..., ge=1, le=_MAX_ID)
 def unit_children(request: HttpRequest, unit_id: int = Path(..., ge=1, le=_MAX_ID)):
     visible = policies.units_visible_to(request.user)
     return list(selectors.unit_children(visible, selectors.get_unit(visible, unit_id)))
+
+
+class AreaGridProperties(Schema):
+    id: int
+    name: str
+    own: bool = Field(description="One of the caller's own grids (home grid or grid post)")
+
+
+class AreaGridFeature(Schema):
+    type: Literal["Feature"] = "Feature"
+    geometry: dict = Field(description="GeoJSON Polygon/MultiPolygon, WGS84 [lng, lat]")
+    properties: AreaGridProperties
+
+
+class Basemap(Schema):
+    url: str = Field(description="Leaflet tile URL template, e.g. https://…/{z}/{x}/{y}.png")
+    attribution: str
+
+
+class ReportAreaOut(Schema):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[AreaGridFeature]
+    basemap: Basemap | None = Field(description="The configured tile layer; null draws the grids only")
+
+
+@router.get(
+    "/report-area",
+    response={200: ReportAreaOut, 401: ErrorOut},
+    auth=SignedIn(),
+    summary="The grids to draw on the report map",
+    description="A GeoJSON FeatureCollection of the active grids of the caller's village(s) — the villages of "
+                "their resident post's grid and of their grid posts — with their own grids flagged. Empty for a "
+                "caller without a grid. Grid boundaries are public geometry.",
+)
+def report_area(request: HttpRequest):
+    user = cast(User, request.user)  # SignedIn admits signed-in users only
+    grids = selectors.report_area(post.unit for post in posts_of(user))
+    basemap = ({"url": settings.MAP_TILE_URL, "attribution": settings.MAP_ATTRIBUTION}
+               if settings.MAP_TILE_URL else None)
+    return {"features": [{"geometry": grid.boundary, "properties": {"id": grid.pk, "name": grid.name, "own": own}}
+                         for grid, own in grids],
+            "basemap": basemap}

@@ -2,10 +2,10 @@
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import NotFound
@@ -123,3 +123,20 @@ def get_unit(visible: QuerySet[OrgUnit], unit_id: int) -> OrgUnit:
 def unit_children(visible: QuerySet[OrgUnit], unit: OrgUnit) -> QuerySet[OrgUnit]:
     """Direct children of `unit` that lie in `visible`, areas first, then departments, by code."""
     return visible.filter(parent=unit).order_by("kind", "code")
+
+
+def report_area(posts: Iterable[OrgUnit]) -> list[tuple[OrgUnit, bool]]:
+    """The grids to draw on the report map, each with whether it is one of the user's own.
+
+    `posts` are the units of the user's active posts (e.g. `accounts.selectors.posts_of`); its grids are
+    the user's own (a resident's home grid, a grid worker's grids). Answers every active grid with a boundary
+    in the villages of those grids, by code; none when the user holds no grid. Boundaries are public.
+    """
+    own = {unit.pk: unit.parent_id for unit in posts
+           if unit.level == Level.GRID and unit.kind == UnitKind.AREA and unit.is_active}
+    if not own:
+        return []
+    villages = {parent for parent in own.values() if parent is not None}
+    grids = (OrgUnit.objects.filter(level=Level.GRID, kind=UnitKind.AREA, is_active=True, boundary__isnull=False)
+             .filter(Q(parent_id__in=villages) | Q(pk__in=own)).order_by("code"))
+    return [(grid, grid.pk in own) for grid in grids]
