@@ -296,6 +296,11 @@ def _category(code: str) -> Category:
     return found
 
 
+def _parent_code(category: Category) -> str | None:
+    parent = categories.by_id(category.parent_id) if category.parent_id is not None else None
+    return parent.code if parent is not None else None
+
+
 def _unit(unit_id: int, field: str) -> OrgUnit:
     found = OrgUnit.objects.filter(pk=unit_id).first()
     if found is None:
@@ -358,10 +363,10 @@ def _ack(case: Case, created: bool) -> Status:
 @router.get("/categories", response={200: list[CategoryOut], **_AUTH}, summary="事件分类")
 def category_list(request: HttpRequest):
     """The active category tree, parents before children; only non-top-level categories are selectable."""
-    rows = Category.objects.filter(is_active=True).select_related("parent").order_by("parent_id", "sort", "pk")
-    return [{"id": c.pk, "code": c.code, "name": c.name, "kind": c.kind,
-             "parent": c.parent.code if c.parent else None, "selectable": c.parent_id is not None,
-             "handler_type": c.handler_type} for c in rows]
+    rows = sorted(categories.active(), key=lambda c: (c.parent_id is not None, c.parent_id or 0, c.sort, c.pk))
+    return [{"id": c.pk, "code": c.code, "name": c.name, "kind": c.kind, "parent": _parent_code(c),
+             "selectable": c.parent_id is not None, "handler_type": c.handler_type} for c in rows]
+
 
 
 @router.get("/duplicates", response={200: list[DuplicateOut], 422: ValidationErrorOut, **_AUTH},

@@ -66,18 +66,44 @@ def by_id(category_id: int) -> Category | None:
     return _tree().by_id.get(category_id)
 
 
+def active() -> list[Category]:
+    """The active categories, in the admin's order (sort, then id)."""
+    return sorted((c for c in _tree().by_id.values() if c.is_active), key=lambda c: (c.sort, c.pk))
+
+
+def lineage(category: Category) -> list[Category]:
+    """The category and its ancestors, nearest first (a corrupt cycle is cut where it closes)."""
+    return _lineage(_tree(), category)
+
+
+def _lineage(tree: _Tree, category: Category) -> list[Category]:
+    chain: list[Category] = []
+    node = tree.by_id.get(category.pk)
+    while node is not None and node not in chain:
+        chain.append(node)
+        node = tree.by_id.get(node.parent_id) if node.parent_id is not None else None
+    return chain
+
+
 def limits_for(category: Category, level: str) -> Limits:
     """The nearest limit for `level` up the category tree, else the defaults of the preset file."""
     tree = _tree()
-    node: Category | None = tree.by_id.get(category.pk)
-    seen: set[int] = set()
-    while node is not None and node.pk not in seen:  # `seen`: a (corrupt) cycle cannot make this loop
+    for node in _lineage(tree, category):
         found = tree.limits.get((node.pk, level))
         if found is not None:
             return found
-        seen.add(node.pk)
-        node = tree.by_id.get(node.parent_id) if node.parent_id is not None else None
     return Limits(*presets.default_limits(level))
+
+
+def handler_type_of(category: Category) -> str:
+    """The default handling department type: the nearest one named up the tree ("" for none: the village)."""
+    return next((node.handler_type for node in lineage(category) if node.handler_type), "")
+
+
+def marriage_family_ids() -> set[int]:
+    """Categories that are marriage/family ones themselves or through an ancestor."""
+    tree = _tree()
+    return {c.pk for c in tree.by_id.values() if any(node.marriage_family for node in _lineage(tree, c))}
 
 
 def bump() -> None:

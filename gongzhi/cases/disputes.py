@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
-from gongzhi.cases import policies
+from gongzhi.cases import categories, policies
 from gongzhi.cases.models import Case, Category, CategoryKind, DisputeParty, MediationSession
 from gongzhi.cases.workflow import FINAL_STATES, OPEN_STATES, Capacity, Status
 from gongzhi.core import pii, uploads
@@ -226,24 +226,6 @@ def _repeat_party_q(now: datetime.datetime) -> Q:
     return Q(id_number_hash__in=hashes) | Q(household__in=households)
 
 
-def marriage_family_category_ids() -> set[int]:
-    """Categories that are marriage/family ones themselves or through an ancestor (one query)."""
-    rows = list(Category.objects.values_list("pk", "parent_id", "marriage_family"))
-    parent = {pk: parent_id for pk, parent_id, _flag in rows}
-    flagged = {pk for pk, _parent, flag in rows if flag}
-    found: set[int] = set()
-    for pk, _parent, _flag in rows:
-        node: int | None = pk
-        seen: set[int] = set()
-        while node is not None and node not in seen:
-            if node in flagged:
-                found.add(pk)
-                break
-            seen.add(node)
-            node = parent.get(node)
-    return found
-
-
 def _is_marriage_family(category: Category) -> bool:
     node: Category | None = category
     while node is not None:
@@ -278,7 +260,7 @@ def dispute_cases_at_risk(user: User, *, now: datetime.datetime | None = None) -
     """
     now = now or timezone.now()
     repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
-    marriage_family = Q(category_id__in=marriage_family_category_ids(), status__in=UNRESOLVED_STATES)
+    marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
     return (policies.cases_visible_to(user)
             .filter(category__kind=CategoryKind.DISPUTE)
             .annotate(risk_repeat=repeat,

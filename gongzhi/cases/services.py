@@ -173,11 +173,7 @@ def suggest_handler(*, category: Category, grid: OrgUnit) -> OrgUnit | None:
     """Who should normally handle a case of `category` in `grid`: the department of the category's handler
     type (the nearest ancestor category that names one) attached to the grid's township, else its county;
     a category naming none is handled by the grid's village. None when no such unit exists."""
-    handler_type = ""
-    node: Category | None = category
-    while node is not None and not handler_type:
-        handler_type = node.handler_type
-        node = node.parent
+    handler_type = categories.handler_type_of(category)
     ancestors = {unit.level: unit for unit in grid.ancestors().filter(kind=UnitKind.AREA)}
     if not handler_type:
         village = ancestors.get(Level.VILLAGE)

@@ -3,7 +3,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.models import Category, CategoryKind, Rating
+from gongzhi.cases import categories
+from gongzhi.cases.models import CategoryKind, Rating
 from gongzhi.core.errors import DomainError
 from gongzhi.core.validators import normalize_id_number, normalize_phone
 
@@ -102,7 +103,7 @@ class MultiplePhotoField(forms.FileField):
 
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The resident's categories grouped by 说事类型: each type itself (when unsure) and its leaves."""
-    active = list(Category.objects.filter(is_active=True).order_by("sort", "id"))
+    active = categories.active()
     roots = {c.pk for c in active if c.parent_id is None and c.kind != CategoryKind.GRID_AFFAIR}
     groups = []
     for kind_node in (c for c in active if c.parent_id in roots):

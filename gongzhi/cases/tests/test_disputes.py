@@ -11,7 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image
 from stdnum.cn import ric
 
-from gongzhi.cases import disputes
+from gongzhi.cases import categories, disputes
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, Category, DisputeParty, MediationSession
 from gongzhi.cases.workflow import Action, Status
@@ -362,7 +362,7 @@ def test_the_marriage_flag_is_inherited_from_an_ancestor_category(people, cats):
     assert child.marriage_family is False
     case = dispute_on(people, cats | {"support": child}, at(0, 9), category="support")
     assert codes(case, at(0, 12)) == ["marriage_family_open"]
-    assert child.pk in disputes.marriage_family_category_ids()
+    assert child.pk in categories.marriage_family_ids()
 
 
 def test_other_cases_carry_no_dispute_risks(people, cats):
