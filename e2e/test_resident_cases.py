@@ -8,8 +8,8 @@ from django.test import Client
 from PIL import Image
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.core.context_processors import LARGE_TYPE_COOKIE
 from gongzhi.org.factories import make_tree
+from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

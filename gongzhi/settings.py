@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gongzhi.notifications",
     "gongzhi.registry",
     "gongzhi.cases",
+    "gongzhi.web",
     "gongzhi.resident",
     "gongzhi.worker",
     "gongzhi.command",
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # NotFound / Forbidden from services → the portal's 404 / 403 page.
+    "gongzhi.web.errors.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -73,7 +76,7 @@ WSGI_APPLICATION = "gongzhi.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -81,8 +84,9 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "gongzhi.core.context_processors.preferences",
-                "gongzhi.command.context_processors.badges",
+                "gongzhi.web.context_processors.preferences",
+                "gongzhi.web.context_processors.portal",
+                "gongzhi.web.context_processors.badges",
             ],
         },
     }

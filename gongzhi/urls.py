@@ -6,6 +6,9 @@ from django.views.static import serve
 from gongzhi.api.health import healthz
 from gongzhi.api.main import api
 
+handler403 = "gongzhi.web.errors.permission_denied"
+handler404 = "gongzhi.web.errors.page_not_found"
+
 urlpatterns = [
     path("", include("gongzhi.resident.urls")),
     path("worker/", include("gongzhi.worker.urls")),

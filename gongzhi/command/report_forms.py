@@ -10,7 +10,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.validators import normalize_id_number, normalize_phone
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry.services import normalize_name
-from gongzhi.resident.forms import MultipleFileInput, MultiplePhotoField, category_choices
+from gongzhi.web.forms import Form, MultipleFileInput, MultiplePhotoField, category_choices
 
 
 def grid_choices(user) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -40,13 +40,11 @@ def _checked(normalize, value: str) -> str:
         raise forms.ValidationError(str(err.message)) from None
 
 
-class OnBehalfReportForm(forms.Form):
+class OnBehalfReportForm(Form):
     """Who (name, ID number, mobile phone), what (category, description, photos) and where: a grid of the
     user's scope (the report is placed at a point inside it) or typed coordinates, which win when given.
     Name, ID number and phone are checked here with the services' own validators, so every mistake shows
     at once; the services check them again."""
-
-    use_required_attribute = False  # our own translated messages, not the browser's
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     name = forms.CharField(label=_("姓名"), max_length=50, error_messages={"required": _("请填写姓名。")},

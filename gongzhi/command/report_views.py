@@ -7,19 +7,17 @@ in their name in one transaction: a refusal of either leaves neither an account 
 import uuid
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.cases import categories, services
-from gongzhi.command.access import portal_required
 from gongzhi.command.report_forms import OnBehalfReportForm
-from gongzhi.command.views import header_context
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import OrgUnit
-from gongzhi.resident.forms import add_domain_error
+from gongzhi.web.access import portal_required
+from gongzhi.web.forms import add_domain_error
 
 TEMPLATE = "command/cases_new.html"
 
@@ -47,10 +45,10 @@ def case_new(request):
     field, nothing written; not the user's to do → 403. A retry with the same client_id returns the first case."""
     user = request.user
     if not account_policies.can_report_on_behalf(user):
-        raise PermissionDenied(_("只有指挥中心工作人员可以代为登记。"))
+        raise Forbidden(_("只有指挥中心工作人员可以代为登记。"))
     if request.method != "POST":
         form = OnBehalfReportForm(user=user, initial={"client_id": uuid.uuid4()})
-        return render(request, TEMPLATE, {"form": form, **header_context(request)})
+        return render(request, TEMPLATE, {"form": form})
     form = OnBehalfReportForm(request.POST, request.FILES, user=user)
     if form.is_valid():
         data = form.cleaned_data
@@ -67,8 +65,6 @@ def case_new(request):
                     photos=data["photos"])
             except NotFound:  # typed coordinates in no grid, or in none of the user's: one message for both
                 form.add_error("lat", _("该位置不在您管辖的网格内，请核对纬度和经度。"))
-            except Forbidden as err:
-                raise PermissionDenied(str(err.message)) from None
             except DomainError as err:
                 add_domain_error(form, err)
             else:
@@ -80,5 +76,4 @@ def case_new(request):
                         "该群众账号登记的手机号是%(phone)s，与本次填写的不同；进度短信将发到账号登记的号码。")
                         % {"phone": stored_phone.masked})
                 return redirect("command:case", case_id=case.pk)
-    return render(request, TEMPLATE, {"form": form, "files_dropped": bool(request.FILES), **header_context(request)},
-                  status=422)
+    return render(request, TEMPLATE, {"form": form, "files_dropped": bool(request.FILES)}, status=422)

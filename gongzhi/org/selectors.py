@@ -95,7 +95,7 @@ def locate(lat: float, lng: float) -> tuple[OrgUnit, list[OrgUnit]]:
     grid_id = grid_index().locate(lng, lat)
     grid = OrgUnit.objects.filter(pk=grid_id).first() if grid_id is not None else None
     if grid is None:
-        raise NotFound(_("该位置不在任何网格内。"))
+        raise NotFound(_("该位置不在任何网格内。"), field="lat")
     return grid, list(grid.ancestors())
 
 
@@ -108,7 +108,7 @@ def locate_place(lat: float, lng: float) -> GridPlace:
     current = _current()
     grid_id = current.index.locate(lng, lat)
     if grid_id is None:
-        raise NotFound(_("该位置不在任何网格内。"))
+        raise NotFound(_("该位置不在任何网格内。"), field="lat")
     return current.places[grid_id]
 
 

@@ -1,6 +1,5 @@
-import uuid
-from functools import wraps
-from urllib.parse import urlencode
+"""The resident portal (/): home, sign-up and login by SMS code, large type, 我要说事, 我的事件 with follow-up
+questions and ratings. Messages and the report page are the shared ones of `gongzhi.web`."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,31 +15,22 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import categories, feedback, policies, selectors, services
+from gongzhi.cases import feedback, policies, selectors
 from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status, actions_available
-from gongzhi.command.access import portal_home, safe_next
-from gongzhi.command.views import inbox_page, mark_all_notifications_read, open_notification
-from gongzhi.core.context_processors import LARGE_TYPE_COOKIE
-from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
-from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, ReportForm, SignupForm, add_domain_error
+from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
+from gongzhi.web import inbox
+from gongzhi.web.access import login_required, portal_home, safe_next
+from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
+from gongzhi.web.forms import add_domain_error
+from gongzhi.web.report import report_page
 
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
-
-
-def login_required(view):
-    """Signed-in users only; anyone else goes to the resident login and comes back afterwards."""
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(reverse("resident:login") + "?" + urlencode({"next": request.get_full_path()}))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def home(request):
@@ -51,22 +41,12 @@ def home(request):
     return render(request, "resident/home.html", {"overview": overview})
 
 
-@login_required
-def inbox(request):
+def inbox_or_own_portal(request):
+    """The messages page (behind login_required in urls); staff read theirs in their own portal."""
     user = request.user
     if user.kind == User.Kind.STAFF and (portal := primary_portal(user)) != "resident":
-        return redirect(f"{portal}:messages")  # staff read their messages in their own portal
-    return inbox_page(request, base="resident/base.html", portal="resident")
-
-
-@login_required
-def inbox_open(request, notification_id: int):
-    return open_notification(request, notification_id, portal="resident")
-
-
-@login_required
-def inbox_read_all(request):
-    return mark_all_notifications_read(request, portal="resident")
+        return redirect(f"{portal}:messages")
+    return inbox.inbox(request)
 
 
 def _send_code(request, form_class, *, purpose: str, template: str):
@@ -163,10 +143,7 @@ def privacy(request):
 
 
 def dev_sms(request):
-    try:
-        sent = recent_dev_messages(limit=20)
-    except NotFound:
-        raise Http404 from None
+    sent = recent_dev_messages(limit=20)
     return render(request, "resident/dev_sms.html", {"sent": sent})
 
 
@@ -196,54 +173,9 @@ def _grid_point(user: User) -> tuple[float, float] | None:
     return grid.inner_point() if grid is not None else None
 
 
-def report_case(request, *, grid_point: tuple[float, float] | None, template: str, case_url_name: str,
-                show_anonymous: bool, **context):
-    """The report page of the resident and worker portals: the form, then, unless confirmed, the open cases
-    nearby that look the same (the reporter may follow one instead), then the case. A retry with the same
-    client_id lands on the first case."""
-    duplicates: list = []
-    if request.method != "POST":
-        form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point)
-        return render(request, template, {"form": form, "case_url_name": case_url_name,
-                                          "show_anonymous": show_anonymous, **context})
-    form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
-    if form.is_valid():
-        data = form.cleaned_data
-        category = categories.by_id(data["category"])
-        if category is None:
-            form.add_error("category", _("请选择事件分类。"))
-        elif not data["confirmed"]:
-            duplicates = [c for c in feedback.suggest_duplicates(category=category, lat=data["lat"],
-                                                                 lng=data["lng"], user=request.user)
-                          if c.client_id != data["client_id"]]
-        if category is not None and not duplicates:
-            try:
-                case, created = services.submit_case(
-                    actor=request.user, client_id=data["client_id"], category=category,
-                    description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
-                    is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
-                    voice=data["voice"])
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                if created:
-                    messages.success(request, _("已提交，事件编号%(number)s。我们会尽快处理，进度可在这里查看。")
-                                     % {"number": case.number})
-                return redirect(case_url_name, case_id=case.pk)
-    if duplicates:  # shown again with "submit anyway"
-        confirmed = request.POST.copy()
-        confirmed["confirmed"] = "on"
-        form.data = confirmed
-    return render(request, template, {
-        "form": form, "duplicates": duplicates, "case_url_name": case_url_name, "show_anonymous": show_anonymous,
-        "files_dropped": bool(request.FILES),
-        **context}, status=200 if duplicates else 422)
-
-
 @login_required
 def case_new(request):
-    return report_case(request, grid_point=_grid_point(request.user), template="resident/case_new.html",
-                       case_url_name="resident:case_detail", show_anonymous=True)
+    return report_page(request, grid_point=_grid_point(request.user), show_anonymous=True)
 
 
 @login_required
@@ -253,10 +185,7 @@ def case_list(request):
 
 
 def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, status: int = 200):
-    try:
-        case = selectors.case_for(request.user, case_id)
-    except NotFound:
-        raise Http404 from None
+    case = selectors.case_for(request.user, case_id)
     if not policies.is_follower(request.user, case):
         raise Http404  # staff read cases in their own portal
     timeline = selectors.public_timeline(case, viewer=request.user)
@@ -288,41 +217,31 @@ def case_detail(request, case_id: int):
 @login_required
 @require_POST
 def case_follow_up(request, case_id: int):
-    try:
-        case = selectors.case_for(request.user, case_id)
-    except NotFound:
-        raise Http404 from None
+    case = selectors.case_for(request.user, case_id)
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
             feedback.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
-        except NotFound:
-            raise Http404 from None
         except DomainError as err:
             add_domain_error(form, err)
         else:
             messages.success(request, _("追问已发送，答复后会通知您。"))
-            return redirect("resident:case_detail", case_id=case.pk)
+            return redirect("resident:case", case_id=case.pk)
     return _detail(request, case_id, follow_up_form=form, status=422)
 
 
 @login_required
 @require_POST
 def case_rate(request, case_id: int):
-    try:
-        case = selectors.case_for(request.user, case_id)
-    except NotFound:
-        raise Http404 from None
+    case = selectors.case_for(request.user, case_id)
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
             feedback.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
                                comment=form.cleaned_data["comment"])
-        except NotFound:
-            raise Http404 from None
         except DomainError as err:
             add_domain_error(form, err)
         else:
             messages.success(request, _("感谢您的评价。"))
-            return redirect("resident:case_detail", case_id=case.pk)
+            return redirect("resident:case", case_id=case.pk)
     return _detail(request, case_id, rating_form=form, status=422)

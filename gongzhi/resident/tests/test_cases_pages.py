@@ -109,7 +109,7 @@ def test_report_form_offers_grouped_categories_and_a_fresh_client_id(logged_in, 
 def test_report_creates_one_case_and_shows_it(logged_in, resident, env_leaf):
     response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf))
     case = Case.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("resident:case_detail", args=[case.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("resident:case", args=[case.pk])
     assert case.reporter == resident and case.category == env_leaf and case.address == "村口"
     assert case.status == Status.REPORTED and not case.is_anonymous
     page = logged_in.get(response["Location"]).content.decode()
@@ -231,7 +231,7 @@ def test_my_cases_lists_only_mine_newest_first(logged_in, resident, neighbour, e
 
 def test_another_residents_case_is_404(logged_in, neighbour, env_leaf):
     theirs = report(neighbour, env_leaf)
-    assert logged_in.get(reverse("resident:case_detail", args=[theirs.pk])).status_code == 404
+    assert logged_in.get(reverse("resident:case", args=[theirs.pk])).status_code == 404
     assert logged_in.post(reverse("resident:case_follow_up", args=[theirs.pk]),
                           {"question": "怎么样了？"}).status_code == 404
     assert logged_in.post(reverse("resident:case_rate", args=[theirs.pk]),
@@ -244,7 +244,7 @@ def test_detail_shows_the_public_timeline_and_the_rejection_reason(logged_in, re
     dispatcher = make_staff("disp", tree["town"], Role.DISPATCHER)
     case = report(resident, env_leaf)
     act(dispatcher, case, Action.REJECT, note="不属于本平台受理范围，请拨打12345。")
-    page = logged_in.get(reverse("resident:case_detail", args=[case.pk])).content.decode()
+    page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()
     assert "不予受理的原因：" in page and "不属于本平台受理范围，请拨打12345。" in page
     assert "上报" in page  # the first step of the timeline
 
@@ -257,7 +257,7 @@ def test_follow_up_is_asked_and_the_answer_shown(logged_in, resident, env_leaf, 
     assert response.status_code == 302
     follow_up = FollowUp.objects.get()
     feedback.answer_follow_up(actor=dispatcher, follow_up=follow_up, answer="明天上午清运。")
-    page = logged_in.get(reverse("resident:case_detail", args=[case.pk])).content.decode()
+    page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()
     assert "什么时候来清运？" in page and "明天上午清运。" in page
 
 
@@ -285,7 +285,7 @@ def closed_case(resident, env_leaf, make_staff, tree):
 
 
 def test_rating_a_closed_case(logged_in, closed_case):
-    detail = reverse("resident:case_detail", args=[closed_case.pk])
+    detail = reverse("resident:case", args=[closed_case.pk])
     page = logged_in.get(detail).content.decode()
     assert "评价办理结果" in page and "基本满意" in page
     response = logged_in.post(reverse("resident:case_rate", args=[closed_case.pk]), {"score": "satisfied"})
@@ -310,7 +310,7 @@ def test_unsatisfied_needs_a_comment(logged_in, closed_case):
 
 def test_no_rating_form_while_the_case_is_open(logged_in, resident, env_leaf):
     case = report(resident, env_leaf)
-    page = logged_in.get(reverse("resident:case_detail", args=[case.pk])).content.decode()
+    page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()
     assert "提交评价" not in page
     response = logged_in.post(reverse("resident:case_rate", args=[case.pk]), {"score": "satisfied"})
     assert response.status_code == 422 and Rating.objects.count() == 0

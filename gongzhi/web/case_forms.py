@@ -1,4 +1,4 @@
-"""Forms for the actions staff take on a case (command centre and worker portal share them).
+"""Forms for the actions staff take on a case (the worker and command portals).
 
 Each form only parses input; the case services check scope, capacity, state and notes.
 """
@@ -8,10 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.models import Case, ReturnVisit
 from gongzhi.org.models import OrgUnit, UnitKind
-
-
-class _Form(forms.Form):
-    use_required_attribute = False  # our own translated messages, not the browser's
+from gongzhi.web.forms import Form
 
 
 def _note(label=None, *, required: bool = False):
@@ -22,11 +19,11 @@ def _note(label=None, *, required: bool = False):
     return field
 
 
-class NoteForm(_Form):
+class NoteForm(Form):
     note = _note()
 
 
-class DispatchForm(_Form):
+class DispatchForm(Form):
     lead_unit = forms.ModelChoiceField(label=_("主办单位"), queryset=OrgUnit.objects.none(),
                                        error_messages={"required": _("请选择主办单位。"),
                                                        "invalid_choice": _("请选择主办单位。")})
@@ -57,27 +54,27 @@ def _unit_label(unit: OrgUnit) -> str:
     return f"{'—' * max(0, unit.depth - 3)} {unit.name}".strip()
 
 
-class DeferForm(_Form):
+class DeferForm(Form):
     review_on = forms.DateField(label=_("复查日期"), widget=forms.DateInput(attrs={"type": "date"}),
                                 error_messages={"required": _("请填写今天以后的复查日期。"),
                                                 "invalid": _("请填写今天以后的复查日期。")})
     note = _note(_("挂账原因"))
 
 
-class MergeForm(_Form):
+class MergeForm(Form):
     number = forms.CharField(label=_("并入的事件编号"), max_length=24,
                              error_messages={"required": _("请填写要并入的事件编号。")})
     note = _note()
 
 
-class SuperviseForm(_Form):
+class SuperviseForm(Form):
     due_at = forms.DateTimeField(label=_("督办期限"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                  error_messages={"required": _("请填写今后的督办期限。"),
                                                  "invalid": _("请填写今后的督办期限。")})
     note = _note(_("督办意见"))
 
 
-class ReturnVisitForm(_Form):
+class ReturnVisitForm(Form):
     method = forms.ChoiceField(label=_("回访方式"), choices=ReturnVisit.Method.choices,
                                widget=forms.RadioSelect, error_messages={
                                    "required": _("请选择回访方式。"), "invalid_choice": _("请选择回访方式。")})
@@ -88,7 +85,7 @@ class ReturnVisitForm(_Form):
     note = _note(_("回访情况"))
 
 
-class ReplyForm(_Form):
+class ReplyForm(Form):
     follow_up = forms.IntegerField(widget=forms.HiddenInput)
     answer = forms.CharField(label=_("答复"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("请填写答复内容。")})

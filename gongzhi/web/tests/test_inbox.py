@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from gongzhi.accounts.models import Role, User
-from gongzhi.command.templatetags.gongzhi_time import ago
 from gongzhi.notifications.models import Notification
 from gongzhi.notifications.services import notify
+from gongzhi.web.templatetags.gongzhi_time import ago
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +228,7 @@ def test_mark_all_read_needs_the_csrf_token(alice):
 
 def test_the_inbox_context_processor_is_configured(settings):
     processors = settings.TEMPLATES[0]["OPTIONS"]["context_processors"]
-    assert "gongzhi.command.context_processors.badges" in processors, "add it to settings.TEMPLATES"
+    assert "gongzhi.web.context_processors.badges" in processors, "add it to settings.TEMPLATES"
 
 
 def test_resident_top_bar_shows_the_unread_count(client, alice):

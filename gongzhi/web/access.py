@@ -1,7 +1,8 @@
-"""Who may open which portal, and where to send everyone else. Used by the worker and command portals.
+"""Who may open which portal, and where to send everyone else.
 
-A signed-in person without the right post is sent to their own portal; only when that is this very
-portal (nothing else to offer) do they get a 404, as for anything else outside their scope.
+`portal_required` guards the worker and command portals: a signed-in person without the right post is sent
+to their own portal; only when that is this very portal (nothing else to offer) do they get a 404, as for
+anything else outside their scope. `login_required` guards the resident portal's own pages.
 """
 
 from functools import wraps
@@ -16,7 +17,6 @@ from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, FIELD_ROLES, Role
 from gongzhi.accounts.selectors import primary_portal
 
-PORTAL_HOMES = {"resident": "resident:home", "worker": "worker:home", "command": "command:home"}
 PORTAL_ROLES = {
     "worker": FIELD_ROLES,
     "command": COMMAND_ROLES | {Role.DEPT_HANDLER},
@@ -24,7 +24,7 @@ PORTAL_ROLES = {
 
 
 def portal_home(user) -> str:
-    return reverse(PORTAL_HOMES[primary_portal(user)])
+    return reverse(f"{primary_portal(user)}:home")
 
 
 def staff_login_url(next_url: str) -> str:
@@ -48,6 +48,17 @@ def site_path(value: str) -> str | None:
     if not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
         return None
     return value
+
+
+def login_required(view):
+    """Signed-in users only; anyone else goes to the resident login and comes back afterwards."""
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(reverse("resident:login") + "?" + urlencode({"next": request.get_full_path()}))
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def may_use_portal(user, portal: str) -> bool:

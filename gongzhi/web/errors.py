@@ -1,0 +1,45 @@
+"""Error pages in the portal's own chrome, and the middleware that maps domain errors onto them.
+
+Views let `NotFound` and `Forbidden` from services and selectors propagate; `DomainErrorMiddleware` answers
+them with the 404 or 403 page of the portal the request is in. Django's own `Http404` and
+`PermissionDenied` reach the same pages through `handler404`/`handler403` in the URL conf. The JSON API maps
+the same errors itself (gongzhi.api.main), before any middleware sees them.
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.web.portals import RESIDENT, portal_of
+
+
+def _base(request: HttpRequest) -> str:
+    """The portal's chrome; a signed-out visitor to a staff portal gets the plain frame (no staff menus)."""
+    portal = portal_of(request)
+    if portal is not RESIDENT and not request.user.is_authenticated:
+        return "mobile_base.html"
+    return portal.base
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/404.html", {"base": _base(request)}, status=404)
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = exception.message if isinstance(exception, Forbidden) else (str(exception) if exception else "")
+    return render(request, "web/403.html", {"base": _base(request), "message": message}, status=403)
+
+
+class DomainErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotFound):
+            return page_not_found(request, exception)
+        if isinstance(exception, Forbidden):
+            return permission_denied(request, exception)
+        return None

@@ -1,0 +1,57 @@
+"""What the portals' forms share: how a service's refusal reaches the form, file fields, category lists."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.cases import categories
+from gongzhi.cases.models import CategoryKind
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
+
+MAX_PHOTOS = 9
+
+
+class Form(forms.Form):
+    use_required_attribute = False  # our own translated messages, not the browser's
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal next to the field it names, or at the top of the form.
+
+    "Not found" and "not yours" about the page's own object are not input mistakes: they go on to the error
+    middleware, which answers with the portal's 404 or 403 page. One naming a field (a household number
+    typed into the form, say) is shown there.
+    """
+    if isinstance(error, NotFound | Forbidden) and error.field is None:
+        raise error
+    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Up to MAX_PHOTOS photos from one <input type=file multiple>; the list may be empty."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "capture": "environment"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > MAX_PHOTOS:
+            raise forms.ValidationError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS})
+        return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The resident's categories grouped by 说事类型: each type itself (when unsure) and its leaves."""
+    active = categories.active()
+    roots = {c.pk for c in active if c.parent_id is None and c.kind != CategoryKind.GRID_AFFAIR}
+    groups = []
+    for kind_node in (c for c in active if c.parent_id in roots):
+        options = [(str(kind_node.pk), str(_("%(name)s（其他）") % {"name": kind_node.name}))]
+        options += [(str(c.pk), c.name) for c in active if c.parent_id == kind_node.pk]
+        groups.append((kind_node.name, options))
+    return groups

@@ -1,0 +1,50 @@
+"""The page that shows a masked ID or phone number in full, once a reason is given (worker and command
+portals). The full number appears in that one response only: never in a URL, the session, or a log line."""
+
+from django import forms
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.cache import never_cache
+
+from gongzhi.accounts import policies
+from gongzhi.accounts import services as account_services
+from gongzhi.core.errors import DomainError, Forbidden
+from gongzhi.registry import selectors as registry_selectors
+from gongzhi.web.access import portal_home, safe_next
+from gongzhi.web.forms import Form, add_domain_error
+
+
+class PiiRevealForm(Form):
+    """Why someone asks to see a full ID or phone number: a common purpose, their own words, or both."""
+
+    # The values (not the labels) go into the access log, so it reads the same in every interface language.
+    purpose = forms.ChoiceField(label=_lazy("查看事由"), required=False, widget=forms.RadioSelect, choices=[
+        ("联系工作", _lazy("联系工作")), ("核实身份", _lazy("核实身份")), ("处理事件", _lazy("处理事件"))])
+    reason = forms.CharField(label=_lazy("其他事由或补充说明"), max_length=200, required=False,
+                             error_messages={"max_length": _lazy("查看事由不能超过200个字。")},
+                             widget=forms.TextInput(attrs={"autocomplete": "off"}))
+
+    def reason_text(self) -> str:
+        return "：".join(part for part in (self.cleaned_data["purpose"], self.cleaned_data["reason"]) if part)
+
+
+@never_cache
+def reveal_pii(request, subject_type: str, subject_id: int, field: str):
+    target = registry_selectors.pii_target(request.user, subject_type, subject_id, field)
+    if not policies.can_unmask_pii(request.user, target.path):
+        raise Forbidden(_("您没有查看完整个人信息的权限。"))
+    value = None
+    if request.method == "POST":
+        form = PiiRevealForm(request.POST)
+        if form.is_valid():
+            try:
+                value = account_services.reveal_pii(actor=request.user, subject=target.person, field=field,
+                                                    reason=form.reason_text())
+            except DomainError as err:
+                add_domain_error(form, err)
+    else:
+        form = PiiRevealForm()
+    return render(request, "web/pii_reveal.html", {
+        "target": target, "field": field, "form": form, "value": value,
+        "back": safe_next(request, request.GET.get("next")) or portal_home(request.user)})

@@ -1,0 +1,107 @@
+"""The report page (我要说事 / 上报事件) of the resident and worker portals."""
+
+import uuid
+from typing import cast
+
+from django import forms
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from gongzhi.cases import categories, feedback, services
+from gongzhi.core.errors import DomainError
+from gongzhi.web.forms import Form, MultiplePhotoField, add_domain_error, category_choices
+from gongzhi.web.portals import portal_of
+
+
+class ReportForm(Form):
+    """我要说事 / 随手拍. The location is the phone's (filled in by report.js), two typed coordinates, or the
+    centre of the reporter's own grid — so the report works without JavaScript."""
+
+    WHERE_GRID = "grid"
+    WHERE_POINT = "point"
+
+    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    category = forms.TypedChoiceField(label=_lazy("事件分类"), coerce=int, choices=(),
+                                      error_messages={"required": _lazy("请选择事件分类。"),
+                                                      "invalid_choice": _lazy("请选择事件分类。")})
+    description = forms.CharField(label=_lazy("要说的事"), max_length=2000,
+                                  error_messages={"required": _lazy("请填写反映的内容。"),
+                                                  "max_length": _lazy("内容不能超过%(limit_value)d个字。")},
+                                  widget=forms.Textarea(attrs={"rows": 5}))
+    photos = MultiplePhotoField(label=_lazy("照片（最多9张）"))
+    voice = forms.FileField(label=_lazy("语音（可选）"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
+    where = forms.ChoiceField(label=_lazy("事发位置"), widget=forms.RadioSelect,
+                              error_messages={"required": _lazy("请选择事发位置。")})
+    lat = forms.FloatField(label=_lazy("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
+                           error_messages={"invalid": _lazy("请填写有效的纬度。")})
+    lng = forms.FloatField(label=_lazy("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
+                           error_messages={"invalid": _lazy("请填写有效的经度。")})
+    address = forms.CharField(label=_lazy("地点说明（可选）"), max_length=200, required=False,
+                              widget=forms.TextInput(attrs={"placeholder": _lazy("如：村口老槐树旁")}))
+    is_anonymous = forms.BooleanField(label=_lazy("匿名反映（工作人员看不到您的姓名）"), required=False)
+
+    def __init__(self, *args, grid_point: tuple[float, float] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grid_point = grid_point
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _lazy("请选择")), *category_choices()]
+        where = [(self.WHERE_POINT, _lazy("我的位置（手机定位或填写坐标）"))]
+        if grid_point is not None:
+            where.insert(0, (self.WHERE_GRID, _lazy("我所在的网格")))
+        cast(forms.ChoiceField, self.fields["where"]).choices = where
+        self.fields["where"].initial = where[0][0]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("where") == self.WHERE_GRID and self.grid_point is not None:
+            data["lat"], data["lng"] = self.grid_point
+        elif data.get("where") == self.WHERE_POINT and "lat" in data and "lng" in data:
+            if data.get("lat") is None or data.get("lng") is None:
+                self.add_error("lat", _("请使用手机定位，或填写事发地点的纬度和经度。"))
+        return data
+
+
+def report_page(request, *, grid_point: tuple[float, float] | None,
+                show_anonymous: bool):
+    """The form, then, unless confirmed, the open cases nearby that look the same (the reporter may follow
+    one instead), then the case. A retry with the same client_id lands on the first case."""
+    portal = portal_of(request)
+    template = portal.templates("case_report.html")
+    context = {"show_anonymous": show_anonymous}
+    duplicates: list = []
+    if request.method != "POST":
+        form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point)
+        return render(request, template, {"form": form, **context})
+    form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
+    if form.is_valid():
+        data = form.cleaned_data
+        category = categories.by_id(data["category"])
+        if category is None:
+            form.add_error("category", _("请选择事件分类。"))
+        elif not data["confirmed"]:
+            duplicates = [c for c in feedback.suggest_duplicates(category=category, lat=data["lat"],
+                                                                 lng=data["lng"], user=request.user)
+                          if c.client_id != data["client_id"]]
+        if category is not None and not duplicates:
+            try:
+                case, created = services.submit_case(
+                    actor=request.user, client_id=data["client_id"], category=category,
+                    description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
+                    is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
+                    voice=data["voice"])
+            except DomainError as err:
+                add_domain_error(form, err)
+            else:
+                if created:
+                    messages.success(request, _("已提交，事件编号%(number)s。我们会尽快处理，进度可在这里查看。")
+                                     % {"number": case.number})
+                return redirect(f"{portal.name}:case", case_id=case.pk)
+    if duplicates:  # shown again with "submit anyway"
+        confirmed = request.POST.copy()
+        confirmed["confirmed"] = "on"
+        form.data = confirmed
+    return render(request, template, {"form": form, "duplicates": duplicates, "files_dropped": bool(request.FILES),
+                                      **context}, status=200 if duplicates else 422)
