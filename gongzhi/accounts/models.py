@@ -80,6 +80,16 @@ class User(AbstractUser):
         return bool(self.locked_until and self.locked_until > timezone.now())
 
 
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active(self) -> "MembershipQuerySet":
+        """Posts that count: held now, in a unit that still exists (a deactivated unit gives no role)."""
+        return self.filter(is_active=True, unit__is_active=True)
+
+    def staff(self) -> "MembershipQuerySet":
+        """Active staff posts (not residents' or merchants')."""
+        return self.active().filter(role__in=STAFF_ROLES)
+
+
 class Membership(models.Model):
     """A post: a user holds a role in an org unit; their scope is that unit's subtree."""
 
@@ -91,6 +101,8 @@ class Membership(models.Model):
                                       blank=True, default="")
     is_active = models.BooleanField(_("在岗"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("岗位")

@@ -38,7 +38,7 @@ def scope_paths(user: User | AnonymousUser) -> tuple[str, ...]:
 def _subtrees_of_posts(user: User, roles: frozenset[str]) -> tuple[str, ...]:
     """The minimal set of unit paths of the user's active posts with one of `roles` in active units
     (everything for a system administrator)."""
-    posts = Membership.objects.filter(user=user, is_active=True, role__in=roles, unit__is_active=True)
+    posts = Membership.objects.active().filter(user=user, role__in=roles)
     if posts.filter(role=Role.SYSTEM_ADMIN).exists():
         return _EVERYTHING
     kept: list[str] = []
@@ -83,7 +83,7 @@ def roles_of(user: User | AnonymousUser) -> set[str]:
         return set()
     cached: set[str] | None = getattr(user, "_roles", None)
     if cached is None:
-        cached = set(Membership.objects.filter(user=user, is_active=True, unit__is_active=True)
+        cached = set(Membership.objects.active().filter(user=user)
                      .values_list("role", flat=True))
         user._roles = cached
     return cached
@@ -98,7 +98,7 @@ def needs_second_factor(user: User) -> bool:
 
 
 def _account_paths(account: User) -> list[str]:
-    paths = list(Membership.objects.filter(user=account, is_active=True).values_list("unit__path", flat=True))
+    paths = list(Membership.objects.active().filter(user=account).values_list("unit__path", flat=True))
     # An account without any post belongs to the root of the tree, which only those who see everything reach.
     return paths or [""]
 

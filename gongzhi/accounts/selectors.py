@@ -20,7 +20,7 @@ COMMAND_PORTAL_ROLES = COMMAND_ROLES | {Role.DEPT_HANDLER}
 
 def posts_of(user: User) -> QuerySet[Membership]:
     """The user's active posts with their units, highest unit first."""
-    return (Membership.objects.filter(user=user, is_active=True, unit__is_active=True)
+    return (Membership.objects.active().filter(user=user)
             .select_related("unit").order_by("unit__depth", "unit__path", "role"))
 
 
@@ -69,13 +69,13 @@ def is_verified_household_head(user: User) -> bool:
 
 def resident_grid(user: User) -> OrgUnit | None:
     """The grid of the user's resident post (their home), or None for unverified residents."""
-    post = (Membership.objects.filter(user=user, role=Role.RESIDENT, is_active=True)
+    post = (Membership.objects.active().filter(user=user, role=Role.RESIDENT)
             .select_related("unit").first())
     return post.unit if post else None
 
 
 def first_grid_post(user: User) -> OrgUnit | None:
     """The grid of the user's oldest active post at grid level (a grid worker's own grid), or None."""
-    post = (Membership.objects.filter(user=user, is_active=True, unit__level=Level.GRID, unit__is_active=True)
+    post = (Membership.objects.active().filter(user=user, unit__level=Level.GRID)
             .select_related("unit").order_by("pk").first())
     return post.unit if post else None

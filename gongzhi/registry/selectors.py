@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import STAFF_ROLES, Membership, User
+from gongzhi.accounts.models import Membership, User
 from gongzhi.core.errors import NotFound
 from gongzhi.core.pii import MASKERS, SecretValue
 from gongzhi.org.models import Level, OrgUnit, UnitKind
@@ -80,7 +80,7 @@ def _grids_in_scope(user: User) -> QuerySet[OrgUnit]:
 
 
 def _posts_at(unit_ids: Iterable[int]) -> QuerySet[Membership]:
-    return (Membership.objects.filter(unit__in=unit_ids, is_active=True, role__in=STAFF_ROLES)
+    return (Membership.objects.staff().filter(unit__in=unit_ids)
             .select_related("user").order_by("unit_id", "role", "user__real_name"))
 
 

@@ -74,3 +74,20 @@ def test_reporting_on_behalf_is_limited_to_command_posts(tree, make_staff):
     assert policies.on_behalf_paths(user) == (tree["town"].path,)
     assert policies.on_behalf_paths(make_staff("gw", tree["grid"], Role.GRID_WORKER)) == ()
     assert policies.on_behalf_paths(make_staff("root", tree["grid"], Role.SYSTEM_ADMIN)) == ("",)
+
+
+def test_a_post_in_a_deactivated_unit_counts_nowhere(tree, make_staff):
+    """Membership.objects.active() is the one definition of a post that counts: every reader uses it."""
+    from gongzhi.accounts import selectors
+
+    disp = make_staff("disp", tree["town"], Role.DISPATCHER)
+    resident = User.objects.create_user(username="res", password="x", kind=User.Kind.RESIDENT)
+    Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
+    assert policies.place_in_scope(disp, resident) == tree["grid"].path
+    assert selectors.resident_grid(resident) == tree["grid"]
+    OrgUnit.objects.filter(pk=tree["grid"].pk).update(is_active=False)
+    resident = User.objects.get(pk=resident.pk)
+    # The account now has no post that counts: it belongs to the root, which only system administrators see.
+    assert policies.place_in_scope(disp, resident) is None
+    assert selectors.resident_grid(resident) is None
+    assert list(Membership.objects.active().filter(user=resident)) == []
