@@ -1,8 +1,9 @@
 """The `gongzhi` command (also `python -m gongzhi`).
 
 Gongzhi's own commands (demo, serve, worker) live here because the demo reaches across all apps, and
-apps must not import upwards; `generate` and `import-grids` map to their apps' management commands,
-and anything else is handed to Django, so `gongzhi migrate` or `gongzhi createsuperuser` work too.
+apps must not import upwards; `generate` and `import-grids` map to management commands (of `gongzhi.demo`
+and `gongzhi.org`), and anything else is handed to Django, so `gongzhi migrate` or `gongzhi createsuperuser`
+work too.
 """
 
 from __future__ import annotations
@@ -347,7 +348,7 @@ def demo(argv: Sequence[str]) -> int:
 
 
 def print_welcome(url: str) -> None:
-    from gongzhi.registry.generate import DEMO_LOGINS
+    from gongzhi.demo.generate import DEMO_LOGINS
 
     portals = [
         (_("居民端"), f"{url}/"),

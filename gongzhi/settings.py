@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "gongzhi.notifications",
     "gongzhi.registry",
     "gongzhi.cases",
+    "gongzhi.demo",
     "gongzhi.resident",
     "gongzhi.worker",
     "gongzhi.command",

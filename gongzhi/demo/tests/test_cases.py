@@ -1,4 +1,4 @@
-"""The demo's sample cases (cases.demo): every state, written through the services, at past moments."""
+"""The demo's sample cases (demo.cases): every state, written through the services, at past moments."""
 
 import datetime
 import io
@@ -12,7 +12,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import demo, disputes, selectors
+from gongzhi.cases import disputes, selectors
 from gongzhi.cases.models import (
     Case,
     CaseLog,
@@ -26,8 +26,9 @@ from gongzhi.cases.models import (
 )
 from gongzhi.cases.supervision import Flag
 from gongzhi.cases.workflow import Action, Status
+from gongzhi.demo import cases as demo
+from gongzhi.demo import generate as gen
 from gongzhi.org.models import DepartmentType, Level, OrgUnit
-from gongzhi.registry import generate as gen
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Just after midnight: the stories' latest steps ("yesterday afternoon") must still lie in the past.
