@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import time
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -185,6 +186,19 @@ def test_the_cases_spread_over_the_last_month(township):
     # Every step, the sweep's own included, lies at or before the moment the stories lead up to.
     assert not CaseLog.objects.filter(created_at__gt=EARLY).exists()
     assert CaseLog.objects.filter(created_at=EARLY, actor__isnull=True).exists()  # the closing sweep
+
+
+def test_a_step_runs_with_the_whole_clock_at_its_moment():
+    """Not only `timezone.now()`: whatever reads the clock, however it was imported, sees the same moment."""
+    at = EARLY - datetime.timedelta(days=3, hours=5, microseconds=7)
+    with demo._clock(at):
+        assert timezone.now() == at
+        assert datetime.datetime.now(datetime.UTC) == at
+        assert abs(time.time() - at.timestamp()) < 0.001
+        assert timezone.localdate() == at.date()
+        time.sleep(0.01)
+        assert timezone.now() == at  # held still
+    assert abs(timezone.now().timestamp() - time.time()) < 5  # and back to the real clock
 
 
 class _Undo(Exception):
