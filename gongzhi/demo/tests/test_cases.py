@@ -269,7 +269,7 @@ def test_nothing_without_a_township():
 def test_gongzhi_demo_makes_the_cases_only_with_a_new_township(monkeypatch, empty):
     from django.core import management
 
-    from gongzhi import __main__ as cli
+    from gongzhi import cli
 
     class Started(Exception):
         pass

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.core import management
 
-from gongzhi import __main__ as cli
+from gongzhi import cli
 from gongzhi.core import tasks
 
 
