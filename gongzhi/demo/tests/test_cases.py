@@ -263,26 +263,3 @@ def test_the_command_prints_the_count_and_runs_once(township):
 def test_nothing_without_a_township():
     assert not OrgUnit.objects.exists()
     assert demo.make_demo_cases() == 0
-
-
-@pytest.mark.parametrize("empty", [True, False])
-def test_gongzhi_demo_makes_the_cases_only_with_a_new_township(monkeypatch, empty):
-    from django.core import management
-
-    from gongzhi import cli
-
-    class Started(Exception):
-        pass
-
-    def start_child(*args, **kwargs):
-        raise Started  # stop before any server starts
-
-    calls = []
-    monkeypatch.setattr(management, "call_command", lambda *args, **kwargs: calls.append(args[0]))
-    monkeypatch.setattr(cli, "port_is_free", lambda host, port: True)
-    monkeypatch.setattr(cli, "needs_demo_data", lambda: empty)
-    monkeypatch.setattr(cli, "Child", start_child)
-    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
-    with pytest.raises(Started):
-        cli.demo([])
-    assert calls == (["migrate", "generate", "demo_cases"] if empty else ["migrate"])
