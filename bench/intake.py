@@ -45,7 +45,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from gongzhi.__main__ import default_web_workers
+from gongzhi.cli.serve import default_web_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.5

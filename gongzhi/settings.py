@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gongzhi.worker",
     "gongzhi.command",
     "gongzhi.api",
+    "gongzhi.demo",
 ]
 
 MIDDLEWARE = [

@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from gongzhi.core.errors import DomainError
-from gongzhi.registry.generate import DEFAULT_SEED, demo_logins, generate
-from gongzhi.registry.generation.plan import SCALES
+from gongzhi.demo.generate import DEFAULT_SEED, demo_logins, generate
+from gongzhi.demo.generation.plan import SCALES
 
 
 class Command(BaseCommand):

@@ -1,11 +1,15 @@
 import os
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from django.core import management
 
-from gongzhi import __main__ as cli
+from gongzhi import cli
+from gongzhi.cli import demo, processes, serve
 from gongzhi.core import tasks
 
 
@@ -53,6 +57,14 @@ def test_help_lists_gongzhi_commands_before_django_ones(argv, capsys):
     assert "createsuperuser" in out
 
 
+def test_python_m_gongzhi_is_the_same_command():
+    root = Path(cli.__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "gongzhi", "--help"], cwd=root, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.index("  demo ") < done.stdout.index("migrate")
+
+
 @pytest.mark.parametrize("argv", [["help", "serve"], ["serve", "--help"]])
 def test_own_command_help(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -92,25 +104,44 @@ def test_worker_runs_huey_with_a_heartbeat_and_stops_it(monkeypatch):
 def test_demo_data_is_generated_only_into_an_empty_database():
     from gongzhi.org.factories import make_tree
 
-    assert cli.needs_demo_data() is True
+    assert demo.needs_demo_data() is True
     make_tree()
-    assert cli.needs_demo_data() is False
+    assert demo.needs_demo_data() is False
+
+
+@pytest.mark.parametrize("empty", [True, False])
+def test_gongzhi_demo_makes_the_cases_only_with_a_new_township(monkeypatch, empty):
+    class Started(Exception):
+        pass
+
+    def start_child(*args, **kwargs):
+        raise Started  # stop before any server starts
+
+    calls = []
+    monkeypatch.setattr(management, "call_command", lambda *args, **kwargs: calls.append(args[0]))
+    monkeypatch.setattr(demo, "port_is_free", lambda host, port: True)
+    monkeypatch.setattr(demo, "needs_demo_data", lambda: empty)
+    monkeypatch.setattr(demo, "Child", start_child)
+    monkeypatch.setattr(demo.signal, "signal", lambda *args: None)
+    with pytest.raises(Started):
+        demo.demo([])
+    assert calls == (["migrate", "generate", "demo_cases"] if empty else ["migrate"])
 
 
 @pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
 def test_default_web_workers(cores, workers):
-    assert cli.default_web_workers(cores) == workers
+    assert serve.default_web_workers(cores) == workers
 
 
 def test_table_aligns_chinese_and_latin_columns():
-    table = cli.format_table(["角色", "账号"], [["网格员", "wgy01"], ["指挥中心调度员", "ddy"]])
+    table = demo.format_table(["角色", "账号"], [["网格员", "wgy01"], ["指挥中心调度员", "ddy"]])
     lines = table.splitlines()
     assert len(lines) == 4
     # The second column starts at the same terminal column on every line, Chinese counting double.
-    starts = [cli.display_width(line[: line.index(cell)]) for line, cell in
+    starts = [demo.display_width(line[: line.index(cell)]) for line, cell in
               zip(lines, ["账号", "  -", "wgy01", "ddy"], strict=True)]
     starts[1] += 2
-    assert starts == [cli.display_width("指挥中心调度员") + 2] * 4
+    assert starts == [demo.display_width("指挥中心调度员") + 2] * 4
 
 
 def test_demo_login_rows_one_per_role_and_residents_log_in_by_id_and_phone():
@@ -122,7 +153,7 @@ def test_demo_login_rows_one_per_role_and_residents_log_in_by_id_and_phone():
         {"role": "调度员", "username": "dd", "password": "Demo#2026", "id_number": "", "phone": "",
          "unit": "镇", "sees": "全镇"},
     ]
-    rows = cli.demo_login_rows(logins)
+    rows = demo.demo_login_rows(logins)
     assert [row[0] for row in rows] == ["网格员", "居民", "调度员"]
     assert rows[0] == ["网格员", "wgy01", "Demo#2026", "一村", "第一网格"]
     assert "620102199001011234" in rows[1][1] and "13800000000" in rows[1][1]
@@ -132,9 +163,9 @@ def test_demo_login_rows_one_per_role_and_residents_log_in_by_id_and_phone():
 
 
 def test_local_url_for_wildcard_and_ipv6_hosts():
-    assert cli.local_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
-    assert cli.local_url("0.0.0.0", 80) == "http://127.0.0.1:80"
-    assert cli.local_url("::", 8000) == "http://[::1]:8000"
+    assert processes.local_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
+    assert processes.local_url("0.0.0.0", 80) == "http://127.0.0.1:80"
+    assert processes.local_url("::", 8000) == "http://[::1]:8000"
 
 
 def test_port_in_use_is_detected():
@@ -142,5 +173,5 @@ def test_port_in_use_is_detected():
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        assert cli.port_is_free("127.0.0.1", port) is False
-    assert cli.port_is_free("127.0.0.1", port) is True
+        assert processes.port_is_free("127.0.0.1", port) is False
+    assert processes.port_is_free("127.0.0.1", port) is True

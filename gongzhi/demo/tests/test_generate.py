@@ -16,11 +16,11 @@ from gongzhi.accounts.policies import scope_paths
 from gongzhi.core.errors import Conflict
 from gongzhi.core.models import CacheVersion
 from gongzhi.core.validators import birth_date_from_id, gender_from_id, normalize_id_number, normalize_phone
+from gongzhi.demo import generate as gen
+from gongzhi.demo.generation.geometry import Rect, tile
+from gongzhi.demo.generation.people import IdAllocator, PhoneAllocator
+from gongzhi.demo.generation.plan import SCALES, apportion, build_plan
 from gongzhi.org.models import GRID_INDEX, DepartmentType, Level, OrgUnit, UnitKind
-from gongzhi.registry import generate as gen
-from gongzhi.registry.generation.geometry import Rect, tile
-from gongzhi.registry.generation.people import IdAllocator, PhoneAllocator
-from gongzhi.registry.generation.plan import SCALES, apportion, build_plan
 from gongzhi.registry.models import Household, Resident
 
 SEED = 7

@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gongzhi.demo.generation.geometry import Rect, tile
 from gongzhi.org.models import DepartmentType, Level
-from gongzhi.registry.generation.geometry import Rect, tile
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 

@@ -1,7 +1,8 @@
-"""The demo's sample cases (cases.demo): every state, written through the services, at past moments."""
+"""The demo's sample cases (demo.cases): every state, written through the services, at past moments."""
 
 import datetime
 import io
+import time
 from collections import Counter
 from zoneinfo import ZoneInfo
 
@@ -12,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import demo, disputes, selectors
+from gongzhi.cases import disputes, selectors
 from gongzhi.cases.models import (
     Case,
     CaseLog,
@@ -26,8 +27,9 @@ from gongzhi.cases.models import (
 )
 from gongzhi.cases.supervision import Flag
 from gongzhi.cases.workflow import Action, Status
+from gongzhi.demo import cases as demo
+from gongzhi.demo import generate as gen
 from gongzhi.org.models import DepartmentType, Level, OrgUnit
-from gongzhi.registry import generate as gen
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Just after midnight: the stories' latest steps ("yesterday afternoon") must still lie in the past.
@@ -186,6 +188,19 @@ def test_the_cases_spread_over_the_last_month(township):
     assert CaseLog.objects.filter(created_at=EARLY, actor__isnull=True).exists()  # the closing sweep
 
 
+def test_a_step_runs_with_the_whole_clock_at_its_moment():
+    """Not only `timezone.now()`: whatever reads the clock, however it was imported, sees the same moment."""
+    at = EARLY - datetime.timedelta(days=3, hours=5, microseconds=7)
+    with demo._clock(at):
+        assert timezone.now() == at
+        assert datetime.datetime.now(datetime.UTC) == at
+        assert abs(time.time() - at.timestamp()) < 0.001
+        assert timezone.localdate() == at.date()
+        time.sleep(0.01)
+        assert timezone.now() == at  # held still
+    assert abs(timezone.now().timestamp() - time.time()) < 5  # and back to the real clock
+
+
 class _Undo(Exception):
     pass
 
@@ -248,26 +263,3 @@ def test_the_command_prints_the_count_and_runs_once(township):
 def test_nothing_without_a_township():
     assert not OrgUnit.objects.exists()
     assert demo.make_demo_cases() == 0
-
-
-@pytest.mark.parametrize("empty", [True, False])
-def test_gongzhi_demo_makes_the_cases_only_with_a_new_township(monkeypatch, empty):
-    from django.core import management
-
-    from gongzhi import __main__ as cli
-
-    class Started(Exception):
-        pass
-
-    def start_child(*args, **kwargs):
-        raise Started  # stop before any server starts
-
-    calls = []
-    monkeypatch.setattr(management, "call_command", lambda *args, **kwargs: calls.append(args[0]))
-    monkeypatch.setattr(cli, "port_is_free", lambda host, port: True)
-    monkeypatch.setattr(cli, "needs_demo_data", lambda: empty)
-    monkeypatch.setattr(cli, "Child", start_child)
-    monkeypatch.setattr(cli.signal, "signal", lambda *args: None)
-    with pytest.raises(Started):
-        cli.demo([])
-    assert calls == (["migrate", "generate", "demo_cases"] if empty else ["migrate"])

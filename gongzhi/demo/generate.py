@@ -27,8 +27,7 @@ from tqdm import tqdm
 
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Membership, PartTimeKind, Role, User
 from gongzhi.core.errors import Conflict, DomainError
-from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
-from gongzhi.registry.generation.people import (
+from gongzhi.demo.generation.people import (
     ORIGIN_CODES,
     REFERENCE_DATE,
     IdAllocator,
@@ -38,7 +37,8 @@ from gongzhi.registry.generation.people import (
     birth_for_age,
     household_members,
 )
-from gongzhi.registry.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
+from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
+from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 from gongzhi.registry.models import Household, Resident
 
 DEMO_PASSWORD = "Gongzhi#2026"

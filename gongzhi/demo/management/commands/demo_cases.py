@@ -1,9 +1,9 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from gongzhi.cases.demo import DEFAULT_SEED, make_demo_cases
 from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import Status
+from gongzhi.demo.cases import DEFAULT_SEED, make_demo_cases
 
 
 class Command(BaseCommand):

@@ -11,10 +11,11 @@ duplicate, and disputes with parties and mediation sessions.
 
 Everything goes through the real services (`services.submit_case` and `transition`, `feedback`,
 `disputes`, `supervision`), so logs, notifications, deadlines and flags are what the workflow would have
-written. Each step runs at its own past moment: `django.utils.timezone.now` — which the services, the
-`auto_now` fields and the working-day calendar read — is patched for the duration of the step. The patch
-is global to the process, so this belongs to a command, never to a web request. One supervision sweep at the
-end (at the real now) writes the overdue marks and reminders that are due now.
+written. Each step runs at its own past moment: the process clock is moved there and held still for the
+duration of the step (`time_machine.travel(at, tick=False)`), so `timezone.now()` — which the services, the
+`auto_now` fields and the working-day calendar read — and every other reader of the clock agree on it. The
+clock is the whole process's, so this belongs to a command, never to a web request or a task. One
+supervision sweep at the end (at the real now) writes the overdue marks and reminders that are due now.
 
 Reporters are the township's residents who have an account (the demo residents) and its grid workers
 (field reports); actors are the township's posts found in the database (the demo dispatcher
@@ -32,12 +33,10 @@ from __future__ import annotations
 import datetime
 import random
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from unittest import mock
 
+import time_machine
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -425,11 +424,11 @@ _JITTER_MINUTES = 20
 _AGREEMENT_TEXT = "Renmin tiaojie xieyishu - demo data"
 
 
-@contextmanager
-def _clock(instant: datetime.datetime) -> Iterator[None]:
-    """Everything that reads `django.utils.timezone.now` sees `instant` (also `localdate()`, `auto_now`)."""
-    with mock.patch("django.utils.timezone.now", return_value=instant):
-        yield
+def _clock(instant: datetime.datetime) -> time_machine.travel:
+    """Within it, the clock of the process stands at `instant`: `timezone.now()` (so `localdate()` and
+    `auto_now` too), `datetime.now()` and `time.time()` all read it, however the caller imported them."""
+    # In local time: time-machine sets the process's TZ to the instant's zone, which is then the one Django set.
+    return time_machine.travel(timezone.localtime(instant), tick=False)
 
 
 def _agreement_pdf() -> bytes:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from stdnum.cn import ric
 
-from gongzhi.registry.generation.plan import load_data
+from gongzhi.demo.generation.plan import load_data
 
 # Ages are counted from a fixed day, not from today, so a seed gives the same people on any day.
 REFERENCE_DATE = datetime.date(2026, 1, 1)

@@ -1,0 +1,1 @@
+"""Building blocks of the demo/benchmark data generator (`gongzhi.demo.generate`)."""

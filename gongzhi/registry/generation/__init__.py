@@ -1,1 +1,0 @@
-"""Building blocks of the demo/benchmark data generator (`gongzhi.registry.generate`)."""
