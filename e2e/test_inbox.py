@@ -7,6 +7,7 @@ from django.conf import settings
 from django.test import Client
 
 from gongzhi.accounts.models import Role, User
+from gongzhi.cases.factories import make_categories, report
 from gongzhi.notifications.services import notify
 from gongzhi.org.factories import make_tree
 
@@ -22,10 +23,12 @@ def sign_in(page, live_server, user) -> None:
 
 
 def test_resident_follows_a_message_and_the_badge_drops(page, live_server, shot):
+    make_tree()
     resident = User.objects.create_user(username="张三", real_name="张三", kind=User.Kind.RESIDENT)
+    case = report(resident, make_categories()["env"])
     notify(recipients=[resident], kind="case.accepted", title="您反映的问题已受理",
-           body="您反映的“小山村一社路灯不亮”已受理，网格员将在3个工作日内处理。", link="/privacy/")
-    notify(recipients=[resident], kind="notice.published", title="村务公开：二〇二六年一月财务收支",
+           body="您反映的“小山村一社路灯不亮”已受理，网格员将在3个工作日内处理。", target_id=case.pk)
+    notify(recipients=[resident], kind="system.message", title="村务公开：二〇二六年一月财务收支",
            body="小山村村务监督委员会已公开一月份财务收支情况，欢迎查阅。")
     sign_in(page, live_server, resident)
     page.goto(live_server.url + "/")
@@ -42,7 +45,7 @@ def test_resident_follows_a_message_and_the_badge_drops(page, live_server, shot)
     shot(page, "resident-inbox")
 
     items.filter(has_text="您反映的问题已受理").get_by_role("button", name="查看").click()
-    page.wait_for_url(live_server.url + "/privacy/")
+    page.wait_for_url(live_server.url + f"/cases/{case.pk}/")  # the case, in the resident's own portal
     assert badge.inner_text() == "1"
     assert badge.get_attribute("aria-label") == "1条未读消息"
 
@@ -64,8 +67,8 @@ def test_resident_follows_a_message_and_the_badge_drops(page, live_server, shot)
 def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_staff, shot):
     tree = make_tree()
     worker = make_staff("王网格", tree["grid"], Role.GRID_WORKER)
-    notify(recipients=[worker], kind="case.dispatched", title="新任务：小山村一社路灯不亮",
-           body="请在2个工作日内到场核实处理。", link="/worker/")
+    notify(recipients=[worker], kind="system.message", title="新任务：小山村一社路灯不亮",
+           body="请在2个工作日内到场核实处理。")
     page = new_page()
     sign_in(page, live_server, worker)
     page.goto(live_server.url + "/worker/")
@@ -81,8 +84,8 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     shot(page, "worker-inbox")
 
     dispatcher = make_staff("调度员", tree["town"], Role.DISPATCHER)
-    notify(recipients=[dispatcher], kind="case.due_soon", title="时限将到：小山村一社路灯不亮",
-           body="该事件将于明天17:30到期。", link="/command/")
+    notify(recipients=[dispatcher], kind="case.limits_due", title="事件办理时限提醒",
+           body="即将到期1件，已超期0件，请及时处理。")
     page = new_page(width=1366, height=900)
     sign_in(page, live_server, dispatcher)
     page.goto(live_server.url + "/command/")
@@ -93,5 +96,5 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     page.wait_for_url(live_server.url + "/command/messages/")
     shot(page, "command-inbox")
     page.get_by_role("button", name="查看").click()
-    page.wait_for_url(live_server.url + "/command/")
+    page.wait_for_url(live_server.url + "/command/cases/")  # the digest opens the cases, red and yellow first
     assert header.locator(".unread-badge").count() == 0

@@ -203,6 +203,9 @@ SMS_CODE_DAILY_LIMIT = 10
 # Outgoing notification channels; the in-app inbox is always on and is not a channel. WeChat has only a
 # development backend here: add "wechat": "gongzhi.notifications.channels.WeChatChannel" with a real backend.
 NOTIFICATION_CHANNELS = {"sms": "gongzhi.notifications.channels.SmsChannel"}
+# Turns a notification's target into the page it opens in the recipient's own portal, for copies sent
+# outside the site (WeChat). The web layer owns URLs; the notifications app only stores "case 12".
+NOTIFICATION_TARGET_URL = "gongzhi.web.targets.url_for_recipient"
 WECHAT_BACKEND = os.environ.get("GONGZHI_WECHAT_BACKEND", "gongzhi.notifications.wechat.ConsoleWeChatBackend")
 # Development-only page listing recently sent codes; never on in production.
 SHOW_DEV_SMS_PAGE = _env_bool("GONGZHI_DEV_SMS_PAGE", DEBUG)

@@ -13,9 +13,11 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from pydantic import StrictInt
 
+from gongzhi.accounts.selectors import primary_portal
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
 from gongzhi.notifications import selectors, services
 from gongzhi.notifications.models import Notification
+from gongzhi.web import targets
 
 _MAX_ID = 2**63 - 1
 _MAX_OFFSET = 1_000_000
@@ -37,7 +39,9 @@ class NotificationOut(Schema):
     kind: str = Field(description="类型，如 case.accepted")
     title: str
     body: str
-    link: str = Field(description="本站路径，如 /cases/12/；可为空")
+    target_type: str = Field(description="打开的对象类型，如 case；为空表示没有")
+    target_id: int | None = Field(description="打开的对象编号")
+    link: str = Field(description="在本人所用门户中打开的本站路径，如 /cases/12/；可为空")
     created_at: datetime
     read_at: datetime | None
     is_read: bool
@@ -64,14 +68,16 @@ class MarkedOut(Schema):
     marked: int = Field(description="本次由未读变为已读的条数")
 
 
-def _out(notification: Notification) -> dict:
+def _out(notification: Notification, portal: str) -> dict:
     read_at = notification.read_at
     return {
         "id": notification.pk,
         "kind": notification.kind,
         "title": notification.title,
         "body": notification.body,
-        "link": notification.link,
+        "target_type": notification.target_type,
+        "target_id": notification.target_id,
+        "link": targets.url_for(notification, portal=portal) or "",
         "created_at": timezone.localtime(notification.created_at),
         "read_at": timezone.localtime(read_at) if read_at else None,
         "is_read": read_at is not None,
@@ -82,12 +88,13 @@ def _out(notification: Notification) -> dict:
 def inbox(request: HttpRequest, query: Query[InboxQuery]):
     """The signed-in user's notifications, newest first, `limit` at a time from `offset`."""
     qs = selectors.inbox_for(request.user, unread_only=query.unread_only)
+    portal = primary_portal(request.auth)  # type: ignore[attr-defined]  # SignedIn set it; links open where they work
     return {
         "count": qs.count(),
         "unread_count": selectors.unread_count(request.user),
         "limit": query.limit,
         "offset": query.offset,
-        "items": [_out(n) for n in qs[query.offset:query.offset + query.limit]],
+        "items": [_out(n, portal) for n in qs[query.offset:query.offset + query.limit]],
     }
 
 

@@ -16,6 +16,8 @@ class CasesConfig(AppConfig):
     verbose_name = _("事件")
 
     def ready(self) -> None:
+        from gongzhi.cases import notices  # noqa: F401  (registers the case notice types)
+
         # Signals rather than save() overrides: they also fire for the admin's bulk delete and for cascades.
         for model_name in ("Category", "TimeLimit"):
             model = self.get_model(model_name)

@@ -55,7 +55,6 @@ from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
 from gongzhi.core import workcalendar
 from gongzhi.core.errors import DomainError
-from gongzhi.notifications import services as notifications
 from gongzhi.org.models import Level
 
 logger = logging.getLogger(__name__)
@@ -268,11 +267,11 @@ def _notify_limits(written: list[tuple[_Written, bool]], h: Horizons) -> None:
             people = ({u.pk: u for users in by_role.values() for u in users} if is_lead
                       else {u.pk: u for u in by_role.get(Role.DISPATCHER, [])})
             if people:
-                notifications.notify(
-                    recipients=people.values(), kind="case.limits_due", title=_("事件办理时限提醒"),
+                notices.send(
+                    notice="case.limits_due", recipients=people.values(), title=_("事件办理时限提醒"),
                     body=_("即将到期%(coming)d件，已超期%(passed)d件，请及时处理。") % {
                         "coming": coming, "passed": passed},
-                    link="/command/", dedupe_key=f"case-limits:{unit_id}:{stamp}")
+                    dedupe_key=f"case-limits:{unit_id}:{stamp}")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -335,17 +334,12 @@ def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.da
     assert log is not None
     order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor,
                                             issuing_unit_id=_supervising_unit_id(actor, case), due_at=due_at)
-    unit = notices.lead_unit(case)
-    recipients = notices.staff_of(unit) if unit is not None else notices.dispatchers_of(case.holder)
-    recipients = [user for user in recipients if user.pk != actor.pk]
-    if recipients:
-        with translation.override(settings.LANGUAGE_CODE):
-            notifications.notify(
-                recipients=recipients, kind="case.supervised", title=_("事件被督办"),
-                body=_("事件%(number)s已被督办，请在%(due)s前办结：%(note)s") % {
-                    "number": case.number, "due": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}",
-                    "note": log.note},
-                link=notices.staff_link(case), dedupe_key=f"case:{case.pk}:supervision:{order.pk}")
+    with translation.override(settings.LANGUAGE_CODE):
+        notices.send(
+            notice="case.supervised", recipients=notices.handlers_of(case), title=_("事件被督办"),
+            body=_("事件%(number)s已被督办，请在%(due)s前办结：%(note)s") % {
+                "number": case.number, "due": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}", "note": log.note},
+            target_id=case.pk, dedupe_key=f"case:{case.pk}:supervision:{order.pk}", actor_id=actor.pk)
     return order
 
 
@@ -366,11 +360,11 @@ def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
                                 note=_("督办期限已过，事件尚未办结。"))
             recipients = [order.issued_by, *notices.staff_of(order.issuing_unit)]
             with translation.override(settings.LANGUAGE_CODE):
-                notifications.notify(
-                    recipients=list({u.pk: u for u in recipients}.values()), kind="case.supervision_overdue",
+                notices.send(
+                    notice="case.supervision_overdue", recipients=list({u.pk: u for u in recipients}.values()),
                     title=_("督办事件已超期"),
                     body=_("您督办的事件%(number)s已超过督办期限，尚未办结。") % {"number": order.case.number},
-                    link=notices.staff_link(order.case), dedupe_key=f"case:{order.case_id}:{step_key}")
+                    target_id=order.case_id, dedupe_key=f"case:{order.case_id}:{step_key}")
         report.supervision_overdue += 1
 
 

@@ -73,11 +73,17 @@ class WeChatChannel(Channel):
     def deliver(self, notification: Notification) -> None:
         try:
             get_wechat_backend().send(notification.recipient, title=notification.title,
-                                      body=notification.body, link=notification.link)
+                                      body=notification.body, link=target_url(notification))
         except WeChatNotBound:
             raise DeliveryError("wechat_not_bound", retryable=False) from None
         except WeChatSendError:
             raise DeliveryError("wechat_send_failed") from None
+
+
+def target_url(notification: Notification) -> str:
+    """The site path the notification opens for its recipient ("" for none), by settings.NOTIFICATION_TARGET_URL."""
+    url: str = import_string(settings.NOTIFICATION_TARGET_URL)(notification)
+    return url
 
 
 def configured_channels() -> dict[str, str]:

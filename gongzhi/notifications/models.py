@@ -23,8 +23,10 @@ class Notification(models.Model):
     kind = models.CharField(_("类型"), max_length=50)
     title = models.CharField(_("标题"), max_length=100)
     body = models.TextField(_("内容"), blank=True, default="")
-    # Site-relative path ("/cases/12/"), never an absolute URL, so a notification cannot link off-site.
-    link = models.CharField(_("链接"), max_length=300, blank=True, default="")
+    # What the message opens: the kind of object (its notice type's `target`, e.g. "case") and its id. Each
+    # portal turns them into its own page when the message is opened (gongzhi.web.targets).
+    target_type = models.CharField(_("对象类型"), max_length=40, blank=True, default="")
+    target_id = models.PositiveBigIntegerField(_("对象编号"), null=True, blank=True)
     # Empty means "no deduplication"; otherwise unique per recipient.
     dedupe_key = models.CharField(_("去重键"), max_length=150, blank=True, default="")
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)

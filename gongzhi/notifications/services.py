@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-import re
 from collections.abc import Iterable, Sequence
 
 from django.contrib.auth.models import AnonymousUser
@@ -30,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.notifications import policies
+from gongzhi.notifications import policies, types
 from gongzhi.notifications.channels import DeliveryError, configured_channels, get_channel
 from gongzhi.notifications.models import Delivery, Notification
 
@@ -46,7 +45,6 @@ STALE_AFTER = datetime.timedelta(minutes=15)
 MAX_READ_IDS = 200
 # Recipients are written in chunks so `IN (...)` lists stay short on every database.
 _CHUNK = 500
-_KIND_RE = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)*$")
 
 
 def _enqueue(delivery_ids: Sequence[int]) -> None:
@@ -90,7 +88,7 @@ def notify(
     kind: str,
     title: str,
     body: str,
-    link: str = "",
+    target_id: int | None = None,
     dedupe_key: str | None = None,
     channels: Sequence[str] = (),
 ) -> list[Notification]:
@@ -100,20 +98,21 @@ def notify(
     - With a `dedupe_key`, a recipient who already has a notification with that key is skipped, so a retried
       or doubled call notifies nobody twice; use keys such as "case:123:accepted".
     - `channels` are names ("sms", "wechat"); those this deployment has not configured are skipped.
-    - `link` is a site-relative path ("/cases/12/") or empty.
+    - `kind` is a registered notice type (`notifications.types`); the message opens that type's target, the
+      object with `target_id` (or a list, for a target without one).
 
     Returns the notifications written by this call (in a race with an identical call, possibly the other
     call's rows as well; their deliveries are still created and sent once). Raises DomainError for a
-    malformed kind, title, link, key or channel name, and writes nothing then.
+    unregistered kind, a malformed title, key or channel name, or a target the type does not have, and writes
+    nothing then.
     """
-    kind = (kind or "").strip()
-    if not _KIND_RE.match(kind) or len(kind) > 50:
+    notice = types.get((kind or "").strip())
+    if notice is None:
         raise DomainError(_("通知类型无效。"), code="notification_invalid", field="kind")
+    if target_id is not None and not notice.target:
+        raise DomainError(_("该类通知没有链接对象。"), code="notification_invalid", field="target_id")
     title = _clean_text(title, field="title", max_length=100, required=True)
     body = _clean_text(body, field="body", max_length=2000, required=False)
-    link = _clean_text(link, field="link", max_length=300, required=False)
-    if link and (not link.startswith("/") or link.startswith("//") or "\\" in link):
-        raise DomainError(_("通知链接必须是本站路径。"), code="notification_invalid", field="link")
     key = _clean_text(dedupe_key or "", field="dedupe_key", max_length=150, required=False)
     channel_names = _clean_channels(channels)
 
@@ -128,8 +127,8 @@ def notify(
                        .values_list("recipient_id", flat=True))
         if not ids:
             continue
-        rows = [Notification(recipient_id=pk, kind=kind, title=title, body=body, link=link, dedupe_key=key,
-                             created_at=now) for pk in sorted(ids)]
+        rows = [Notification(recipient_id=pk, kind=notice.kind, title=title, body=body, target_type=notice.target,
+                             target_id=target_id, dedupe_key=key, created_at=now) for pk in sorted(ids)]
         if key:
             # A concurrent identical call may have written some of them since: its rows win.
             Notification.objects.bulk_create(rows, ignore_conflicts=True)

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import services as account_services
@@ -151,7 +151,7 @@ def dev_sms(request):
 # Cases: 我要说事, 我的事件, a case's progress, follow-up questions and ratings
 
 # The four plain-words steps residents know from the paper scheme (我要说事→已派单→正在办理→已完成).
-PROGRESS_STEPS = (_lazy("我要说事"), _lazy("已派单"), _lazy("正在办理"), _lazy("已完成"))
+PROGRESS_STEPS = (gettext_lazy("我要说事"), gettext_lazy("已派单"), gettext_lazy("正在办理"), gettext_lazy("已完成"))
 _STEP_OF_STATUS = {
     Status.REPORTED: 1, Status.ACCEPTED: 1, Status.RETURNED: 1, Status.ESCALATED: 1,
     Status.DISPATCHED: 2, Status.IN_PROGRESS: 3, Status.DEFERRED: 3, Status.REOPENED: 3,

@@ -38,18 +38,6 @@ def safe_next(request: HttpRequest, value: str | None) -> str | None:
     return None
 
 
-def site_path(value: str) -> str | None:
-    """`value` if it is a path on this site ("/cases/12/"), else None: never a scheme, a host, a
-    protocol-relative "//host", a backslash or a control or space character that a browser might
-    rewrite into one."""
-    if (not value or not value.startswith("/") or value.startswith("//") or "\\" in value
-            or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value)):
-        return None
-    if not url_has_allowed_host_and_scheme(value, allowed_hosts=None):
-        return None
-    return value
-
-
 def login_required(view):
     """Signed-in users only; anyone else goes to the resident login and comes back afterwards."""
     @wraps(view)

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.cases import feedback, policies, selectors, services, supervision
@@ -36,11 +36,11 @@ _FORMS = {
     "visit": case_forms.ReturnVisitForm,
     str(Action.REPLY): case_forms.ReplyForm,
 }
-_LABELS = {"visit": _l("回访")}
+_LABELS = {"visit": gettext_lazy("回访")}
 # Actions whose note the workflow requires: the form says so up front.
 _NOTE_REQUIRED = {t.action for t in TRANSITIONS if t.note_required}
-_DONE = {"visit": _l("回访已记录。"), str(Action.SUPERVISE): _l("已下发督办。"), str(Action.REPLY): _l("已答复。"),
-         str(Action.MERGE): _l("已合并。")}
+_DONE = {"visit": gettext_lazy("回访已记录。"), str(Action.SUPERVISE): gettext_lazy("已下发督办。"),
+         str(Action.REPLY): gettext_lazy("已答复。"), str(Action.MERGE): gettext_lazy("已合并。")}
 
 
 def _make_form(name: str, case: Case, data=None):

@@ -11,13 +11,12 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gongzhi.notifications import selectors as notification_selectors
 from gongzhi.notifications import services as notification_services
-from gongzhi.web.access import site_path
+from gongzhi.web import targets
 from gongzhi.web.portals import portal_of
 
 NOTIFICATIONS_PER_PAGE = 20
@@ -39,19 +38,13 @@ def _inbox_url(request: HttpRequest, page: str | None = None) -> str:
 def open_message(request: HttpRequest, notification_id: int) -> HttpResponse:
     """Mark one of the user's messages read, then follow its link, or go back to the inbox without one.
 
-    Someone else's message answers 404. Only a path on this site is followed: notify() accepts nothing
-    else, and this refuses anything else too, so a message can never send anyone off-site.
+    Someone else's message answers 404. The message names an object, never a URL; it opens that object's
+    page in this portal (`targets.url_for`), so it cannot send anyone off-site.
     """
     notification = get_object_or_404(notification_selectors.inbox_for(request.user), pk=notification_id)
     notification_services.mark_read(user=request.user, notification_ids=[notification.pk])
-    back = _inbox_url(request, request.POST.get("page"))
-    if not notification.link:
-        return redirect(back)
-    target = site_path(notification.link)
-    if target is None:
-        messages.error(request, _("这条消息的链接无效，无法打开。"))
-        return redirect(back)
-    return redirect(target)
+    target = targets.url_for(notification, portal=portal_of(request).name)
+    return redirect(target or _inbox_url(request, request.POST.get("page")))
 
 
 @require_POST

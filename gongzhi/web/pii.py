@@ -3,8 +3,7 @@ portals). The full number appears in that one response only: never in a URL, the
 
 from django import forms
 from django.shortcuts import render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from gongzhi.accounts import policies
@@ -19,10 +18,10 @@ class PiiRevealForm(Form):
     """Why someone asks to see a full ID or phone number: a common purpose, their own words, or both."""
 
     # The values (not the labels) go into the access log, so it reads the same in every interface language.
-    purpose = forms.ChoiceField(label=_lazy("查看事由"), required=False, widget=forms.RadioSelect, choices=[
-        ("联系工作", _lazy("联系工作")), ("核实身份", _lazy("核实身份")), ("处理事件", _lazy("处理事件"))])
-    reason = forms.CharField(label=_lazy("其他事由或补充说明"), max_length=200, required=False,
-                             error_messages={"max_length": _lazy("查看事由不能超过200个字。")},
+    purpose = forms.ChoiceField(label=_("查看事由"), required=False, widget=forms.RadioSelect, choices=[
+        ("联系工作", _("联系工作")), ("核实身份", _("核实身份")), ("处理事件", _("处理事件"))])
+    reason = forms.CharField(label=_("其他事由或补充说明"), max_length=200, required=False,
+                             error_messages={"max_length": _("查看事由不能超过200个字。")},
                              widget=forms.TextInput(attrs={"autocomplete": "off"}))
 
     def reason_text(self) -> str:

@@ -6,8 +6,7 @@ from typing import cast
 from django import forms
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases import categories, feedback, services
 from gongzhi.core.errors import DomainError
@@ -24,33 +23,33 @@ class ReportForm(Form):
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    category = forms.TypedChoiceField(label=_lazy("事件分类"), coerce=int, choices=(),
-                                      error_messages={"required": _lazy("请选择事件分类。"),
-                                                      "invalid_choice": _lazy("请选择事件分类。")})
-    description = forms.CharField(label=_lazy("要说的事"), max_length=2000,
-                                  error_messages={"required": _lazy("请填写反映的内容。"),
-                                                  "max_length": _lazy("内容不能超过%(limit_value)d个字。")},
+    category = forms.TypedChoiceField(label=_("事件分类"), coerce=int, choices=(),
+                                      error_messages={"required": _("请选择事件分类。"),
+                                                      "invalid_choice": _("请选择事件分类。")})
+    description = forms.CharField(label=_("要说的事"), max_length=2000,
+                                  error_messages={"required": _("请填写反映的内容。"),
+                                                  "max_length": _("内容不能超过%(limit_value)d个字。")},
                                   widget=forms.Textarea(attrs={"rows": 5}))
-    photos = MultiplePhotoField(label=_lazy("照片（最多9张）"))
-    voice = forms.FileField(label=_lazy("语音（可选）"), required=False,
+    photos = MultiplePhotoField(label=_("照片（最多9张）"))
+    voice = forms.FileField(label=_("语音（可选）"), required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
-    where = forms.ChoiceField(label=_lazy("事发位置"), widget=forms.RadioSelect,
-                              error_messages={"required": _lazy("请选择事发位置。")})
-    lat = forms.FloatField(label=_lazy("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
-                           error_messages={"invalid": _lazy("请填写有效的纬度。")})
-    lng = forms.FloatField(label=_lazy("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
-                           error_messages={"invalid": _lazy("请填写有效的经度。")})
-    address = forms.CharField(label=_lazy("地点说明（可选）"), max_length=200, required=False,
-                              widget=forms.TextInput(attrs={"placeholder": _lazy("如：村口老槐树旁")}))
-    is_anonymous = forms.BooleanField(label=_lazy("匿名反映（工作人员看不到您的姓名）"), required=False)
+    where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
+                              error_messages={"required": _("请选择事发位置。")})
+    lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
+                           error_messages={"invalid": _("请填写有效的纬度。")})
+    lng = forms.FloatField(label=_("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
+                           error_messages={"invalid": _("请填写有效的经度。")})
+    address = forms.CharField(label=_("地点说明（可选）"), max_length=200, required=False,
+                              widget=forms.TextInput(attrs={"placeholder": _("如：村口老槐树旁")}))
+    is_anonymous = forms.BooleanField(label=_("匿名反映（工作人员看不到您的姓名）"), required=False)
 
     def __init__(self, *args, grid_point: tuple[float, float] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.grid_point = grid_point
-        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _lazy("请选择")), *category_choices()]
-        where = [(self.WHERE_POINT, _lazy("我的位置（手机定位或填写坐标）"))]
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *category_choices()]
+        where = [(self.WHERE_POINT, _("我的位置（手机定位或填写坐标）"))]
         if grid_point is not None:
-            where.insert(0, (self.WHERE_GRID, _lazy("我所在的网格")))
+            where.insert(0, (self.WHERE_GRID, _("我所在的网格")))
         cast(forms.ChoiceField, self.fields["where"]).choices = where
         self.fields["where"].initial = where[0][0]
 

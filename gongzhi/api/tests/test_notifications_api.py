@@ -34,7 +34,7 @@ def client(alice):
 def note(user, title="通知", moment=T0):
     with time_machine.travel(moment, tick=False):
         return services.notify(recipients=[user], kind="case.accepted", title=title, body="正文",
-                               link="/cases/1/")[0]
+                               target_id=1)[0]
 
 
 def post(client, path, data=None, **extra):
@@ -68,7 +68,8 @@ def test_inbox_lists_own_notifications_newest_first_with_pages(client, alice):
     assert (data["count"], data["unread_count"], data["limit"], data["offset"]) == (2, 2, 20, 0)
     assert [item["id"] for item in data["items"]] == [newer.pk, older.pk]
     assert data["items"][0] == {
-        "id": newer.pk, "kind": "case.accepted", "title": "新", "body": "正文", "link": "/cases/1/",
+        "id": newer.pk, "kind": "case.accepted", "title": "新", "body": "正文", "target_type": "case",
+        "target_id": 1, "link": "/cases/1/",
         "created_at": "2026-03-02T18:00:00+08:00", "read_at": None, "is_read": False,
     }
     page = client.get("/api/notifications?limit=1&offset=1").json()

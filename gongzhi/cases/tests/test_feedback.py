@@ -69,7 +69,7 @@ def test_follow_up_reaches_the_lead_units_staff_and_the_badge_falls_when_read(tr
     answered = feedback.answer_follow_up(actor=people["justice"], follow_up=follow_up, answer="本周五前修好")
     assert answered.answer_log.action == Action.REPLY and answered.answer_log.note == "本周五前修好"
     reply = Notification.objects.get(recipient=people["resident"], kind="case.reply")
-    assert "本周五前修好" in reply.body and reply.link == f"/cases/{case.pk}/"
+    assert "本周五前修好" in reply.body and (reply.target_type, reply.target_id) == ("case", case.pk)
     with pytest.raises(Conflict):
         feedback.answer_follow_up(actor=people["justice"], follow_up=follow_up, answer="再答一次")
     assert CaseLog.objects.filter(case=case, action=Action.REPLY).count() == 1
@@ -243,7 +243,7 @@ def test_merged_reporters_follow_the_parent_hear_of_it_and_rate_it(tree, people,
     follower = Follower.objects.get(case=parent, user=people["neighbour"])
     assert follower.via == duplicate
     note = Notification.objects.get(recipient=people["neighbour"], kind="case.merged")
-    assert note.link == f"/cases/{parent.pk}/" and parent.number in note.body
+    assert (note.target_type, note.target_id) == ("case", parent.pk) and parent.number in note.body
     assert not Notification.objects.filter(recipient=people["resident"], kind="case.merged").exists()
 
     # The neighbour sees the parent, finds both among their cases, and hears of its progress.

@@ -206,3 +206,14 @@ def test_catalogue_holds_exactly_the_strings_of_the_code(tmp_path, monkeypatch, 
     committed = _msgids(parse_po(PO_PATH))
     assert sorted(extracted - committed) == [], "run makemessages -l en and translate the new strings"
     assert sorted(committed - extracted) == [], "run makemessages -l en --no-obsolete to drop unused strings"
+
+
+def test_translated_strings_are_marked_with_names_makemessages_knows():
+    """xgettext finds `_`, `gettext`, `gettext_lazy`, `ngettext` … by name: a string marked with an alias such as
+    `_l(...)` is never extracted, and its English translation silently disappears from the catalogue."""
+    root = Path(__file__).resolve().parents[2]
+    alias = re.compile(r"from django\.utils\.translation import .*\b(?:gettext|gettext_lazy|ngettext|pgettext)"
+                       r" as (?!_\b)(\w+)")
+    found = [f"{path.relative_to(root)}: {match.group(1)}" for path in root.rglob("*.py")
+             if "/tests/" not in str(path) for match in alias.finditer(path.read_text(encoding="utf-8"))]
+    assert found == []

@@ -188,7 +188,7 @@ def test_wechat_development_backend_records_the_message(settings, django_capture
     settings.NOTIFICATION_CHANNELS = BOTH
     alice = make_user("alice", phone=PHONE)
     with django_capture_on_commit_callbacks(execute=True):
-        notification = notify([alice], channels=["sms", "wechat", "sms"], link="/cases/1/")[0]
+        notification = notify([alice], channels=["sms", "wechat", "sms"], target_id=1)[0]
     assert sorted(Delivery.objects.filter(notification=notification).values_list("channel", "status")) == [
         ("sms", "sent"), ("wechat", "sent")]
     [message] = wechat.recent_dev_messages()

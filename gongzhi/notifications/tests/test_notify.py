@@ -19,11 +19,12 @@ def notify(recipients, **kwargs):
 def test_writes_one_inbox_row_per_active_recipient():
     alice, bob = make_user("alice"), make_user("bob")
     gone = make_user("gone", is_active=False)
-    written = notify([alice, bob, gone, alice], link="/cases/12/")
+    written = notify([alice, bob, gone, alice], target_id=12)
     assert sorted(n.recipient_id for n in written) == sorted([alice.pk, bob.pk])
     assert not Notification.objects.filter(recipient=gone).exists()
     row = Notification.objects.get(recipient=alice)
-    assert (row.kind, row.title, row.link, row.read_at) == ("case.accepted", "您的诉求已受理", "/cases/12/", None)
+    assert (row.kind, row.title, row.target_type, row.target_id, row.read_at) == (
+        "case.accepted", "您的诉求已受理", "case", 12, None)
 
 
 def test_same_dedupe_key_twice_gives_one_row_per_recipient():
@@ -66,9 +67,8 @@ def test_no_active_recipients_writes_nothing():
     ("kind", {"kind": ""}),
     ("title", {"title": "  "}),
     ("title", {"title": "长" * 101}),
-    ("link", {"link": "https://evil.example/"}),
-    ("link", {"link": "//evil.example/"}),
-    ("link", {"link": "cases/1/"}),
+    ("kind", {"kind": "case.unheard_of"}),  # not a registered notice type
+    ("target_id", {"kind": "system.message", "target_id": 1}),  # a type that opens nothing
     ("channels", {"channels": ["fax"]}),
 ])
 def test_malformed_input_is_refused_and_writes_nothing(field, kwargs):

@@ -1,7 +1,30 @@
+"""The shared test fixtures, as a pytest plugin (the root conftest.py loads it): the org tree, staff posts,
+the preset categories and the cast of people the case tests share. Defined once, used by every app's tests
+and the browser tests."""
+
 import pytest
 
-from gongzhi.accounts.models import Role
+from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases.factories import make_categories, make_resident
+from gongzhi.org.factories import make_tree
+
+
+@pytest.fixture
+def tree(db):
+    return make_tree()
+
+
+@pytest.fixture
+def make_staff(db):
+    """make_staff("username", unit, role, ...) → a staff user holding that post; password "Gongzhi#2026"."""
+
+    def make(username, unit, role, **post):
+        user = User.objects.create_user(username=username, password="Gongzhi#2026", real_name=username,
+                                        kind=User.Kind.STAFF)
+        Membership.objects.create(user=user, unit=unit, role=role, **post)
+        return user
+
+    return make
 
 
 @pytest.fixture
