@@ -2,20 +2,18 @@
 
 Every write here checks the whole input first and writes nothing when anything is wrong.
 
-Permission: the actor needs a post whose scope contains the grid's village (a system administrator's
-scope is everything); `actor=None` is the system operator on the command line. Posts and scopes are
-accounts' business and accounts sits above org, so `_may_manage` imports `gongzhi.accounts.policies` at
-call time: the write and its validation stay with the model they change, org's modules still load
-without accounts, and the one upward dependency is in a single named function instead of a second
-"grid services" module in accounts that would split org's writes across two apps.
+Permission: the caller's scope (the unit paths whose subtrees they may manage: for a user,
+`accounts.policies.scope_paths(user)`) must contain the grid's village; `scope=None` is the system
+operator on the command line, who may manage everything. Posts and scopes are accounts' business and
+accounts sits above org, so org takes the scope as paths rather than asking accounts about a user.
 """
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import shapely
 from django.db import transaction
@@ -26,8 +24,8 @@ from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org.geo import Polygonal, overlapping_pairs, overlapping_with, parse_boundary
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 
-if TYPE_CHECKING:
-    from gongzhi.accounts.models import User
+# The unit paths whose subtrees the caller may manage; None: everything (the operator on the command line).
+Scope = Sequence[str] | None
 
 _CODE = re.compile(r"^[0-9A-Za-z_-]{1,40}$")
 # get_field() by name returns a generic Field whose max_length may be None; a CharField always has one.
@@ -74,20 +72,12 @@ class _Feature:
         return _("第%(number)d个要素") % {"number": self.number}
 
 
-def _may_manage(actor: "User | None", path: str) -> bool:
-    if actor is None:
-        return True
-    from gongzhi.accounts import policies  # see the module docstring for why this import is here
-
-    return policies.in_scope(actor, path)
+def _may_manage(scope: Scope, path: str) -> bool:
+    return scope is None or any(path.startswith(prefix) for prefix in scope)
 
 
-def _require_some_scope(actor: "User | None") -> None:
-    if actor is None:
-        return
-    from gongzhi.accounts import policies
-
-    if not policies.scope_paths(actor):
+def _require_some_scope(scope: Scope) -> None:
+    if scope is not None and not scope:
         raise Forbidden(_("只有工作人员才能导入或修改网格。"))
 
 
@@ -153,8 +143,8 @@ def _read_feature(number: int, raw: object) -> _Feature:
     return feature
 
 
-def _check_parent(feature: _Feature, parent: OrgUnit | None, actor: "User | None") -> None:
-    if parent is None or not _may_manage(actor, parent.path):
+def _check_parent(feature: _Feature, parent: OrgUnit | None, scope: Scope) -> None:
+    if parent is None or not _may_manage(scope, parent.path):
         feature.errors.append(_("所属村(社区)编码 %(code)s 不存在，或不在您的管辖范围内。")
                               % {"code": feature.parent_code})
     elif parent.level != Level.VILLAGE or parent.kind != UnitKind.AREA:
@@ -205,7 +195,7 @@ def _apply_boundary(unit: OrgUnit, boundary: dict[str, Any], shape: Polygonal) -
 
 
 @transaction.atomic
-def import_grids(*, actor: "User | None", geojson: dict[str, Any] | str | Path, dry_run: bool = False,
+def import_grids(*, scope: Scope, geojson: dict[str, Any] | str | Path, dry_run: bool = False,
                  progress: Progress | None = None) -> GridImportResult:
     """Create or update grids from a GeoJSON FeatureCollection (see docs/grids.md for the format).
 
@@ -215,7 +205,7 @@ def import_grids(*, actor: "User | None", geojson: dict[str, Any] | str | Path, 
     With `dry_run` everything is checked and counted but nothing is written. `progress(done, total)` is
     called while writing.
     """
-    _require_some_scope(actor)
+    _require_some_scope(scope)
     raw_features = _load(geojson)
     # Taken first: the row lock makes concurrent grid writes queue, so two imports cannot each miss the
     # other's overlapping grids.
@@ -236,7 +226,7 @@ def import_grids(*, actor: "User | None", geojson: dict[str, Any] | str | Path, 
     existing = {u.code: u for u in OrgUnit.objects.filter(code__in=set(first_use))}
     for feature in features:
         if feature.parent_code is not None:
-            _check_parent(feature, parents.get(feature.parent_code), actor)
+            _check_parent(feature, parents.get(feature.parent_code), scope)
         if feature.code is not None:
             _check_existing(feature, existing.get(feature.code))
 
@@ -280,12 +270,12 @@ def _village_path(grid: OrgUnit) -> str:
 
 
 @transaction.atomic
-def set_grid_boundary(*, actor: "User | None", grid: OrgUnit, geometry: dict[str, Any]) -> OrgUnit:
+def set_grid_boundary(*, scope: Scope, grid: OrgUnit, geometry: dict[str, Any]) -> OrgUnit:
     """Replace one grid's boundary after the same checks as an import. Raises DomainError, NotFound
-    (grid outside the actor's scope) or Forbidden (in scope, but only from below the village)."""
-    if not _may_manage(actor, grid.path):
+    (grid outside the scope) or Forbidden (in scope, but only from below the village)."""
+    if not _may_manage(scope, grid.path):
         raise NotFound()
-    if not _may_manage(actor, _village_path(grid)):
+    if not _may_manage(scope, _village_path(grid)):
         raise Forbidden(_("只有所属村(社区)及以上的工作人员才能修改网格边界。"))
     if grid.level != Level.GRID or grid.kind != UnitKind.AREA:
         raise DomainError(_("只有网格才能设置边界。"), field="boundary")

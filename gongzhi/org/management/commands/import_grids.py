@@ -33,7 +33,7 @@ class Command(BaseCommand):
             bar.update(1)
 
         try:
-            result = import_grids(actor=None, geojson=file, dry_run=dry_run, progress=progress)
+            result = import_grids(scope=None, geojson=file, dry_run=dry_run, progress=progress)
         except GridImportError as exc:
             for line in exc.errors:
                 self.stderr.write(line)
