@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -17,6 +17,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE_VIEWPORT = {"width": 360, "height": 740}
+
+# The tests assert with expect(), which retries until the page gets there; on a busy 2-core machine give it as
+# long as the actions get (context.set_default_timeout below) instead of its own default of 5 s.
+expect.set_options(timeout=10_000)
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.tests.helpers import valid_id
@@ -33,8 +34,7 @@ def staff_log_in(page, base_url: str, username: str, next_url: str = "") -> None
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
-    assert "/login/" not in page.url, page.locator("main").inner_text()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
 
 
 def resident_session(page, base_url: str, user: User) -> None:
@@ -90,8 +90,8 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     staff_log_in(desk, live_server.url, "李调度")
     desk.get_by_role("link", name="全部事件").first.click()
     desk.get_by_role("navigation", name="事件").get_by_role("link", name="代为登记").click()
-    desk.wait_for_url("**/command/cases/new/")
-    assert desk.get_by_role("heading", name="代为登记").is_visible()
+    expect(desk).to_have_url(live_server.url + "/command/cases/new/")
+    expect(desk.get_by_role("heading", name="代为登记")).to_be_visible()
 
     desk.get_by_label("姓名", exact=True).fill("王秀英")
     desk.get_by_label("身份证号").fill(WRONG_CHECK_DIGIT)
@@ -103,25 +103,25 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     desk.get_by_role("button", name="登记").click()
 
     error = desk.locator("#id_id_number-field #id_id_number-error")
-    assert "身份证号码校验位不正确" in error.inner_text()
-    assert desk.get_by_label("身份证号").get_attribute("aria-invalid") == "true"
-    assert desk.get_by_label("姓名", exact=True).get_attribute("aria-invalid") is None
-    assert desk.locator("[aria-invalid=true]").count() == 1  # only the ID number is wrong
+    expect(error).to_contain_text("身份证号码校验位不正确", use_inner_text=True)
+    expect(desk.get_by_label("身份证号")).to_have_attribute("aria-invalid", "true")
     # What the dispatcher typed is still there; nothing was written.
-    assert desk.get_by_label("姓名", exact=True).input_value() == "王秀英"
-    assert desk.get_by_label("事发网格").locator("option:checked").inner_text() == "小山村第1网格"
+    expect(desk.get_by_label("姓名", exact=True)).to_have_value("王秀英")
+    expect(desk.get_by_label("事发网格").locator("option:checked")).to_have_text("小山村第1网格", use_inner_text=True)
+    expect(desk.get_by_label("姓名", exact=True)).not_to_have_attribute("aria-invalid")
+    expect(desk.locator("[aria-invalid=true]")).to_have_count(1)  # only the ID number is wrong
     assert not Case.objects.exists() and not User.objects.filter(kind=User.Kind.RESIDENT).exists()
     shot(desk, "on-behalf-id-error")
 
     desk.get_by_label("身份证号").fill(ID_NUMBER)
     desk.get_by_role("button", name="登记").click()
-    desk.wait_for_url(re.compile(r".*/command/cases/\d+/$"))
+    expect(desk).to_have_url(re.compile(r".*/command/cases/\d+/$"))
     case = Case.objects.get()
-    assert desk.url.endswith(f"/command/cases/{case.pk}/")
-    assert f"已代为登记，编号{case.number}" in desk.locator(".messages").inner_text()
-    assert fact(desk, "来源").inner_text() == "工作人员代报（李调度登记）"
-    assert fact(desk, "反映人").inner_text() == "王秀英"
-    assert "小山村第1网格" in fact(desk, "地点").inner_text()
+    expect(desk).to_have_url(f"{live_server.url}/command/cases/{case.pk}/")
+    expect(desk.locator(".messages")).to_contain_text(f"已代为登记，编号{case.number}", use_inner_text=True)
+    expect(fact(desk, "来源")).to_have_text("工作人员代报（李调度登记）", use_inner_text=True)
+    expect(fact(desk, "反映人")).to_have_text("王秀英", use_inner_text=True)
+    expect(fact(desk, "地点")).to_contain_text("小山村第1网格", use_inner_text=True)
     assert case.source == Source.ON_BEHALF and case.grid == tree["grid"]
     shot(desk, "on-behalf-case")
     assert errors == []
@@ -131,15 +131,17 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     phone.get_by_label("身份证号").fill(ID_NUMBER)
     phone.get_by_label("手机号").fill(PHONE)
     phone.get_by_role("button", name="获取验证码").click()
-    phone.locator("#sms-status .notice-success").wait_for()
+    expect(phone.locator("#sms-status .notice-success")).to_be_visible()
     phone.get_by_label("短信验证码").fill(sms_code(phone, live_server.url))
     phone.get_by_role("button", name="登录", exact=True).click()
-    phone.wait_for_url(live_server.url + "/")
+    expect(phone).to_have_url(live_server.url + "/")
     phone.get_by_role("link", name="我的事件").first.click()
-    phone.wait_for_url(live_server.url + "/cases/")
+    expect(phone).to_have_url(live_server.url + "/cases/")
     item = phone.locator(".case-list li").filter(has_text=case.number)
-    assert item.count() == 1
-    assert "垃圾清运" in item.inner_text() and "已上报" in item.inner_text()
+    expect(item).to_have_count(1)
+    expect(item).to_contain_text("垃圾清运", use_inner_text=True)
+    expect(item).to_contain_text("已上报", use_inner_text=True)
+    phone.wait_for_load_state()  # its stylesheet applied before measuring
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     shot(phone, "on-behalf-resident-cases")
 
@@ -164,13 +166,15 @@ def test_resident_asks_and_the_justice_office_answers(new_page, live_server, mak
     resident_session(mobile, live_server.url, resident)
     mobile.goto(f"{live_server.url}/cases/{case.pk}/")
     follow_up = mobile.get_by_role("region", name="追问与答复")
-    assert "还没有追问" in follow_up.inner_text()
+    expect(follow_up).to_contain_text("还没有追问", use_inner_text=True)
     follow_up.get_by_label("我要追问").fill("调解定在哪一天？")
     follow_up.get_by_role("button", name="发送追问").click()
-    mobile.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
-    assert "追问已发送" in mobile.locator(".messages").inner_text()
+    # Back on the same address: the message shows the page is the one the question was sent from.
+    expect(mobile.locator(".messages")).to_contain_text("追问已发送", use_inner_text=True)
+    expect(mobile).to_have_url(f"{live_server.url}/cases/{case.pk}/")
     question = follow_up.locator(".case-conversation li.question")
-    assert question.count() == 1 and "调解定在哪一天？" in question.inner_text()
+    expect(question).to_have_count(1)
+    expect(question).to_contain_text("调解定在哪一天？", use_inner_text=True)
     assert FollowUp.objects.get(case=case).addressed_to == tree["justice"]
 
     desk = new_page(**DESK)
@@ -178,38 +182,41 @@ def test_resident_asks_and_the_justice_office_answers(new_page, live_server, mak
     # The header's 事件 navigation carries the badge on every command page, the landing page included.
     header_nav = desk.get_by_role("navigation", name="事件", exact=True)
     badge = header_nav.get_by_role("link", name=re.compile("群众追问")).locator(".unread-badge")
-    assert badge.inner_text() == "1" and badge.get_attribute("aria-label") == "1条未读追问"
+    expect(badge).to_have_text("1", use_inner_text=True)
+    expect(badge).to_have_attribute("aria-label", "1条未读追问")
     header_nav.get_by_role("link", name=re.compile("群众追问")).click()
-    desk.wait_for_url("**/command/cases/questions/")
-    assert desk.get_by_role("heading", name="群众追问").is_visible()
+    expect(desk).to_have_url(live_server.url + "/command/cases/questions/")
+    expect(desk.get_by_role("heading", name="群众追问")).to_be_visible()
     row = desk.get_by_role("row").filter(has=desk.get_by_role("link", name=case.number))
-    assert "新追问" in row.inner_text()
+    expect(row).to_contain_text("新追问", use_inner_text=True)
     shot(desk, "questions-unread")
 
     row.get_by_role("link", name=case.number).click()
-    desk.wait_for_url(f"**/command/cases/{case.pk}/")
-    assert header_nav.locator(".unread-badge").count() == 0  # opened: read
+    expect(desk).to_have_url(f"{live_server.url}/command/cases/{case.pk}/")
     waiting = desk.get_by_role("region", name="待答复的追问")
-    assert "调解定在哪一天？" in waiting.inner_text()
+    expect(waiting).to_contain_text("调解定在哪一天？", use_inner_text=True)
+    expect(header_nav.locator(".unread-badge")).to_have_count(0)  # opened: read
     waiting.get_by_label("答复").fill("定于本周五上午九点在村委会调解。")
     waiting.get_by_role("button", name="答复").click()
-    desk.wait_for_url(f"**/command/cases/{case.pk}/")
-    assert "已答复" in desk.locator(".messages").inner_text()
-    assert desk.get_by_role("region", name="待答复的追问").count() == 0
-    assert header_nav.locator(".unread-badge").count() == 0
+    expect(desk.locator(".messages")).to_contain_text("已答复", use_inner_text=True)
+    expect(desk).to_have_url(f"{live_server.url}/command/cases/{case.pk}/")
+    expect(desk.get_by_role("region", name="待答复的追问")).to_have_count(0)
+    expect(header_nav.locator(".unread-badge")).to_have_count(0)
     # Answered: the case leaves the 群众追问 list.
     desk.locator("nav.case-nav").get_by_role("link", name="群众追问").click()
-    desk.wait_for_url("**/command/cases/questions/")
-    assert desk.get_by_role("link", name=case.number).count() == 0
+    expect(desk).to_have_url(live_server.url + "/command/cases/questions/")
+    expect(desk.get_by_role("heading", name="群众追问")).to_be_visible()
+    expect(desk.get_by_role("link", name=case.number)).to_have_count(0)
     shot(desk, "questions-answered")
 
     mobile.reload()
     conversation = mobile.get_by_role("region", name="追问与答复").locator(".case-conversation li")
-    assert conversation.count() == 2
-    assert "调解定在哪一天？" in conversation.nth(0).inner_text()
+    expect(conversation).to_have_count(2)
+    expect(conversation.nth(0)).to_contain_text("调解定在哪一天？", use_inner_text=True)
     answer = conversation.nth(1)
-    assert "答复" in answer.inner_text() and "定于本周五上午九点在村委会调解。" in answer.inner_text()
-    assert "reply" in answer.get_attribute("class")
+    expect(answer).to_contain_text("答复", use_inner_text=True)
+    expect(answer).to_contain_text("定于本周五上午九点在村委会调解。", use_inner_text=True)
+    expect(answer).to_contain_class("reply")
     assert mobile.evaluate("document.documentElement.scrollWidth") <= 360
     shot(mobile, "resident-answered")
 
@@ -238,35 +245,38 @@ def test_grid_worker_reports_despite_a_duplicate_nearby(new_page, live_server, m
     staff_log_in(phone, live_server.url, "王网格")
     phone.get_by_role("link", name="任务").click()
     phone.get_by_role("link", name="上报事件").click()
-    phone.wait_for_url("**/worker/cases/report/")
+    expect(phone).to_have_url(live_server.url + "/worker/cases/report/")
     phone.get_by_label("事件分类").select_option(label="垃圾清运")
     phone.get_by_label("要说的事").fill("巡查发现小河边垃圾成堆。")
-    assert phone.get_by_label("我所在的网格").is_checked()
+    expect(phone.get_by_label("我所在的网格")).to_be_checked()
     phone.get_by_role("button", name="提交").click()
 
     warning = phone.get_by_role("alert").filter(has_text="附近已有相同问题，仍要提交？")
-    warning.wait_for()
+    expect(warning).to_be_visible()
     links = warning.get_by_role("link")
-    assert links.count() == 1
-    assert existing.number in links.first.inner_text() and "垃圾清运" in links.first.inner_text()
-    assert links.first.get_attribute("href") == f"/worker/cases/{existing.pk}/"
+    expect(links).to_have_count(1)
+    expect(links.first).to_contain_text(existing.number, use_inner_text=True)
+    expect(links.first).to_contain_text("垃圾清运", use_inner_text=True)
+    expect(links.first).to_have_attribute("href", f"/worker/cases/{existing.pk}/")
     assert set(Case.objects.values_list("pk", flat=True)) == before  # nothing written yet
     # What the worker typed is kept for the second press.
-    assert phone.get_by_label("要说的事").input_value() == "巡查发现小河边垃圾成堆。"
+    expect(phone.get_by_label("要说的事")).to_have_value("巡查发现小河边垃圾成堆。")
+    phone.wait_for_load_state()  # its stylesheet applied before measuring
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     shot(phone, "worker-report-duplicate")
 
     phone.get_by_role("button", name="仍要提交").click()
-    phone.wait_for_url(re.compile(r".*/worker/cases/\d+/$"))
+    expect(phone).to_have_url(re.compile(r".*/worker/cases/\d+/$"))
     new = Case.objects.exclude(pk__in=before)
     assert new.count() == 1
     case = new.get()
-    assert phone.url.endswith(f"/worker/cases/{case.pk}/")
+    expect(phone).to_have_url(f"{live_server.url}/worker/cases/{case.pk}/")
     assert case.reporter == worker and case.source == Source.GRID_WORKER and case.grid == tree["grid"]
     assert case.description == "巡查发现小河边垃圾成堆。" and case.category == garbage
-    assert f"已提交，事件编号{case.number}" in phone.locator(".messages").inner_text()
-    assert phone.get_by_role("heading", name=f"事件 {case.number}").is_visible()
-    assert fact(phone, "来源").inner_text() == "网格员上报"
+    expect(phone.locator(".messages")).to_contain_text(f"已提交，事件编号{case.number}", use_inner_text=True)
+    expect(phone.get_by_role("heading", name=f"事件 {case.number}")).to_be_visible()
+    expect(fact(phone, "来源")).to_have_text("网格员上报", use_inner_text=True)
+    phone.wait_for_load_state()  # its stylesheet applied before measuring
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     shot(phone, "worker-report-submitted")
     assert errors == []

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from gongzhi.accounts.models import Role, User
 from gongzhi.cases.factories import make_categories, report
@@ -12,6 +13,13 @@ from gongzhi.notifications.services import notify
 from gongzhi.org.factories import make_tree
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+NOT_HAN = "[^\u4e00-\u9fff]*"
+
+
+def han_text(label: str) -> re.Pattern:
+    """A text whose Chinese characters spell label, whatever icons, digits or badges come around them."""
+    return re.compile(f"^{NOT_HAN}{NOT_HAN.join(map(re.escape, label))}{NOT_HAN}$")
 
 
 def sign_in(page, live_server, user) -> None:
@@ -33,35 +41,42 @@ def test_resident_follows_a_message_and_the_badge_drops(page, live_server, shot)
     sign_in(page, live_server, resident)
     page.goto(live_server.url + "/")
     badge = page.locator(".topbar .unread-badge")
-    assert badge.inner_text() == "2"
-    assert badge.get_attribute("aria-label") == "2条未读消息"
+    expect(badge).to_have_text("2", use_inner_text=True)
+    expect(badge).to_have_attribute("aria-label", "2条未读消息")
 
     page.get_by_role("link", name="消息").click()
-    page.wait_for_url(live_server.url + "/messages/")
+    expect(page).to_have_url(live_server.url + "/messages/")
     items = page.locator("#inbox .inbox-item")
-    assert items.count() == 2 and page.locator("#inbox .is-unread").count() == 2
-    assert "刚刚" in items.first.inner_text()
+    expect(items).to_have_count(2)
+    expect(page.locator("#inbox .is-unread")).to_have_count(2)
+    expect(items.first).to_contain_text("刚刚", use_inner_text=True)
+    page.wait_for_load_state()  # its stylesheet applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "resident-inbox")
 
     items.filter(has_text="您反映的问题已受理").get_by_role("button", name="查看").click()
-    page.wait_for_url(live_server.url + f"/cases/{case.pk}/")  # the case, in the resident's own portal
-    assert badge.inner_text() == "1"
-    assert badge.get_attribute("aria-label") == "1条未读消息"
+    expect(page).to_have_url(live_server.url + f"/cases/{case.pk}/")  # the case, in the resident's own portal
+    expect(badge).to_have_text("1", use_inner_text=True)
+    expect(badge).to_have_attribute("aria-label", "1条未读消息")
 
     page.get_by_role("link", name="消息").click()
-    assert page.locator("#inbox .is-unread").count() == 1
-    assert "您反映的问题已受理" not in page.locator("#inbox .is-unread").inner_text()
+    expect(page.locator("#inbox .is-unread")).to_have_count(1)
+    expect(page.locator("#inbox .is-unread")).not_to_contain_text("您反映的问题已受理", use_inner_text=True)
     # Large type (适老化) still fits a 360 px phone.
     page.get_by_role("button", name="大字模式").click()
-    page.wait_for_url(live_server.url + "/messages/")
-    assert page.evaluate("document.documentElement.classList.contains('large-type')")
+    # The toggle sits in the footer, at the end of the page: once it reads pressed, the new page is all there.
+    expect(page.get_by_role("button", name="大字模式")).to_have_attribute("aria-pressed", "true")
+    expect(page).to_have_url(live_server.url + "/messages/")
+    expect(page.locator("html")).to_contain_class("large-type")
+    page.wait_for_load_state()  # its stylesheet applied before measuring
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "resident-inbox-large-type")
 
     page.get_by_role("button", name="全部标为已读").click()
-    page.wait_for_url(live_server.url + "/messages/")
-    assert page.locator("#inbox .is-unread").count() == 0 and badge.count() == 0
+    expect(page).to_have_url(live_server.url + "/messages/")
+    expect(items).to_have_count(2)  # the new page's list: both still there, now read
+    expect(page.locator("#inbox .is-unread")).to_have_count(0)
+    expect(badge).to_have_count(0)
 
 
 def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_staff, shot):
@@ -73,14 +88,13 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     sign_in(page, live_server, worker)
     page.goto(live_server.url + "/worker/")
     nav = page.locator(".bottom-nav a")
-    labels = [re.sub(r"[^\u4e00-\u9fff]", "", text) for text in nav.all_inner_texts()]
-    assert labels == ["我的网格", "任务", "消息", "我的"]
-    assert page.locator(".bottom-nav .unread-badge").get_attribute("aria-label") == "1条未读消息"
+    expect(nav).to_have_text([han_text(label) for label in ["我的网格", "任务", "消息", "我的"]], use_inner_text=True)
+    expect(page.locator(".bottom-nav .unread-badge")).to_have_attribute("aria-label", "1条未读消息")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "worker-nav")
     nav.nth(2).click()
-    page.wait_for_url(live_server.url + "/worker/messages/")
-    assert nav.nth(2).get_attribute("aria-current") == "page"
+    expect(page).to_have_url(live_server.url + "/worker/messages/")
+    expect(nav.nth(2)).to_have_attribute("aria-current", "page")
     shot(page, "worker-inbox")
 
     dispatcher = make_staff("调度员", tree["town"], Role.DISPATCHER)
@@ -90,11 +104,12 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     sign_in(page, live_server, dispatcher)
     page.goto(live_server.url + "/command/")
     header = page.locator(".desk-header")
-    assert header.get_by_role("link", name="消息").locator(".unread-badge").inner_text() == "1"
+    expect(header.get_by_role("link", name="消息").locator(".unread-badge")).to_have_text("1", use_inner_text=True)
     shot(page, "command-header")
     header.get_by_role("link", name="消息").click()
-    page.wait_for_url(live_server.url + "/command/messages/")
+    expect(page).to_have_url(live_server.url + "/command/messages/")
     shot(page, "command-inbox")
     page.get_by_role("button", name="查看").click()
-    page.wait_for_url(live_server.url + "/command/cases/")  # the digest opens the cases, red and yellow first
-    assert header.locator(".unread-badge").count() == 0
+    expect(page).to_have_url(live_server.url + "/command/cases/")  # the digest opens the cases, red and yellow first
+    expect(page.get_by_role("heading", level=1)).to_be_visible()  # the new page, down to its main content
+    expect(header.locator(".unread-badge")).to_have_count(0)

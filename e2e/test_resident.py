@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.conf import settings as django_settings
+from playwright.sync_api import expect
 from stdnum.cn import ric
 
 from gongzhi.accounts.models import Role
@@ -34,7 +35,7 @@ def scroll_width(page) -> int:
 
 def request_code(page) -> None:
     page.get_by_role("button", name="获取验证码").click()
-    page.locator("#sms-status .notice-success").wait_for()
+    expect(page.locator("#sms-status .notice-success")).to_be_visible()
 
 
 def code_from_dev_page(page, base_url: str) -> str:
@@ -54,14 +55,14 @@ def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village
     page.goto(live_server.url + "/")
     shot(page, "resident-home-logged-out")
     page.get_by_role("link", name="注册", exact=True).click()
-    assert page.url.endswith("/signup/")
+    expect(page).to_have_url(live_server.url + "/signup/")
 
     page.get_by_label("姓名").fill("张三")
     page.get_by_label("身份证号").fill(BAD_ID)
     page.get_by_label("手机号").fill(PHONE)
     page.evaluate("window.sameDocument = true")
     request_code(page)
-    assert "139****5678" in page.locator("#sms-status").inner_text()
+    expect(page.locator("#sms-status")).to_contain_text("139****5678", use_inner_text=True)
     # htmx swapped in just the notice: the page was not reloaded.
     assert page.evaluate("window.sameDocument === true")
     code = code_from_dev_page(page, live_server.url)
@@ -71,32 +72,35 @@ def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village
     assert scroll_width(page) <= 360
     page.locator("form button.btn-block").click()
     error = page.locator("#id_id_number-error")
-    assert "身份证号码校验位不正确" in error.inner_text()
+    expect(error).to_contain_text("身份证号码校验位不正确", use_inner_text=True)
     # The error sits right under the ID field, inside that field's own block.
-    assert page.locator("#id_id_number-field #id_id_number-error").count() == 1
+    expect(page.locator("#id_id_number-field #id_id_number-error")).to_have_count(1)
     # ... and the field itself turns red (#a8001d, --err), not only the message.
-    assert page.locator("#id_id_number").evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(168, 0, 29)"
+    expect(page.locator("#id_id_number")).to_have_css("border-top-color", "rgb(168, 0, 29)")
 
     page.get_by_label("身份证号").fill(ID_NUMBER)
     page.get_by_label("短信验证码").fill(code)
     page.locator("#id_consent").check()
     page.locator("form button.btn-block").click()
-    page.wait_for_url(live_server.url + "/")
-    body = page.locator("main").inner_text()
-    assert "您好，张三" in body and "小山村第1网格" in body and "已核验 · 户主" in body and "王网格" in body
+    expect(page).to_have_url(live_server.url + "/")
+    body = page.locator("main")
+    for text in ["您好，张三", "小山村第1网格", "已核验 · 户主", "王网格"]:
+        expect(body).to_contain_text(text, use_inner_text=True)
+    page.wait_for_load_state()  # its stylesheet applied before measuring
     shot(page, "resident-home")
     assert scroll_width(page) <= 360
 
     page.get_by_role("button", name="退出").click()
     page.get_by_role("link", name="登录", exact=True).first.click()
-    page.wait_for_url("**/login/")
+    expect(page).to_have_url(live_server.url + "/login/")
     page.get_by_label("身份证号").fill(ID_NUMBER)
     page.get_by_label("手机号").fill(PHONE)
     request_code(page)
     page.get_by_label("短信验证码").fill(code_from_dev_page(page, live_server.url))
     page.locator("form button.btn-block").click()
-    page.wait_for_url(live_server.url + "/")
-    assert "您好，张三" in page.locator("main").inner_text()
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.locator("main")).to_contain_text("您好，张三", use_inner_text=True)
+    page.wait_for_load_state()  # its stylesheet applied before measuring
     assert scroll_width(page) <= 360
     assert errors == []
 
@@ -107,9 +111,8 @@ def test_code_can_be_requested_without_javascript(new_page, live_server, village
     page.get_by_label("姓名").fill("张三")
     page.get_by_label("手机号").fill(PHONE)
     page.get_by_role("button", name="获取验证码").click()
-    page.wait_for_load_state()
-    assert "验证码已发送至139****5678" in page.locator("#sms-status").inner_text()
-    assert page.get_by_label("姓名").input_value() == "张三"
+    expect(page.locator("#sms-status")).to_contain_text("验证码已发送至139****5678", use_inner_text=True)
+    expect(page.get_by_label("姓名")).to_have_value("张三")
 
 
 def test_large_type_and_language_switch(page, live_server, village, shot):
@@ -117,22 +120,21 @@ def test_large_type_and_language_switch(page, live_server, village, shot):
     root_font = "parseFloat(getComputedStyle(document.documentElement).fontSize)"
     before = page.evaluate(root_font)
     page.get_by_role("button", name="大字模式").click()
-    page.wait_for_load_state()
+    expect(page.get_by_role("button", name="大字模式")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_load_state()  # its stylesheet applied before measuring
     assert page.evaluate(root_font) > before
-    assert page.get_by_role("button", name="大字模式").get_attribute("aria-pressed") == "true"
     # Touch targets in large type are at least 48 px high.
     assert page.locator(".hero .btn").first.bounding_box()["height"] >= 48
     shot(page, "resident-home-large-type")
     assert scroll_width(page) <= 360
 
-    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     page.get_by_role("button", name="English").click()
-    page.wait_for_function("document.documentElement.lang === 'en'")
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     # The preference survives navigation (it is a cookie), and so does large type.
     page.goto(live_server.url + "/signup/")
-    assert page.locator("html").get_attribute("lang") == "en"
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     if (django_settings.BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.mo").exists():
-        assert page.locator("h1").inner_text() != "注册"
-    assert "large-type" in page.locator("html").get_attribute("class")
+        expect(page.locator("h1")).not_to_have_text("注册", use_inner_text=True)
+    expect(page.locator("html")).to_contain_class("large-type")
     shot(page, "resident-signup-en-large-type")

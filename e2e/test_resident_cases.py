@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 from PIL import Image
+from playwright.sync_api import expect
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.org.factories import make_tree
@@ -42,7 +43,7 @@ def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server
 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="我要说事").click()
-    assert page.url.endswith("/cases/new/")
+    expect(page).to_have_url(live_server.url + "/cases/new/")
     page.get_by_label("事件分类").select_option(label="垃圾清运")
     page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
     page.get_by_label("照片（最多9张）").set_input_files(str(Path(picture)))
@@ -53,15 +54,16 @@ def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server
     shot(page, "resident-case-new")
     page.get_by_role("button", name="提交").click()
 
-    page.get_by_text("已提交，事件编号").wait_for()
-    assert page.locator(".case-photos img").count() == 1
+    expect(page.get_by_text("已提交，事件编号")).to_be_visible()
+    expect(page.locator(".case-photos img")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "resident-case-detail")
 
     page.get_by_role("link", name="我的事件").first.click()
-    assert page.url.endswith("/cases/")
+    expect(page).to_have_url(live_server.url + "/cases/")
     item = page.locator(".case-list li").first
-    assert "垃圾清运" in item.inner_text() and "已上报" in item.inner_text()
+    expect(item).to_contain_text("垃圾清运", use_inner_text=True)
+    expect(item).to_contain_text("已上报", use_inner_text=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "resident-case-list")
 
@@ -69,7 +71,7 @@ def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server
     page.context.add_cookies([{"name": LARGE_TYPE_COOKIE, "value": "1", "url": live_server.url}])
     for path in ("/", "/cases/new/", "/cases/", page.locator(".case-list a").first.get_attribute("href")):
         page.goto(live_server.url + path)
-        assert page.evaluate("document.documentElement.classList.contains('large-type')")
+        expect(page.locator("html")).to_contain_class("large-type")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
         shot(page, f"resident-large-{path}")
     assert errors == []

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Permission
+from playwright.sync_api import expect
 
 from gongzhi.accounts.models import Role
 from gongzhi.core.models import PiiAccessLog
@@ -29,18 +30,21 @@ def test_grid_worker_sees_only_their_own_grid(page, live_server, tree, make_staf
     make_staff("王网格", tree["grid"], Role.GRID_WORKER)
     make_staff("李网格", tree["grid2"], Role.GRID_WORKER)
     page.goto(live_server.url + "/worker/")
-    page.wait_for_url("**/command/login/?next=%2Fworker%2F")
+    expect(page).to_have_url(live_server.url + "/command/login/?next=%2Fworker%2F")
     log_in(page, "王网格")
-    page.wait_for_url(live_server.url + "/worker/")
-    main = page.locator("main").inner_text()
-    assert "小山村第1网格" in main and "小山村第2网格" not in main and "李网格" not in main
+    expect(page).to_have_url(live_server.url + "/worker/")
+    main = page.locator("main")
+    expect(main).to_contain_text("小山村第1网格", use_inner_text=True)
+    page.wait_for_load_state()  # all of the page and its stylesheet, for what must be absent and for measuring
+    expect(main).not_to_contain_text("小山村第2网格", use_inner_text=True)
+    expect(main).not_to_contain_text("李网格", use_inner_text=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "worker-home")
     # Bottom navigation targets are thumb-sized.
     assert page.locator(".bottom-nav a").first.bounding_box()["height"] >= 48
 
     page.get_by_role("link", name="查看住户").click()
-    assert "小山村一社1号" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("小山村一社1号", use_inner_text=True)
     shot(page, "worker-grid")
     response = page.goto(f"{live_server.url}/worker/grids/{tree['grid2'].pk}/")
     assert response.status == 404
@@ -52,15 +56,16 @@ def test_township_dispatcher_sees_own_township_only(new_page, live_server, tree,
     page.goto(live_server.url + "/command/")
     shot(page, "staff-login")
     log_in(page, "调度员")
-    page.wait_for_url(live_server.url + "/command/")
-    tree_text = page.locator("#unit-tree").inner_text()
+    expect(page).to_have_url(live_server.url + "/command/")
+    unit_tree = page.locator("#unit-tree")
     for name in ["八里镇", "小山村", "大湾村", "小山村第1网格", "小山村第2网格", "大湾村第1网格"]:
-        assert name in tree_text
-    assert "城关镇" not in tree_text and "东关社区第1网格" not in tree_text
+        expect(unit_tree).to_contain_text(name, use_inner_text=True)
+    expect(unit_tree).not_to_contain_text("城关镇", use_inner_text=True)
+    expect(unit_tree).not_to_contain_text("东关社区第1网格", use_inner_text=True)
     shot(page, "command-home")
 
     page.get_by_role("link", name="小山村第1网格").click()
-    assert "GeoJSON" in page.locator("main").inner_text()
+    expect(page.locator("main")).to_contain_text("GeoJSON", use_inner_text=True)
     shot(page, "command-grid")
     response = page.goto(f"{live_server.url}/command/units/{tree['other_town'].pk}/")
     assert response.status == 404
@@ -78,16 +83,17 @@ def test_township_dispatcher_reveals_a_grid_workers_phone_with_a_reason(new_page
     page.goto(f"{live_server.url}/command/units/{tree['grid'].pk}/")
     log_in(page, "调度员")
     people = page.locator("#posts-title + .people")
-    assert "137****5678" in people.inner_text() and "13712345678" not in people.inner_text()
+    expect(people).to_contain_text("137****5678", use_inner_text=True)
+    expect(people).not_to_contain_text("13712345678", use_inner_text=True)
 
     people.locator("li", has_text="王网格").get_by_role("link", name="查看完整号码").click()
     page.get_by_label("联系工作").check()
     page.get_by_label("其他事由或补充说明").fill("通知网格例会")
     shot(page, "command-reveal-form")
     page.get_by_role("button", name="查看完整号码").click()
-    assert page.locator("#pii-value").inner_text() == "13712345678"
-    assert "本次查看已记录" in page.locator("main").inner_text()
+    expect(page.locator("#pii-value")).to_have_text("13712345678", use_inner_text=True)
+    expect(page.locator("main")).to_contain_text("本次查看已记录", use_inner_text=True)
     shot(page, "command-reveal-done")
     assert PiiAccessLog.objects.get().reason == "联系工作：通知网格例会"
     page.get_by_role("link", name="返回").click()
-    page.wait_for_url(f"{live_server.url}/command/units/{tree['grid'].pk}/")
+    expect(page).to_have_url(f"{live_server.url}/command/units/{tree['grid'].pk}/")
