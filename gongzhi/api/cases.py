@@ -19,9 +19,10 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
-from gongzhi.cases import categories, feedback, selectors, services, supervision
+from gongzhi.cases import categories, selectors, services, sweep
 from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
-from gongzhi.cases.supervision import Flag
+from gongzhi.cases.services import feedback
+from gongzhi.cases.sweep import Flag
 from gongzhi.cases.workflow import Action
 from gongzhi.cases.workflow import Status as CaseStatus
 from gongzhi.core.errors import DomainError
@@ -438,7 +439,7 @@ def supervise(request: HttpRequest, case_id: CaseId, payload: SupervisionIn):
     """An upper level's command centre or supervisor orders the case handled by `due_at` (a note is
     required); the handling unit is told, and the sweep reminds the issuer if the limit passes first."""
     require_json(request)
-    order = supervision.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
+    order = sweep.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
                                           note=payload.note, due_at=payload.due_at)
     return Status(201, {"id": order.pk, "case_id": order.case_id, "issuing_unit": order.issuing_unit.name,
                         "due_at": _local(order.due_at)})

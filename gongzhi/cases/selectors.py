@@ -25,7 +25,7 @@ from gongzhi.cases.models import (
     SupervisionOrder,
     number_q,
 )
-from gongzhi.cases.supervision import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
+from gongzhi.cases.sweep import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
 from gongzhi.cases.workflow import OPEN_STATES, Action, Status
 from gongzhi.core.errors import DomainError, NotFound
 
@@ -34,12 +34,12 @@ from gongzhi.core.errors import DomainError, NotFound
 #
 # red: a running limit has passed (the response limit while the case waits to be taken up, the handling
 # limit while a unit works on it), or an open 督办 order's limit has; yellow: a running limit is coming due
-# (see `supervision.horizons`: ≤ 6 h left on a response limit, a handling limit due before the close of the
+# (see `sweep.horizons`: ≤ 6 h left on a response limit, a handling limit due before the close of the
 # next working day); green: any other open case; "" for cases that run against no limit (deferred, final).
 
 
 def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """Annotate `flag` (supervision.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
+    """Annotate `flag` (sweep.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
     h = horizons(now)
     respond_running = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
     handle_running = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)

@@ -42,8 +42,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
-from gongzhi.cases import categories, disputes, feedback, notices, services, supervision
+from gongzhi.cases import categories, notices, services, sweep
 from gongzhi.cases.models import Case, FollowUp, MediationSession
+from gongzhi.cases.services import disputes, feedback
 from gongzhi.cases.workflow import Action
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry.models import Household, Resident
@@ -753,7 +754,7 @@ class _Runner:
     def op_supervise(self, story: Story, *, at: datetime.datetime, note: str, due_hours: float,
                      by: str = "ducha") -> None:
         actor = self.t.supervisor if by == "ducha" else self.t.county_dispatcher
-        supervision.issue_supervision(actor=actor, case=self.cases[story.key], note=note,
+        sweep.issue_supervision(actor=actor, case=self.cases[story.key], note=note,
                                       due_at=at + datetime.timedelta(hours=due_hours))
 
     def _households(self, grid: OrgUnit) -> list[tuple[Household, dict[str, str]]]:
@@ -817,8 +818,8 @@ def make_demo_cases(*, seed: int = DEFAULT_SEED, now: datetime.datetime | None =
         runner = _Runner(_Township(township), random.Random(f"demo-cases:{seed}"), now or timezone.now())
         made = runner.run()
         if now is None:
-            supervision.run_sweep()
+            sweep.run_sweep()
         else:  # a chosen moment (tests): the sweep's own steps are written at it too
             with _clock(now):
-                supervision.run_sweep(now=now)
+                sweep.run_sweep(now=now)
     return made

@@ -15,8 +15,9 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import feedback, policies, selectors
+from gongzhi.cases import policies, selectors
 from gongzhi.cases.models import Attachment, Rating
+from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import Action, Status, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone

@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from gongzhi.cases import feedback, policies, selectors, services, supervision
+from gongzhi.cases import policies, selectors, services, sweep
 from gongzhi.cases.models import Case
+from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import TRANSITIONS, Action, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.web import case_forms
@@ -121,7 +122,7 @@ def _perform(user, case: Case, name: str, data: dict) -> None:
             raise DomainError(_("未找到该编号的事件，或不在您的管辖范围内。"), field="number")
         feedback.merge_case(actor=user, case=case, into=into, note=data["note"])
     elif name == Action.SUPERVISE:
-        supervision.issue_supervision(actor=user, case=case, note=data["note"], due_at=data["due_at"])
+        sweep.issue_supervision(actor=user, case=case, note=data["note"], due_at=data["due_at"])
     elif name == "visit":
         feedback.record_return_visit(actor=user, case=case, method=data["method"], settled=data["settled"] == "yes",
                                      note=data["note"])

@@ -9,7 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from gongzhi.cases import categories, feedback, services
+from gongzhi.cases import categories, services
+from gongzhi.cases.services import feedback
 from gongzhi.core.errors import DomainError
 from gongzhi.web.forms import Form, MultiplePhotoField, add_domain_error, category_choices
 from gongzhi.web.portals import portal_of

@@ -11,9 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image
 from stdnum.cn import ric
 
-from gongzhi.cases import categories, disputes
+from gongzhi.cases import categories
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, Category, DisputeParty, MediationSession
+from gongzhi.cases.services import disputes
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import pii
 from gongzhi.core.errors import DomainError, Forbidden, NotFound

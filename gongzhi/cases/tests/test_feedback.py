@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from gongzhi.cases import feedback, selectors, services
+from gongzhi.cases import selectors, services
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, Follower, FollowUp, Rating, ReturnVisit
+from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.notifications.models import Notification

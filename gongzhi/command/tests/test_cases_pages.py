@@ -180,7 +180,7 @@ def test_county_supervises_and_the_order_is_shown(client, world):
 
 
 def test_reply_to_a_follow_up(client, world):
-    from gongzhi.cases import feedback
+    from gongzhi.cases.services import feedback
 
     case = _accepted(client, world)
     feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
@@ -198,7 +198,8 @@ def test_reply_to_a_follow_up(client, world):
 
 
 def test_opening_the_case_marks_only_my_units_questions_read(client, world):
-    from gongzhi.cases import feedback, selectors
+    from gongzhi.cases import selectors
+    from gongzhi.cases.services import feedback
 
     case = _accepted(client, world)  # held by the township: questions go to its command centre
     follow_up = feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
@@ -213,7 +214,7 @@ def test_opening_the_case_marks_only_my_units_questions_read(client, world):
 
 
 def test_questions_list_and_badge_until_read_and_answered(client, world):
-    from gongzhi.cases import feedback
+    from gongzhi.cases.services import feedback
 
     case = _accepted(client, world)
     quiet = report(world["resident"], world["cats"]["env"], description="另一件事")

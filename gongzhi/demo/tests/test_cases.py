@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import disputes, selectors
+from gongzhi.cases import selectors
 from gongzhi.cases.models import (
     Case,
     CaseLog,
@@ -25,7 +25,8 @@ from gongzhi.cases.models import (
     Source,
     SupervisionOrder,
 )
-from gongzhi.cases.supervision import Flag
+from gongzhi.cases.services import disputes
+from gongzhi.cases.sweep import Flag
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.demo import cases as demo
 from gongzhi.demo import generate as gen

@@ -12,9 +12,10 @@ from django.urls import reverse
 from PIL import Image
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import feedback, services
+from gongzhi.cases import services
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Attachment, Case, FollowUp, Rating
+from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.registry.models import Household, Resident
 

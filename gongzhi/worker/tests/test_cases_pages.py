@@ -73,7 +73,7 @@ def test_field_report_is_idempotent_and_validated(client, world):
 
 
 def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, world, tree, make_staff):
-    from gongzhi.cases import feedback
+    from gongzhi.cases.services import feedback
 
     village_admin = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
     disp = User.objects.get(username="disp")
