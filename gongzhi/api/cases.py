@@ -19,11 +19,9 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
-from gongzhi.cases import categories, selectors, services, sweep
+from gongzhi.cases import categories, selectors, services
 from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
-from gongzhi.cases.services import feedback
-from gongzhi.cases.sweep import Flag
-from gongzhi.cases.workflow import Action
+from gongzhi.cases.workflow import Action, Flag
 from gongzhi.cases.workflow import Status as CaseStatus
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import OrgUnit
@@ -209,7 +207,7 @@ class ReturnVisitOut(Schema):
 
 class RatingIn(StrictIn):
     score: Literal["satisfied", "basic", "unsatisfied"]
-    comment: Annotated[StrictStr, Field(max_length=feedback.COMMENT_MAX_LENGTH)] = ""
+    comment: Annotated[StrictStr, Field(max_length=services.COMMENT_MAX_LENGTH)] = ""
 
 
 class RatingOut(Schema):
@@ -375,11 +373,11 @@ def category_list(request: HttpRequest):
 def duplicates(request: HttpRequest, query: Query[DuplicateQuery]):
     """Open cases of the same category within 250 m in the last 30 days that the caller may see, nearest
     first."""
-    found = feedback.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
+    found = selectors.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
                                         user=_me(request))
     return [{"id": c.pk, "number": c.number, "status": c.status,
              "status_label": str(CaseStatus(c.status).label), "description": c.description,
-             "distance_m": round(feedback.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
+             "distance_m": round(selectors.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
              "created_at": _local(c.created_at)} for c in found]
 
 
@@ -402,7 +400,7 @@ def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
             raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
         # Scoped like the case itself: a missing and an out-of-scope target both answer 404.
         into = selectors.case_for(request.user, payload.merge_into_id)
-        feedback.merge_case(actor=_me(request), case=case, into=into, note=payload.note)
+        services.merge_case(actor=_me(request), case=case, merge_into=into, note=payload.note)
     else:
         lead = _unit(payload.lead_unit_id, "lead_unit") if payload.lead_unit_id is not None else None
         services.transition(
@@ -416,7 +414,7 @@ def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
 def follow_up(request: HttpRequest, case_id: CaseId, payload: FollowUpIn):
     """The reporter or a follower asks whoever works on the case now. 422: too many unanswered."""
     require_json(request)
-    item = feedback.ask_follow_up(actor=_me(request), case=selectors.case_for(request.user, case_id),
+    item = services.ask_follow_up(actor=_me(request), case=selectors.case_for(request.user, case_id),
                                   question=payload.question)
     return Status(201, {"id": item.pk, "case_id": item.case_id, "addressed_to": item.addressed_to.name})
 
@@ -429,7 +427,7 @@ def answer(request: HttpRequest, case_id: CaseId,
     404: no such question on this case. 409: already answered."""
     require_json(request)
     item = selectors.follow_up_of(selectors.case_for(request.user, case_id), follow_up_id)
-    answered = feedback.answer_follow_up(actor=_me(request), follow_up=item, answer=payload.answer)
+    answered = services.answer_follow_up(actor=_me(request), follow_up=item, answer=payload.answer)
     assert answered.answer_log is not None
     return {"id": answered.pk, "case_id": answered.case_id, "answered_at": _local(answered.answer_log.created_at)}
 
@@ -439,7 +437,7 @@ def supervise(request: HttpRequest, case_id: CaseId, payload: SupervisionIn):
     """An upper level's command centre or supervisor orders the case handled by `due_at` (a note is
     required); the handling unit is told, and the sweep reminds the issuer if the limit passes first."""
     require_json(request)
-    order = sweep.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
+    order = services.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
                                           note=payload.note, due_at=payload.due_at)
     return Status(201, {"id": order.pk, "case_id": order.case_id, "issuing_unit": order.issuing_unit.name,
                         "due_at": _local(order.due_at)})
@@ -450,7 +448,7 @@ def return_visit(request: HttpRequest, case_id: CaseId, payload: ReturnVisitIn):
     """A grid worker or dispatcher records the return visit; not settled reopens the case. 403: the
     handling unit may not visit its own case."""
     require_json(request)
-    visit: ReturnVisit = feedback.record_return_visit(
+    visit: ReturnVisit = services.record_return_visit(
         actor=_me(request), case=selectors.case_for(request.user, case_id), method=payload.method,
         settled=payload.settled, note=payload.note)
     return Status(201, {"id": visit.pk, "case_id": visit.case_id, "method": visit.method,
@@ -461,7 +459,7 @@ def return_visit(request: HttpRequest, case_id: CaseId, payload: ReturnVisitIn):
 def rating(request: HttpRequest, case_id: CaseId, payload: RatingIn):
     """满意/基本满意 once the case is closed; 不满意 (comment required) reopens it. 409: already rated."""
     require_json(request)
-    item: Rating = feedback.rate_case(actor=_me(request), case=selectors.case_for(request.user, case_id),
+    item: Rating = services.rate_case(actor=_me(request), case=selectors.case_for(request.user, case_id),
                                       score=payload.score, comment=payload.comment)
     return Status(201, {"id": item.pk, "case_id": item.case_id, "score": item.score, "comment": item.comment,
                         "round": item.round})

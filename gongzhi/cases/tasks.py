@@ -8,5 +8,5 @@ from gongzhi.cases import sweep
 
 @db_periodic_task(crontab(minute="*/5"))
 def sweep_case_limits() -> dict[str, int]:
-    """Every 5 minutes: reminders, overdue marks, escalations and 督办 limits. Idempotent (see supervision)."""
+    """Every 5 minutes: reminders, overdue marks, escalations and 督办 limits. Idempotent (see cases.sweep)."""
     return sweep.run_sweep().as_dict()

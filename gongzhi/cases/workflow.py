@@ -132,3 +132,16 @@ def transition_for(action: str) -> Transition | None:
 def actions_available(status: str, capacities: set[str]) -> list[Transition]:
     """The actions someone with these capacities may take on a case in this status (for buttons)."""
     return [t for t in TRANSITIONS if status in t.sources and t.capacities & capacities]
+
+
+class Flag(models.TextChoices):
+    """How a case stands against its limits on a work list (`selectors.with_flags` annotates it; see
+    `deadlines`)."""
+
+    RED = "red", _("已超期")
+    YELLOW = "yellow", _("即将到期")
+    GREEN = "green", _("正常")
+
+
+# The flag of a case that runs against no limit (deferred, finished).
+NO_FLAG = ""

@@ -15,9 +15,8 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import policies, selectors
+from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
-from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import Action, Status, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
@@ -222,7 +221,7 @@ def case_follow_up(request, case_id: int):
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            feedback.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
+            services.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
         except DomainError as err:
             add_domain_error(form, err)
         else:
@@ -238,7 +237,7 @@ def case_rate(request, case_id: int):
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            feedback.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
+            services.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
                                comment=form.cleaned_data["comment"])
         except DomainError as err:
             add_domain_error(form, err)

@@ -16,9 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from gongzhi.cases import policies, selectors, services, sweep
+from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
-from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import TRANSITIONS, Action, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.web import case_forms
@@ -103,7 +102,7 @@ def case_page(request, case_id: int):
     """One case. Opening it marks the questions addressed to the user's units read (the badge counts
     unread ones)."""
     case = selectors.case_for(request.user, case_id)
-    feedback.mark_follow_ups_read(actor=request.user, case=case)
+    services.mark_follow_ups_read(actor=request.user, case=case)
     return _render_case(request, case)
 
 
@@ -120,14 +119,14 @@ def _perform(user, case: Case, name: str, data: dict) -> None:
         into = selectors.case_by_number(user, data["number"])
         if into is None:
             raise DomainError(_("未找到该编号的事件，或不在您的管辖范围内。"), field="number")
-        feedback.merge_case(actor=user, case=case, into=into, note=data["note"])
+        services.merge_case(actor=user, case=case, merge_into=into, note=data["note"])
     elif name == Action.SUPERVISE:
-        sweep.issue_supervision(actor=user, case=case, note=data["note"], due_at=data["due_at"])
+        services.issue_supervision(actor=user, case=case, note=data["note"], due_at=data["due_at"])
     elif name == "visit":
-        feedback.record_return_visit(actor=user, case=case, method=data["method"], settled=data["settled"] == "yes",
+        services.record_return_visit(actor=user, case=case, method=data["method"], settled=data["settled"] == "yes",
                                      note=data["note"])
     elif name == Action.REPLY:
-        feedback.answer_follow_up(actor=user, follow_up=selectors.follow_up_of(case, data["follow_up"]),
+        services.answer_follow_up(actor=user, follow_up=selectors.follow_up_of(case, data["follow_up"]),
                                   answer=data["answer"])
 
 

@@ -180,10 +180,10 @@ def test_county_supervises_and_the_order_is_shown(client, world):
 
 
 def test_reply_to_a_follow_up(client, world):
-    from gongzhi.cases.services import feedback
+    from gongzhi.cases import services
 
     case = _accepted(client, world)
-    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     page = client.get(f"/command/cases/{case.pk}/").content.decode()
     assert "什么时候修？" in page
     follow_up = case.follow_ups.get()
@@ -198,11 +198,10 @@ def test_reply_to_a_follow_up(client, world):
 
 
 def test_opening_the_case_marks_only_my_units_questions_read(client, world):
-    from gongzhi.cases import selectors
-    from gongzhi.cases.services import feedback
+    from gongzhi.cases import selectors, services
 
     case = _accepted(client, world)  # held by the township: questions go to its command centre
-    follow_up = feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    follow_up = services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     assert selectors.unread_follow_ups(world["disp"]) == 1
     client.force_login(world["county_disp"])  # sees the case, but the question is not addressed to the county
     assert client.get(f"/command/cases/{case.pk}/").status_code == 200
@@ -214,11 +213,11 @@ def test_opening_the_case_marks_only_my_units_questions_read(client, world):
 
 
 def test_questions_list_and_badge_until_read_and_answered(client, world):
-    from gongzhi.cases.services import feedback
+    from gongzhi.cases import services
 
     case = _accepted(client, world)
     quiet = report(world["resident"], world["cats"]["env"], description="另一件事")
-    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     page = client.get("/command/cases/questions/").content.decode()
     assert case.number in page and quiet.number not in page and "新追问" in page
     assert 'aria-label="1条未读追问"' in page  # the badge on the 群众追问 link

@@ -15,7 +15,6 @@ from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases import services
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Attachment, Case, FollowUp, Rating
-from gongzhi.cases.services import feedback
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.registry.models import Household, Resident
 
@@ -257,7 +256,7 @@ def test_follow_up_is_asked_and_the_answer_shown(logged_in, resident, env_leaf, 
     response = logged_in.post(url, {"question": "什么时候来清运？"})
     assert response.status_code == 302
     follow_up = FollowUp.objects.get()
-    feedback.answer_follow_up(actor=dispatcher, follow_up=follow_up, answer="明天上午清运。")
+    services.answer_follow_up(actor=dispatcher, follow_up=follow_up, answer="明天上午清运。")
     page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()
     assert "什么时候来清运？" in page and "明天上午清运。" in page
 
@@ -279,7 +278,7 @@ def closed_case(resident, env_leaf, make_staff, tree):
     act(dispatcher, case, Action.DISPATCH, lead_unit=tree["justice"])
     act(handler, case, Action.SIGN)
     act(handler, case, Action.COMPLETE, note="已清运完毕。")
-    feedback.record_return_visit(actor=worker, case=case, method="phone", settled=True, note="群众确认已清运。")
+    services.record_return_visit(actor=worker, case=case, method="phone", settled=True, note="群众确认已清运。")
     act(dispatcher, case, Action.CLOSE)
     case.refresh_from_db()
     return case

@@ -73,14 +73,13 @@ def test_field_report_is_idempotent_and_validated(client, world):
 
 
 def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, world, tree, make_staff):
-    from gongzhi.cases.services import feedback
 
     village_admin = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
     disp = User.objects.get(username="disp")
     case = report(User.objects.get(username="res"), world["cats"]["env"], description="路灯不亮")
     services.transition(actor=disp, case=case, action="accept")
     services.transition(actor=disp, case=case, action="dispatch", lead_unit=tree["village"])
-    feedback.ask_follow_up(actor=User.objects.get(username="res"), case=case, question="哪天来修？")
+    services.ask_follow_up(actor=User.objects.get(username="res"), case=case, question="哪天来修？")
     client.force_login(village_admin)
     page = client.get("/worker/cases/").content.decode()
     assert "新追问" in page and 'aria-label="1条未读追问"' in page

@@ -1,0 +1,68 @@
+"""督办: an upper level (its command centre or a supervisor) orders a case handled by a date. The order has
+its own limit, which the sweep (`cases.sweep`) watches; the transition that first brings the case to a
+handled state stamps the order fulfilled."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.cases import notices, selectors
+from gongzhi.cases.models import Case, SupervisionOrder
+from gongzhi.cases.services.transition import transition
+from gongzhi.cases.workflow import Action
+from gongzhi.core.errors import DomainError
+from gongzhi.notifications import services as notifications
+
+# A 督办 limit must lie ahead, and not absurdly far.
+SUPERVISION_MAX_DAYS = 365
+
+
+def _supervising_unit_id(actor: User, case: Case) -> int:
+    """The actor's post that makes them a supervisor of `case` (the nearest one above it)."""
+    posts = Membership.objects.filter(user=actor, is_active=True, unit__is_active=True).values_list(
+        "role", "unit__path", "unit_id")
+    found: list[tuple[int, int]] = []
+    for role, path, unit_id in posts:
+        if role == Role.DISPATCHER and unit_id != case.holder_id and case.holder.path.startswith(path):
+            found.append((len(path), unit_id))
+        elif role == Role.SUPERVISOR and case.area_path.startswith(path):
+            found.append((len(path), unit_id))
+    if not found:  # pragma: no cover - transition has checked the SUPERVISOR capacity
+        raise DomainError(_("您不能督办该事件。"))
+    return max(found)[1]
+
+
+@transaction.atomic
+def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.datetime) -> SupervisionOrder:
+    """督办: an upper level (its command centre or a supervisor) orders `case` handled by `due_at`.
+
+    Scope (404), capacity SUPERVISOR (403), state and note are checked by `transition`; a `due_at` not in the
+    future (or more than a year ahead) is refused with field "due_at", and nothing is written."""
+    case = transition(actor=actor, case=case, action=Action.SUPERVISE, note=note)
+    now = timezone.now()
+    if due_at is None or timezone.is_naive(due_at) or due_at <= now:
+        raise DomainError(_("请填写今后的督办期限。"), field="due_at")
+    if due_at > now + datetime.timedelta(days=SUPERVISION_MAX_DAYS):
+        raise DomainError(_("督办期限不能超过一年。"), field="due_at")
+    log = case.logs.filter(action=Action.SUPERVISE).order_by("-seq").first()
+    assert log is not None
+    order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor,
+                                            issuing_unit_id=_supervising_unit_id(actor, case), due_at=due_at)
+    unit = selectors.lead_unit(case)
+    recipients = notices.staff_of(unit) if unit is not None else notices.dispatchers_of(case.holder)
+    recipients = [user for user in recipients if user.pk != actor.pk]
+    if recipients:
+        with translation.override(settings.LANGUAGE_CODE):
+            notifications.notify(
+                recipients=recipients, kind="case.supervised", title=_("事件被督办"),
+                body=_("事件%(number)s已被督办，请在%(due)s前办结：%(note)s") % {
+                    "number": case.number, "due": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}",
+                    "note": log.note},
+                link=notices.staff_link(case), dedupe_key=f"case:{case.pk}:supervision:{order.pk}")
+    return order
