@@ -22,11 +22,12 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import STAFF_ROLES, Role, User
-from gongzhi.cases.models import Assignment, Case, CaseLog, Follower
-from gongzhi.cases.workflow import Action
+from gongzhi.accounts.models import User
+from gongzhi.cases import policies
+from gongzhi.cases.models import Case, CaseLog
+from gongzhi.cases.selectors import lead_unit
+from gongzhi.cases.workflow import Action, Capacity
 from gongzhi.notifications import services as notifications
-from gongzhi.org.models import OrgUnit
 
 # notify() refuses longer bodies; notes may be up to 2000 characters themselves.
 _BODY_MAX = 2000
@@ -49,31 +50,23 @@ def dedupe_key(case: Case, log: CaseLog, audience: str) -> str:
 
 def residents_of(case: Case) -> list[User]:
     """The reporter and the followers of a case (anonymous or not: it is their own case)."""
-    ids = set(Follower.objects.filter(case=case).values_list("user_id", flat=True))
-    if case.reporter_id is not None:
-        ids.add(case.reporter_id)
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    return policies.users_with_capacity(case, Capacity.REPORTER)
 
 
-def lead_unit(case: Case) -> OrgUnit | None:
-    """The unit leading the work on the case now, if any."""
-    found = (Assignment.objects.filter(case=case, is_active=True, role=Assignment.Role.LEAD)
-             .select_related("unit").first())
-    return found.unit if found is not None else None
+def assignees_of(case: Case) -> list[User]:
+    """The staff of the unit leading the work on the case (none before it is dispatched)."""
+    return policies.users_with_capacity(case, Capacity.ASSIGNEE)
 
 
-def staff_of(unit: OrgUnit) -> list[User]:
-    """Everyone holding an active staff post in the unit itself (not in units below it)."""
-    return list(User.objects.filter(
-        memberships__unit=unit, memberships__is_active=True, memberships__role__in=STAFF_ROLES,
-        is_active=True).distinct())
+def dispatchers_of(case: Case) -> list[User]:
+    """The command centre of the level holding the case: its dispatchers."""
+    return policies.users_with_capacity(case, Capacity.DISPATCHER)
 
 
-def dispatchers_of(unit: OrgUnit) -> list[User]:
-    """The command centre of an area unit: its active dispatchers."""
-    return list(User.objects.filter(
-        memberships__unit=unit, memberships__is_active=True, memberships__role=Role.DISPATCHER,
-        is_active=True).distinct())
+def handlers_of(case: Case) -> list[User]:
+    """Whoever works on the case now: the lead unit's staff once it is dispatched, else the holding level's
+    dispatchers."""
+    return assignees_of(case) if lead_unit(case) is not None else dispatchers_of(case)
 
 
 def _when(value: str | None) -> str:
@@ -137,7 +130,7 @@ def _announce(case: Case, log: CaseLog) -> None:
                      _("编号%(number)s，已交由%(unit)s办理。") % {"number": number, "unit": unit_name})
         if unit is not None:
             due = _when(log.deadlines.get("handle_due"))
-            to_staff(staff_of(unit), "case.task", _("新的办理任务"),
+            to_staff(assignees_of(case), "case.task", _("新的办理任务"),
                      _("事件%(number)s（%(category)s）已派给本单位主办，办理期限：%(due)s。") % {
                          "number": number, "category": case.category.name, "due": due or _("未设定")})
     elif action in {Action.COMPLETE, Action.RESOLVE_ON_SPOT}:
@@ -157,23 +150,20 @@ def _announce(case: Case, log: CaseLog) -> None:
               body=_("编号%(number)s与编号%(parent)s反映的是同一问题，已合并办理，办结后请您评价。") % {
                   "number": number, "parent": parent.number}, link_to=parent)
     elif action == Action.FOLLOW_UP:
-        unit = lead_unit(case)
-        recipients = staff_of(unit) if unit is not None else dispatchers_of(case.holder)
-        to_staff(recipients, "case.follow_up", _("群众追问"),
+        to_staff(handlers_of(case), "case.follow_up", _("群众追问"),
                  _("事件%(number)s：%(question)s") % {"number": number, "question": note})
     elif action == Action.ESCALATE:
-        to_staff(dispatchers_of(case.holder), "case.escalated", _("下级上报的事件待受理"),
+        to_staff(dispatchers_of(case), "case.escalated", _("下级上报的事件待受理"),
                  _("事件%(number)s已上报到本级：%(reason)s") % {"number": number, "reason": note})
     elif action == Action.RETURN:
-        to_staff(dispatchers_of(case.holder), "case.returned", _("事件被退回"),
+        to_staff(dispatchers_of(case), "case.returned", _("事件被退回"),
                  _("事件%(number)s被承办单位退回：%(reason)s") % {"number": number, "reason": note})
     elif action in {Action.VISIT_FAILED, Action.RATE_UNSATISFIED}:
-        to_staff(dispatchers_of(case.holder), "case.reopened", _("事件重新办理"),
+        to_staff(dispatchers_of(case), "case.reopened", _("事件重新办理"),
                  _("事件%(number)s回访未通过或群众不满意，需要重新派单：%(reason)s") % {
                      "number": number, "reason": note})
     elif action == Action.REMIND:
-        unit = lead_unit(case)
-        recipients = staff_of(unit) if unit is not None else dispatchers_of(case.holder)
+        recipients = handlers_of(case)
         due = _when(log.deadlines.get("handle_due") or log.deadlines.get("respond_due"))
         body = (_("事件%(number)s将于%(due)s到期，请抓紧办理。") % {"number": number, "due": due}
                 if due else _("事件%(number)s请抓紧办理。") % {"number": number})

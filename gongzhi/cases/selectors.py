@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
-from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
+from gongzhi.accounts.models import Membership, User
 from gongzhi.cases import categories, policies
 from gongzhi.cases.deadlines import HANDLE_PENDING, RESPOND_PENDING, horizons
 from gongzhi.cases.models import (
@@ -48,7 +48,7 @@ from gongzhi.cases.models import (
     SupervisionOrder,
     number_q,
 )
-from gongzhi.cases.workflow import NO_FLAG, OPEN_STATES, Action, Flag, Status
+from gongzhi.cases.workflow import NO_FLAG, OPEN_STATES, Action, Capacity, Flag, Status
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 
@@ -113,8 +113,7 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
     """事件受理: the flagged cases waiting for a command centre where the user is a dispatcher."""
     if not user.is_authenticated:
         return Case.objects.none()
-    centres = Membership.objects.filter(user=user, is_active=True, role=Role.DISPATCHER, unit__is_active=True)
-    return cases_for(user).filter(status__in=INTAKE_STATES, holder_id__in=centres.values("unit_id"))
+    return cases_for(user).filter(policies.capacity_q(user, Capacity.DISPATCHER), status__in=INTAKE_STATES)
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -122,23 +121,21 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
     wait for a return visit; `has_unread`: a question to the user's units is unread."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
-    units = Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values("unit_id")
-    led = Exists(Assignment.objects.filter(case=OuterRef("pk"), unit_id__in=units, is_active=True,
-                                           role=Assignment.Role.LEAD))
-    unread = _questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
+    led = policies.capacity_q(user, Capacity.ASSIGNEE)
+    unread = questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
     return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
 
 
-def _questions_to(user: User) -> QuerySet[FollowUp]:
-    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"))
+def questions_to(user: User) -> QuerySet[FollowUp]:
+    """Follow-up questions addressed to one of the user's units (where they hold a staff post)."""
+    return FollowUp.objects.filter(addressed_to__in=Membership.objects.staff().filter(user=user).values("unit_id"))
 
 
 def unread_follow_ups(user: User | AnonymousUser) -> int:
     """Questions addressed to the user's units not read yet: the number on the handler's badge."""
     if not isinstance(user, User):  # anonymous
         return 0
-    return _questions_to(user).filter(read_at__isnull=True).count()
+    return questions_to(user).filter(read_at__isnull=True).count()
 
 
 def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -146,7 +143,7 @@ def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
     unread one first, then by flag."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
-    waiting = _questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
+    waiting = questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
     return (cases_for(user).filter(Exists(waiting))
             .annotate(has_unread=Exists(waiting.filter(read_at__isnull=True)))
             .order_by("-has_unread", "flag_rank", F("due").asc(nulls_last=True), "-pk"))

@@ -26,7 +26,6 @@ import dataclasses
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,8 +37,8 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
-from gongzhi.cases import deadlines, notices
+from gongzhi.accounts.models import User
+from gongzhi.cases import deadlines, notices, policies
 from gongzhi.cases.deadlines import HANDLE_PENDING, RESPOND_PENDING, Horizons, Limit
 from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
 from gongzhi.cases.services.transition import transition
@@ -177,36 +176,31 @@ def _steps() -> list[_Step]:
 # Notifications to the units concerned
 
 
-def _staff_by_unit(unit_ids: Iterable[int]) -> dict[int, dict[str, list[User]]]:
-    """Unit id → role → the active users holding that staff post there (one query)."""
-    found: dict[int, dict[str, list[User]]] = defaultdict(lambda: defaultdict(list))
-    posts = (Membership.objects.filter(unit_id__in=set(unit_ids), is_active=True, role__in=STAFF_ROLES,
-                                       user__is_active=True).select_related("user").order_by("pk"))
-    for post in posts:
-        found[post.unit_id][post.role].append(post.user)
-    return found
-
-
 def _notify_limits(written: list[tuple[_Written, bool]], h: Horizons) -> None:
     """One digest per unit and run, only for steps this run wrote (so a doubled run notifies nobody).
 
-    Like `notices` does for one reminder: the staff of the lead unit working on a case, else the
-    dispatchers of the holding level's command centre."""
+    As `notices.handlers_of` says for one reminder: the staff of the lead unit working on a case
+    (ASSIGNEE), else the dispatchers of the holding level (DISPATCHER). Who holds that capacity depends only
+    on the unit, so one case of each unit stands for all of them in `policies.users_with_capacity_in`."""
     counts: dict[tuple[int, bool], list[int]] = defaultdict(lambda: [0, 0])
+    sample: dict[tuple[int, bool], int] = {}
     for row, is_overdue in written:
         counts[row.unit_id, row.is_lead][1 if is_overdue else 0] += 1
+        sample.setdefault((row.unit_id, row.is_lead), row.case_id)
     if not counts:
         return
-    staff = _staff_by_unit(unit for unit, _lead in counts)
+    cases = Case.objects.select_related("holder").in_bulk(sample.values())
+    people: dict[int, list[User]] = {}
+    for is_lead, capacity in ((True, Capacity.ASSIGNEE), (False, Capacity.DISPATCHER)):
+        group = [cases[case_id] for (_unit, lead), case_id in sample.items() if lead == is_lead and case_id in cases]
+        people.update(policies.users_with_capacity_in(group, capacity))
     stamp = int(h.now.timestamp())
     with translation.override(settings.LANGUAGE_CODE):
         for (unit_id, is_lead), (coming, passed) in counts.items():
-            by_role = staff.get(unit_id, {})
-            people = ({u.pk: u for users in by_role.values() for u in users} if is_lead
-                      else {u.pk: u for u in by_role.get(Role.DISPATCHER, [])})
-            if people:
+            recipients = people.get(sample[unit_id, is_lead], [])
+            if recipients:
                 notifications.notify(
-                    recipients=people.values(), kind="case.limits_due", title=_("事件办理时限提醒"),
+                    recipients=recipients, kind="case.limits_due", title=_("事件办理时限提醒"),
                     body=_("即将到期%(coming)d件，已超期%(passed)d件，请及时处理。") % {
                         "coming": coming, "passed": passed},
                     link="/command/", dedupe_key=f"case-limits:{unit_id}:{stamp}")
@@ -227,8 +221,7 @@ def _escalate_overdue(h: Horizons, report: SweepReport) -> None:
         assert handle_due is not None  # compared with a moment above
         key = f"escalate:{Limit.HANDLE}:{int(handle_due.timestamp())}"
         try:
-            case = transition(actor=None, case=Case(pk=pk), action=Action.ESCALATE, note=note,
-                                       step_key=key)
+            case = transition(actor=None, case=Case(pk=pk), action=Action.ESCALATE, note=note, step_key=key)
         except DomainError as exc:  # e.g. a tree without a level above; the case stays marked overdue
             logger.warning("case %s: automatic escalation refused (%s)", pk, exc.code)
             report.escalations_failed += 1
@@ -250,13 +243,17 @@ def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
                                         case__status__in=remindable.sources)
         .annotate(key=key)
         .filter(~Exists(CaseLog.objects.filter(case_id=OuterRef("case_id"), step_key=OuterRef("key"))))
-        .select_related("case", "issued_by", "issuing_unit").order_by("due_at", "pk"))
+        .select_related("case__holder", "issued_by", "issuing_unit").order_by("due_at", "pk"))
     for order in orders:
         step_key = f"supervision:{order.pk}:overdue"
         with transaction.atomic():
             transition(actor=None, case=order.case, action=Action.REMIND, step_key=step_key,
-                                note=_("督办期限已过，事件尚未办结。"))
-            recipients = [order.issued_by, *notices.staff_of(order.issuing_unit)]
+                       note=_("督办期限已过，事件尚未办结。"))
+            # The issuer, and whoever watches over the case from the issuing unit (its supervisors and
+            # dispatchers, who hold it themselves once it was escalated to them).
+            watchers = policies.users_with_capacity(order.case, {Capacity.SUPERVISOR, Capacity.DISPATCHER},
+                                                    units=[order.issuing_unit])
+            recipients = [order.issued_by, *watchers]
             with translation.override(settings.LANGUAGE_CODE):
                 notifications.notify(
                     recipients=list({u.pk: u for u in recipients}.values()), kind="case.supervision_overdue",

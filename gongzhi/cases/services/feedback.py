@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import STAFF_ROLES, Membership, User
+from gongzhi.accounts.models import User
 from gongzhi.cases import policies, selectors
 from gongzhi.cases.models import Case, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, last_log, transition
@@ -71,17 +71,11 @@ def answer_follow_up(*, actor: User, follow_up: FollowUp, answer: str) -> Follow
     return follow_up
 
 
-def _my_unit_ids(user: User) -> list[int]:
-    return list(Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-                .values_list("unit_id", flat=True))
-
-
 @transaction.atomic
 def mark_follow_ups_read(*, actor: User, case: Case) -> int:
     """Mark read the questions on `case` addressed to the actor's units; returns how many were unread."""
     _visible(actor, case)
-    return (FollowUp.objects.filter(case=case, addressed_to_id__in=_my_unit_ids(actor), read_at__isnull=True)
-            .update(read_at=timezone.now()))
+    return selectors.questions_to(actor).filter(case=case, read_at__isnull=True).update(read_at=timezone.now())
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import notices, selectors
+from gongzhi.accounts.models import User
+from gongzhi.cases import notices, policies
 from gongzhi.cases.models import Case, SupervisionOrder
 from gongzhi.cases.services.transition import transition
 from gongzhi.cases.workflow import Action
@@ -21,21 +21,6 @@ from gongzhi.notifications import services as notifications
 
 # A 督办 limit must lie ahead, and not absurdly far.
 SUPERVISION_MAX_DAYS = 365
-
-
-def _supervising_unit_id(actor: User, case: Case) -> int:
-    """The actor's post that makes them a supervisor of `case` (the nearest one above it)."""
-    posts = Membership.objects.filter(user=actor, is_active=True, unit__is_active=True).values_list(
-        "role", "unit__path", "unit_id")
-    found: list[tuple[int, int]] = []
-    for role, path, unit_id in posts:
-        if role == Role.DISPATCHER and unit_id != case.holder_id and case.holder.path.startswith(path):
-            found.append((len(path), unit_id))
-        elif role == Role.SUPERVISOR and case.area_path.startswith(path):
-            found.append((len(path), unit_id))
-    if not found:  # pragma: no cover - transition has checked the SUPERVISOR capacity
-        raise DomainError(_("您不能督办该事件。"))
-    return max(found)[1]
 
 
 @transaction.atomic
@@ -52,11 +37,12 @@ def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.da
         raise DomainError(_("督办期限不能超过一年。"), field="due_at")
     log = case.logs.filter(action=Action.SUPERVISE).order_by("-seq").first()
     assert log is not None
-    order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor,
-                                            issuing_unit_id=_supervising_unit_id(actor, case), due_at=due_at)
-    unit = selectors.lead_unit(case)
-    recipients = notices.staff_of(unit) if unit is not None else notices.dispatchers_of(case.holder)
-    recipients = [user for user in recipients if user.pk != actor.pk]
+    issuing_unit_id = policies.supervising_unit_id(actor, case)
+    if issuing_unit_id is None:  # pragma: no cover - transition has checked the SUPERVISOR capacity
+        raise DomainError(_("您不能督办该事件。"))
+    order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor, issuing_unit_id=issuing_unit_id,
+                                            due_at=due_at)
+    recipients = [user for user in notices.handlers_of(case) if user.pk != actor.pk]
     if recipients:
         with translation.override(settings.LANGUAGE_CODE):
             notifications.notify(
