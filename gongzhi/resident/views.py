@@ -221,7 +221,9 @@ def case_follow_up(request, case_id: int):
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            services.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
+            services.take_action(actor=request.user, case=case, action=Action.FOLLOW_UP,
+                                 client_key=form.cleaned_data["client_key"],
+                                 **form.payload(user=request.user, case=case))
         except DomainError as err:
             add_domain_error(form, err)
         else:
@@ -237,8 +239,9 @@ def case_rate(request, case_id: int):
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            services.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
-                               comment=form.cleaned_data["comment"])
+            services.take_action(actor=request.user, case=case, action=form.action(),
+                                 client_key=form.cleaned_data["client_key"],
+                                 **form.payload(user=request.user, case=case))
         except DomainError as err:
             add_domain_error(form, err)
         else:

@@ -24,7 +24,7 @@ SUPERVISION_MAX_DAYS = 365
 
 
 @transaction.atomic
-def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.datetime) -> SupervisionOrder:
+def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.datetime | None) -> SupervisionOrder:
     """督办: an upper level (its command centre or a supervisor) orders `case` handled by `due_at`.
 
     Scope (404), capacity SUPERVISOR (403), state and note are checked by `transition`; a `due_at` not in the

@@ -229,3 +229,30 @@ def test_questions_list_and_badge_until_read_and_answered(client, world):
     assert case.number not in client.get("/command/cases/questions/").content.decode()
     client.force_login(world["other_disp"])
     assert case.number not in client.get("/command/cases/questions/").content.decode()
+
+
+def test_a_form_sent_twice_answers_like_the_first_time(client, world):
+    """Each action form carries a fresh client key: a double submit is answered with the first result (the
+    same message, back to the case), even though the case has moved on, and nothing is written twice."""
+    import re
+
+    case, tree = world["case"], world["tree"]
+    client.force_login(world["disp"])
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    key = re.search(r'name="accept-client_key" value="(\w+)"', page).group(1)
+    other_key = re.search(r'name="reject-client_key" value="(\w+)"', page).group(1)
+    assert key != other_key  # one per form shown
+    first = post(client, case, "accept", note="", client_key=key)
+    again = post(client, case, "accept", note="", client_key=key)
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert CaseLog.objects.filter(case=case, action="accept").count() == 1
+    messages = [str(m) for m in client.get(again["Location"]).context["messages"]]
+    assert messages == ["已受理。", "已受理。"]
+    dispatched = [post(client, case, "dispatch", lead_unit=tree["justice"].pk, note="", client_key="d1")
+                  for _ in range(2)]
+    assert [r.status_code for r in dispatched] == [302, 302]
+    assert case.assignments.filter(is_active=True).count() == 1
+    # Another person's key is refused at the top of the form, and nothing changes.
+    client.force_login(world["county_disp"])
+    refused = post(client, case, "remind", note="", client_key=key)
+    assert refused.status_code == 422 and "这个提交编号已用于另一次操作。" in refused.content.decode()

@@ -308,6 +308,24 @@ def test_unsatisfied_needs_a_comment(logged_in, closed_case):
     assert closed_case.status == Status.REOPENED
 
 
+def test_a_question_or_a_rating_sent_twice_counts_once(logged_in, resident, closed_case):
+    """The forms carry a fresh client key each time the page is shown; a phone that sends one twice (a
+    double tap, a retry on a bad connection) gets the same answer, and nothing is recorded twice."""
+    detail = reverse("resident:case", args=[closed_case.pk])
+    key = re.search(r'name="client_key" value="(\w+)"', logged_in.get(detail).content.decode()).group(1)
+    rate = reverse("resident:case_rate", args=[closed_case.pk])
+    body = {"score": "unsatisfied", "comment": "垃圾又堆起来了。", "client_key": key}
+    assert [logged_in.post(rate, body).status_code for _ in range(2)] == [302, 302]
+    assert Rating.objects.count() == 1
+    # Reopened: now the question form is shown, with a key of its own.
+    keys = re.findall(r'name="client_key" value="(\w+)"', logged_in.get(detail).content.decode())
+    assert len(keys) == 1 and keys[0] != key
+    ask = reverse("resident:case_follow_up", args=[closed_case.pk])
+    body = {"question": "什么时候再来？", "client_key": keys[0]}
+    assert [logged_in.post(ask, body).status_code for _ in range(2)] == [302, 302]
+    assert FollowUp.objects.count() == 1
+
+
 def test_no_rating_form_while_the_case_is_open(logged_in, resident, env_leaf):
     case = report(resident, env_leaf)
     page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()

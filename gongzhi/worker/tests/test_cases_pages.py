@@ -51,6 +51,16 @@ def test_return_visit_from_the_worker_case_page(client, world):
     assert case.status == "confirmed" and ReturnVisit.objects.get().settled
 
 
+def test_a_return_visit_sent_twice_is_recorded_once(client, world):
+    case = world["case"]
+    client.force_login(world["gw"])
+    body = {"visit-method": "visit", "visit-settled": "no", "visit-note": "路灯仍不亮", "visit-client_key": "abc"}
+    responses = [client.post(f"/worker/cases/{case.pk}/visit/", body) for _ in range(2)]
+    assert [r.status_code for r in responses] == [302, 302]
+    case.refresh_from_db()
+    assert case.status == "reopened" and ReturnVisit.objects.get().settled is False
+
+
 def test_field_report_is_idempotent_and_validated(client, world):
     client.force_login(world["gw"])
     assert client.get("/worker/cases/report/").status_code == 200
