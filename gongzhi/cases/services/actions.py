@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +55,6 @@ from gongzhi.cases.services.transition import transition
 from gongzhi.cases.workflow import Action, Status, transition_for
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.text import clean_text
-from gongzhi.org.models import OrgUnit
 
 Record = FollowUp | Rating | ReturnVisit | SupervisionOrder
 
@@ -76,10 +75,10 @@ class ActionResult:
 # One per kind of action: the keyword names after `action` are the action's payload names.
 
 
-def _step(*, actor: User, case: Case, action: str, note: str = "", lead_unit: OrgUnit | None = None,
-          assist_units: Iterable[OrgUnit] = (), review_on: datetime.date | None = None) -> None:
-    transition(actor=actor, case=case, action=action, note=note, lead_unit=lead_unit,
-               assist_units=tuple(assist_units), review_on=review_on)
+def _step(*, actor: User, case: Case, action: str, **payload: Any) -> None:
+    """A plain step: `transition` with its own keyword names (its input for a person's step: not the sweep's
+    step_key, and merge_into only through the merge service)."""
+    transition(actor=actor, case=case, action=action, **payload)
 
 
 def _follow_up(*, actor: User, case: Case, action: str, question: str = "") -> FollowUp:
@@ -121,10 +120,11 @@ _HANDLERS: dict[str, _Handler] = {
     Action.RATE: _rate, Action.RATE_UNSATISFIED: _rate,
     Action.MERGE: _merge, Action.SUPERVISE: _supervise,
 }
-_ALL_HANDLERS: list[_Handler] = [_step, *_HANDLERS.values()]
 _NAMES: dict[_Handler, frozenset[str]] = {
     handler: frozenset(inspect.signature(handler).parameters) - {"actor", "case", "action"}
-    for handler in _ALL_HANDLERS}
+    for handler in _HANDLERS.values()}
+_NAMES[_step] = frozenset(inspect.signature(transition).parameters) - {"actor", "case", "action", "step_key",
+                                                                        "merge_into"}
 
 
 def _rating_of(log: CaseLog) -> Rating | None:
@@ -158,7 +158,7 @@ def take_action(*, actor: User, case: Case, action: str, client_key: str = "", *
     raise DomainError and change nothing. With `client_key`, a replay answers with the first result."""
     if transition_for(action) is None:
         raise DomainError(_("未知的操作。"), field="action")
-    handler = _HANDLERS.get(action, _step)
+    handler: _Handler = _HANDLERS.get(action, _step)
     unexpected = set(payload) - _NAMES[handler]
     if unexpected:
         raise TypeError(f"take_action({action!r}) takes no {', '.join(sorted(unexpected))}")

@@ -6,6 +6,7 @@ deadlines; then `notices.announce` tells the people concerned."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -55,7 +56,7 @@ def _lock(case: Case) -> Case:
 
 @transaction.atomic
 def transition(*, actor: User | None, case: Case, action: str, note: str = "", step_key: str = "",
-               lead_unit: OrgUnit | None = None, assist_units: tuple[OrgUnit, ...] = (),
+               lead_unit: OrgUnit | None = None, assist_units: Iterable[OrgUnit] = (),
                review_on: datetime.date | None = None, merge_into: Case | None = None) -> Case:
     """Take `action` on `case` as `actor` (None: the system sweep). Refusals change nothing."""
     rule = transition_for(action)
@@ -77,7 +78,7 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if step_key and case.logs.filter(step_key=step_key).exists():
         return case  # this sweep step already ran
     from_status = case.status
-    _apply(case, action, actor=actor, lead_unit=lead_unit, assist_units=assist_units, review_on=review_on,
+    _apply(case, action, actor=actor, lead_unit=lead_unit, assist_units=tuple(assist_units), review_on=review_on,
            merge_into=merge_into)
     if rule.to is not None:
         case.status = rule.to
