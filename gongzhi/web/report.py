@@ -83,7 +83,7 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
             form.add_error("category", _("请选择事件分类。"))
         elif not data["confirmed"]:
             duplicates = [c for c in selectors.suggest_duplicates(category=category, lat=data["lat"],
-                                                                 lng=data["lng"], user=request.user)
+                                                                  lng=data["lng"], user=request.user)
                           if c.client_id != data["client_id"]]
         if category is not None and not duplicates:
             try:
