@@ -1,4 +1,4 @@
-"""Supervision sweep speed over a million open cases: `cases.supervision.run_sweep`, first and repeated run.
+"""Supervision sweep speed over a million open cases: `cases.sweep.run_sweep`, first and repeated run.
 
     .venv/bin/python bench/sweep.py [--cases 1000000] [--seed 1]
 
@@ -144,7 +144,7 @@ def time_lists() -> list[tuple[str, int, float]]:
     for the pager, then 30 flagged rows): (list, rows in it, seconds)."""
     from gongzhi.accounts.models import User
     from gongzhi.cases import selectors
-    from gongzhi.cases.supervision import Flag
+    from gongzhi.cases.workflow import Flag
 
     figures = []
     for username, title, queryset in [
@@ -170,7 +170,7 @@ def child(cases: int, seed: int) -> dict:
     from django.core.management import call_command
 
     from gongzhi.cases.models import CaseLog
-    from gongzhi.cases.supervision import run_sweep
+    from gongzhi.cases.sweep import run_sweep
     from gongzhi.notifications.models import Notification
 
     started = time.perf_counter()

@@ -30,6 +30,7 @@ from gongzhi.accounts.sms import SmsSendError, get_sms_backend
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited, ServiceUnavailable
 from gongzhi.core.models import PiiAccessLog
 from gongzhi.core.pii import MASKERS, SecretValue, decrypt, encrypt, keyed_hash
+from gongzhi.core.text import clean_text
 from gongzhi.core.validators import normalize_id_number, normalize_phone
 
 logger = logging.getLogger(__name__)
@@ -303,11 +304,8 @@ def reveal_pii(*, actor: User, subject: models.Model, field: str, reason: str) -
         raise NotFound()
     if not policies.can_unmask_pii(actor, path):
         raise Forbidden(_("您没有查看完整个人信息的权限。"))
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("请填写查看事由。"), field="reason")
-    if len(reason) > 200:
-        raise DomainError(_("查看事由不能超过200个字。"), field="reason")
+    reason = clean_text(reason, field="reason", max_length=200, required_message=_("请填写查看事由。"),
+                        too_long_message=_("查看事由不能超过200个字。"))
     value: SecretValue | None = getattr(subject, field)
     if value is None:
         raise DomainError(_("该项信息未登记。"), field="field")

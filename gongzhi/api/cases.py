@@ -1,6 +1,11 @@
 """Cases over JSON: report, list (with red/yellow/green flags), detail with the timeline, workflow
 actions, follow-up questions, return visits, ratings, duplicate suggestions and the category tree.
 
+Every action goes through `services.take_action`: `POST /api/cases/{id}/actions` takes any action a person
+may take (its names come from the workflow table), and the older endpoints for follow-ups, answers, 督办,
+return visits and ratings remain, answering with the record they made. Each takes an optional `client_key`:
+sending the same key again (an offline phone syncing twice) answers with the first result and writes nothing.
+
 Every endpoint needs a session (401 without one; see gongzhi.api.accounts); unsafe requests also need the
 session's CSRF token in `X-CSRFToken` (403) and `Content-Type: application/json` (415). A case outside the
 caller's scope answers 404, exactly like one that does not exist. Refused input answers 422 with `field`
@@ -9,7 +14,7 @@ naming what to correct, and nothing is changed.
 
 import datetime
 import uuid
-from typing import Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -19,10 +24,18 @@ from pydantic import StrictBool, StrictInt, StrictStr
 
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
-from gongzhi.cases import categories, feedback, selectors, services, supervision
-from gongzhi.cases.models import Attachment, Case, Category, Rating, ReturnVisit
-from gongzhi.cases.supervision import Flag
-from gongzhi.cases.workflow import Action
+from gongzhi.cases import categories, selectors, services
+from gongzhi.cases.models import (
+    CLIENT_KEY_MAX_LENGTH,
+    Attachment,
+    Case,
+    Category,
+    FollowUp,
+    Rating,
+    ReturnVisit,
+    SupervisionOrder,
+)
+from gongzhi.cases.workflow import PERSON_ACTIONS, Action, Flag
 from gongzhi.cases.workflow import Status as CaseStatus
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import OrgUnit
@@ -42,11 +55,16 @@ Id = Annotated[StrictInt, Field(ge=1, le=_MAX_ID)]
 Lat = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False, description="纬度（WGS84）")]
 Lng = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False, description="经度（WGS84）")]
 Note = Annotated[StrictStr, Field(max_length=services.NOTE_MAX_LENGTH, description="说明")]
+Comment = Annotated[StrictStr, Field(max_length=services.COMMENT_MAX_LENGTH, description="评价意见")]
+ClientKey = Annotated[StrictStr, Field(
+    max_length=CLIENT_KEY_MAX_LENGTH,
+    description="客户端为这次操作生成的编号（如 UUID）；用同一编号重发，返回第一次的结果，不会重复办理")]
 
-# Workflow steps taken here; follow-ups, return visits and ratings have their own endpoints (they keep
-# rows of their own), 督办 and reminders come from the command centre and the sweep.
-ActionName = Literal["accept", "reject", "resolve_on_spot", "dispatch", "sign", "return", "complete", "defer",
-                     "resume", "escalate", "close", "merge"]
+# Every action a person may take, by its workflow name (the sweep's own steps are not among them).
+if TYPE_CHECKING:
+    ActionName = str
+else:
+    ActionName = Literal[PERSON_ACTIONS]
 
 
 # --------------------------------------------------------------------------------------------- schemas
@@ -153,16 +171,29 @@ class CaseAckOut(Schema):
 
 
 class ActionIn(StrictIn):
+    """One action; besides `note`, each action reads only the fields named for it."""
+
     action: ActionName
+    client_key: ClientKey = ""
     note: Note = ""
     lead_unit_id: Id | None = Field(None, description="派单：主办单位")
     assist_unit_ids: list[Id] = Field([], max_length=20, description="派单：协办单位")
     review_on: datetime.date | None = Field(None, description="挂账：复查日期")
     merge_into_id: Id | None = Field(None, description="合并：并入的事件")
+    due_at: datetime.datetime | None = Field(None, description="督办：期限（须带时区）")
+    method: Literal["phone", "visit"] | None = Field(
+        None, description="回访（confirm 问题已解决，visit_failed 未解决）：方式")
+    score: Literal["satisfied", "basic", "unsatisfied"] | None = Field(
+        None, description="评价：rate 满意或基本满意，rate_unsatisfied 不满意（可省略）")
+    comment: Comment = Field("", description="评价：意见（不满意时必填）")
+    question: Note = Field("", description="追问（follow_up）：问题")
+    follow_up_id: Id | None = Field(None, description="答复（reply）：追问的编号")
+    answer: Note = Field("", description="答复（reply）：内容")
 
 
 class FollowUpIn(StrictIn):
     question: Note
+    client_key: ClientKey = ""
 
 
 class FollowUpOut(Schema):
@@ -173,6 +204,7 @@ class FollowUpOut(Schema):
 
 class AnswerIn(StrictIn):
     answer: Note
+    client_key: ClientKey = ""
 
 
 class AnswerOut(Schema):
@@ -184,6 +216,7 @@ class AnswerOut(Schema):
 class SupervisionIn(StrictIn):
     note: Note
     due_at: datetime.datetime = Field(description="督办期限（须带时区，如 2026-12-01T17:30:00+08:00）")
+    client_key: ClientKey = ""
 
 
 class SupervisionOut(Schema):
@@ -197,6 +230,7 @@ class ReturnVisitIn(StrictIn):
     method: Literal["phone", "visit"]
     settled: StrictBool = Field(description="问题已解决；否则事件重新办理")
     note: Note
+    client_key: ClientKey = ""
 
 
 class ReturnVisitOut(Schema):
@@ -208,7 +242,8 @@ class ReturnVisitOut(Schema):
 
 class RatingIn(StrictIn):
     score: Literal["satisfied", "basic", "unsatisfied"]
-    comment: Annotated[StrictStr, Field(max_length=feedback.COMMENT_MAX_LENGTH)] = ""
+    comment: Comment = ""
+    client_key: ClientKey = ""
 
 
 class RatingOut(Schema):
@@ -374,11 +409,11 @@ def category_list(request: HttpRequest):
 def duplicates(request: HttpRequest, query: Query[DuplicateQuery]):
     """Open cases of the same category within 250 m in the last 30 days that the caller may see, nearest
     first."""
-    found = feedback.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
+    found = selectors.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
                                         user=_me(request))
     return [{"id": c.pk, "number": c.number, "status": c.status,
              "status_label": str(CaseStatus(c.status).label), "description": c.description,
-             "distance_m": round(feedback.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
+             "distance_m": round(selectors.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
              "created_at": _local(c.created_at)} for c in found]
 
 
@@ -389,35 +424,60 @@ def case_detail(request: HttpRequest, case_id: CaseId):
     return _detail(request, selectors.case_for(request.user, case_id))
 
 
+# ActionIn's fields that name a row by id, and the payload name of that row.
+_REFERENCES = {"lead_unit_id": "lead_unit", "assist_unit_ids": "assist_units", "merge_into_id": "merge_into",
+               "follow_up_id": "follow_up"}
+
+
+def _payload(request: HttpRequest, case: Case, payload: ActionIn) -> dict[str, Any]:
+    """take_action's payload: the fields the action takes (`services.payload_names`), ids made rows. A case
+    or question outside the caller's reach answers 404, exactly like a missing one."""
+    names = services.payload_names(payload.action)
+    found: dict[str, Any] = {}
+    for field, value in payload:
+        name = _REFERENCES.get(field, field)
+        if name not in names or value is None:
+            continue
+        if field == "lead_unit_id":
+            value = _unit(value, "lead_unit")
+        elif field == "assist_unit_ids":
+            value = tuple(_unit(unit_id, "assist_units") for unit_id in value)
+        elif field == "merge_into_id":
+            value = selectors.case_for(request.user, value)
+        elif field == "follow_up_id":
+            value = selectors.follow_up_of(case, value)
+        found[name] = value
+    return found
+
+
+def _act(request: HttpRequest, case: Case, action: str, client_key: str, **payload: Any) -> services.ActionResult:
+    return services.take_action(actor=_me(request), case=case, action=action, client_key=client_key, **payload)
+
+
 @router.post("/{case_id}/actions", response={200: CaseOut, **_WRITE}, summary="办理操作")
 def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
-    """Takes one workflow step: accept, reject (note required), dispatch (lead_unit_id, assist_unit_ids),
-    sign, return, complete, defer (review_on), resume, escalate, close, merge (merge_into_id) …
-    403: not the caller's step to take; 422 with code "invalid_state": not in this state."""
+    """Takes one action by its workflow name: accept, reject (note required), resolve_on_spot, dispatch
+    (lead_unit_id, assist_unit_ids), sign, return, complete, defer (review_on), resume, escalate, confirm and
+    visit_failed (the return visit: method, note), close, rate (score) and rate_unsatisfied (comment), merge
+    (merge_into_id), remind, supervise (due_at, note), follow_up (question), reply (follow_up_id, answer).
+    Answers with the case. 403: not the caller's step to take; 422 with code "invalid_state": not in this
+    state. A `client_key` sent again answers with the case as it is now and changes nothing."""
     require_json(request)
     case = selectors.case_for(request.user, case_id)
-    if payload.action == Action.MERGE:
-        if payload.merge_into_id is None:
-            raise DomainError(_("请选择要并入的另一个事件。"), field="merge_into")
-        # Scoped like the case itself: a missing and an out-of-scope target both answer 404.
-        into = selectors.case_for(request.user, payload.merge_into_id)
-        feedback.merge_case(actor=_me(request), case=case, into=into, note=payload.note)
-    else:
-        lead = _unit(payload.lead_unit_id, "lead_unit") if payload.lead_unit_id is not None else None
-        services.transition(
-            actor=_me(request), case=case, action=payload.action, note=payload.note, lead_unit=lead,
-            assist_units=tuple(_unit(i, "assist_units") for i in payload.assist_unit_ids),
-            review_on=payload.review_on)
+    _act(request, case, payload.action, payload.client_key, **_payload(request, case, payload))
     return _detail(request, selectors.case_for(request.user, case_id))
 
 
-@router.post("/{case_id}/follow-ups", response={201: FollowUpOut, **_WRITE}, summary="追问")
+@router.post("/{case_id}/follow-ups", response={201: FollowUpOut, 200: FollowUpOut, **_WRITE}, summary="追问")
 def follow_up(request: HttpRequest, case_id: CaseId, payload: FollowUpIn):
-    """The reporter or a follower asks whoever works on the case now. 422: too many unanswered."""
+    """The reporter or a follower asks whoever works on the case now. 422: too many unanswered. The same
+    `client_key` again answers 200 with the question first asked."""
     require_json(request)
-    item = feedback.ask_follow_up(actor=_me(request), case=selectors.case_for(request.user, case_id),
-                                  question=payload.question)
-    return Status(201, {"id": item.pk, "case_id": item.case_id, "addressed_to": item.addressed_to.name})
+    result = _act(request, selectors.case_for(request.user, case_id), Action.FOLLOW_UP, payload.client_key,
+                  question=payload.question)
+    item = cast(FollowUp, result.record)
+    return Status(201 if result.created else 200,
+                  {"id": item.pk, "case_id": item.case_id, "addressed_to": item.addressed_to.name})
 
 
 @router.post("/{case_id}/follow-ups/{follow_up_id}/answer", response={200: AnswerOut, **_WRITE},
@@ -425,42 +485,51 @@ def follow_up(request: HttpRequest, case_id: CaseId, payload: FollowUpIn):
 def answer(request: HttpRequest, case_id: CaseId,
            follow_up_id: Annotated[int, Path(..., ge=1, le=_MAX_ID)], payload: AnswerIn):
     """The unit the question was addressed to answers it; the reporter and followers are told.
-    404: no such question on this case. 409: already answered."""
+    404: no such question on this case. 409: already answered (unless it is a replay of the same
+    `client_key`, which answers with the first answer)."""
     require_json(request)
-    item = selectors.follow_up_of(selectors.case_for(request.user, case_id), follow_up_id)
-    answered = feedback.answer_follow_up(actor=_me(request), follow_up=item, answer=payload.answer)
-    assert answered.answer_log is not None
-    return {"id": answered.pk, "case_id": answered.case_id, "answered_at": _local(answered.answer_log.created_at)}
+    case = selectors.case_for(request.user, case_id)
+    item = selectors.follow_up_of(case, follow_up_id)
+    result = _act(request, case, Action.REPLY, payload.client_key, follow_up=item, answer=payload.answer)
+    return {"id": item.pk, "case_id": item.case_id, "answered_at": _local(result.log.created_at)}
 
 
-@router.post("/{case_id}/supervision", response={201: SupervisionOut, **_WRITE}, summary="督办")
+@router.post("/{case_id}/supervision", response={201: SupervisionOut, 200: SupervisionOut, **_WRITE},
+             summary="督办")
 def supervise(request: HttpRequest, case_id: CaseId, payload: SupervisionIn):
     """An upper level's command centre or supervisor orders the case handled by `due_at` (a note is
     required); the handling unit is told, and the sweep reminds the issuer if the limit passes first."""
     require_json(request)
-    order = supervision.issue_supervision(actor=_me(request), case=selectors.case_for(request.user, case_id),
-                                          note=payload.note, due_at=payload.due_at)
-    return Status(201, {"id": order.pk, "case_id": order.case_id, "issuing_unit": order.issuing_unit.name,
-                        "due_at": _local(order.due_at)})
+    result = _act(request, selectors.case_for(request.user, case_id), Action.SUPERVISE, payload.client_key,
+                  note=payload.note, due_at=payload.due_at)
+    order = cast(SupervisionOrder, result.record)
+    return Status(201 if result.created else 200, {
+        "id": order.pk, "case_id": order.case_id, "issuing_unit": order.issuing_unit.name,
+        "due_at": _local(order.due_at)})
 
 
-@router.post("/{case_id}/return-visit", response={201: ReturnVisitOut, **_WRITE}, summary="回访")
+@router.post("/{case_id}/return-visit", response={201: ReturnVisitOut, 200: ReturnVisitOut, **_WRITE},
+             summary="回访")
 def return_visit(request: HttpRequest, case_id: CaseId, payload: ReturnVisitIn):
     """A grid worker or dispatcher records the return visit; not settled reopens the case. 403: the
     handling unit may not visit its own case."""
     require_json(request)
-    visit: ReturnVisit = feedback.record_return_visit(
-        actor=_me(request), case=selectors.case_for(request.user, case_id), method=payload.method,
-        settled=payload.settled, note=payload.note)
-    return Status(201, {"id": visit.pk, "case_id": visit.case_id, "method": visit.method,
-                        "settled": visit.settled})
+    action = Action.CONFIRM if payload.settled else Action.VISIT_FAILED
+    result = _act(request, selectors.case_for(request.user, case_id), action, payload.client_key,
+                  method=payload.method, note=payload.note)
+    visit = cast(ReturnVisit, result.record)
+    return Status(201 if result.created else 200, {"id": visit.pk, "case_id": visit.case_id,
+                                                   "method": visit.method, "settled": visit.settled})
 
 
-@router.post("/{case_id}/rating", response={201: RatingOut, **_WRITE}, summary="评价")
+@router.post("/{case_id}/rating", response={201: RatingOut, 200: RatingOut, **_WRITE}, summary="评价")
 def rating(request: HttpRequest, case_id: CaseId, payload: RatingIn):
-    """满意/基本满意 once the case is closed; 不满意 (comment required) reopens it. 409: already rated."""
+    """满意/基本满意 once the case is closed; 不满意 (comment required) reopens it. 409: already rated (a
+    replay of the same `client_key` answers 200 with the first rating)."""
     require_json(request)
-    item: Rating = feedback.rate_case(actor=_me(request), case=selectors.case_for(request.user, case_id),
-                                      score=payload.score, comment=payload.comment)
-    return Status(201, {"id": item.pk, "case_id": item.case_id, "score": item.score, "comment": item.comment,
-                        "round": item.round})
+    action = Action.RATE_UNSATISFIED if payload.score == Rating.Score.UNSATISFIED else Action.RATE
+    result = _act(request, selectors.case_for(request.user, case_id), action, payload.client_key,
+                  score=payload.score, comment=payload.comment)
+    item = cast(Rating, result.record)
+    return Status(201 if result.created else 200, {"id": item.pk, "case_id": item.case_id, "score": item.score,
+                                                   "comment": item.comment, "round": item.round})

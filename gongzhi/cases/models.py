@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.workflow import Action, Status
+from gongzhi.cases.workflow import Status, action_choices
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.org.models import DepartmentType, Level, OrgUnit
 
@@ -182,12 +182,17 @@ class Assignment(models.Model):
         return f"{self.case} → {self.unit}"
 
 
+CLIENT_KEY_MAX_LENGTH = 64
+
+
 class CaseLog(models.Model):
-    """One step in a case's life; append-only. `step_key` makes sweep steps idempotent."""
+    """One step in a case's life; append-only. `step_key` makes sweep steps idempotent, `client_key` a
+    person's action (`services.take_action`): each is unique per case."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="logs")
     seq = models.PositiveIntegerField()
-    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    # The choices are read from the workflow when needed, so a new action needs no migration.
+    action = models.CharField(_("操作"), max_length=20, choices=action_choices)
     from_status = models.CharField(max_length=12, choices=Status.choices)
     to_status = models.CharField(max_length=12, choices=Status.choices)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
@@ -197,6 +202,8 @@ class CaseLog(models.Model):
     is_public = models.BooleanField(default=True)
     deadlines = models.JSONField(_("期限快照"), default=dict)
     step_key = models.CharField(max_length=80, blank=True, default="")
+    # The key a client sent with the action (a fresh one per form or offline action): a replay finds this row.
+    client_key = models.CharField(max_length=CLIENT_KEY_MAX_LENGTH, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -207,6 +214,8 @@ class CaseLog(models.Model):
             models.UniqueConstraint(fields=["case", "seq"], name="case_log_seq"),
             models.UniqueConstraint(fields=["case", "step_key"], condition=~models.Q(step_key=""),
                                     name="case_log_step_once"),
+            models.UniqueConstraint(fields=["case", "client_key"], condition=~models.Q(client_key=""),
+                                    name="case_log_client_key_once"),
         ]
 
     def __str__(self) -> str:

@@ -32,12 +32,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.models import STAFF_ROLES, Role, User
-from gongzhi.cases.models import Assignment, Case, CaseLog, Follower
+from gongzhi.accounts.models import User
+from gongzhi.cases import policies
+from gongzhi.cases.models import Case, CaseLog
+from gongzhi.cases.selectors import lead_unit
 from gongzhi.cases.workflow import Action, Capacity
 from gongzhi.notifications import services as notifications
 from gongzhi.notifications import types
-from gongzhi.org.models import OrgUnit
 
 # notify() refuses longer bodies; notes may be up to 2000 characters themselves.
 _BODY_MAX = 2000
@@ -49,47 +50,29 @@ ISSUER = "issuer"
 
 def residents_of(case: Case) -> list[User]:
     """The reporter and the followers of a case (anonymous or not: it is their own case)."""
-    ids = set(Follower.objects.filter(case=case).values_list("user_id", flat=True))
-    if case.reporter_id is not None:
-        ids.add(case.reporter_id)
-    return list(User.objects.filter(pk__in=ids, is_active=True))
+    return policies.users_with_capacity(case, Capacity.REPORTER)
 
 
-def lead_unit(case: Case) -> OrgUnit | None:
-    """The unit leading the work on the case now, if any."""
-    found = (Assignment.objects.filter(case=case, is_active=True, role=Assignment.Role.LEAD)
-             .select_related("unit").first())
-    return found.unit if found is not None else None
+def assignees_of(case: Case) -> list[User]:
+    """The staff of the unit leading the work on the case (none before it is dispatched)."""
+    return policies.users_with_capacity(case, Capacity.ASSIGNEE)
 
 
-def staff_of(unit: OrgUnit) -> list[User]:
-    """Everyone holding an active staff post in the unit itself (not in units below it)."""
-    return list(User.objects.filter(
-        memberships__unit=unit, memberships__is_active=True, memberships__role__in=STAFF_ROLES,
-        is_active=True).distinct())
-
-
-def dispatchers_of(unit: OrgUnit) -> list[User]:
-    """The command centre of an area unit: its active dispatchers."""
-    return list(User.objects.filter(
-        memberships__unit=unit, memberships__is_active=True, memberships__role=Role.DISPATCHER,
-        is_active=True).distinct())
+def dispatchers_of(case: Case) -> list[User]:
+    """The command centre of the level holding the case: its dispatchers."""
+    return policies.users_with_capacity(case, Capacity.DISPATCHER)
 
 
 def handlers_of(case: Case) -> list[User]:
-    unit = lead_unit(case)
-    return staff_of(unit) if unit is not None else dispatchers_of(case.holder)
-
-
-def _lead_staff(case: Case) -> list[User]:
-    unit = lead_unit(case)
-    return staff_of(unit) if unit is not None else []
+    """Whoever works on the case now: the lead unit's staff once it is dispatched, else the holding level's
+    dispatchers."""
+    return assignees_of(case) if lead_unit(case) is not None else dispatchers_of(case)
 
 
 AUDIENCES: dict[str, Callable[[Case], list[User]]] = {
     Capacity.REPORTER: residents_of,
-    Capacity.ASSIGNEE: _lead_staff,
-    Capacity.DISPATCHER: lambda case: dispatchers_of(case.holder),
+    Capacity.ASSIGNEE: assignees_of,
+    Capacity.DISPATCHER: dispatchers_of,
     HANDLERS: handlers_of,
 }
 

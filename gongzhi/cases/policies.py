@@ -1,6 +1,21 @@
-"""Who sees a case and in what capacities they may act on it (see workflow.Capacity)."""
+"""Who sees a case and in what capacities they may act on it (see workflow.Capacity).
+
+One rule says which capacity a staff post gives on a case (`_post_capacities`); the reporter capacity comes
+from `is_follower`. Everything else is built on these two, so a check, a list and a recipient list cannot
+disagree:
+- `capacities(user, case)`: what one person holds on one case (the workflow's checks, the action buttons);
+- `users_with_capacity(case, capacity)` / `users_with_capacity_in(cases, capacity)`: everyone who holds it
+  (who is told of a step, who handles a case, the sweep's digests);
+- `capacity_q(user, capacity)`: the cases on which a person holds it, as a filter (work lists);
+- `supervising_unit_id(user, case)`: the post through which a person supervises a case (督办 orders).
+Only posts that count give a capacity: active staff posts in active units, of active users.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -9,6 +24,10 @@ from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
 from gongzhi.cases.models import Assignment, Case, Follower
 from gongzhi.cases.workflow import Capacity
+from gongzhi.org.models import OrgUnit
+
+# Capacities that come from a staff post (the others: REPORTER from the case's followers, SYSTEM the sweep).
+POST_CAPACITIES = frozenset({Capacity.DISPATCHER, Capacity.ASSIGNEE, Capacity.GRID_STAFF, Capacity.SUPERVISOR})
 
 
 def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -29,13 +48,56 @@ def is_follower(user: User, case: Case) -> bool:
     return case.reporter_id == user.pk or Follower.objects.filter(case=case, user=user).exists()
 
 
+# ---------------------------------------------------------------------------------------------------------
+# The rule
+
+
+def _post_capacities(role: str, path: str, unit_id: int, case: Case, lead_units: AbstractSet[int]) -> set[str]:
+    """The capacities one staff post (`role` in the unit `unit_id` at `path`) gives on `case`."""
+    held: set[str] = set()
+    if role == Role.DISPATCHER and unit_id == case.holder_id:
+        held.add(Capacity.DISPATCHER)  # the command centre of the level holding the case
+    elif role == Role.DISPATCHER and case.holder.path.startswith(path):
+        held.add(Capacity.SUPERVISOR)  # an upper command centre supervises the level below
+    if role == Role.SUPERVISOR and case.area_path.startswith(path):
+        held.add(Capacity.SUPERVISOR)
+    if unit_id in lead_units:
+        held.add(Capacity.ASSIGNEE)
+    if role in FIELD_ROLES and case.area_path.startswith(path):
+        held.add(Capacity.GRID_STAFF)
+    return held
+
+
+def _lead_units(cases: Sequence[Case]) -> dict[int, frozenset[int]]:
+    """Each case's active lead unit (a set: empty before dispatch), in one query."""
+    found: dict[int, set[int]] = defaultdict(set)
+    rows = Assignment.objects.filter(case__in=[case.pk for case in cases], is_active=True,
+                                     role=Assignment.Role.LEAD).values_list("case_id", "unit_id")
+    for case_id, unit_id in rows:
+        found[case_id].add(unit_id)
+    return {case.pk: frozenset(found[case.pk]) for case in cases}
+
+
 def _posts(user: User) -> list[tuple[str, str, int]]:
     cached: list[tuple[str, str, int]] | None = getattr(user, "_case_posts", None)
     if cached is None:
-        cached = list(Membership.objects.filter(user=user, is_active=True, unit__is_active=True)
-                      .values_list("role", "unit__path", "unit_id"))
+        cached = list(Membership.objects.staff().filter(user=user).values_list("role", "unit__path", "unit_id"))
         user._case_posts = cached  # type: ignore[attr-defined]  # per-request cache, like scope_paths
     return cached
+
+
+def _wanted(capacity: str | AbstractSet[str]) -> frozenset[str]:
+    return frozenset({capacity}) if isinstance(capacity, str) else frozenset(capacity)
+
+
+def _path_and_ancestors(path: str) -> set[str]:
+    """"a/b/c/" → {"a/", "a/b/", "a/b/c/"}: the units whose posts can reach a case placed at `path`."""
+    parts = path.rstrip("/").split("/")
+    return {"/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One person, one case
 
 
 def capacities(user: User | AnonymousUser, case: Case) -> set[str]:
@@ -44,20 +106,19 @@ def capacities(user: User | AnonymousUser, case: Case) -> set[str]:
     held: set[str] = set()
     if is_follower(user, case):
         held.add(Capacity.REPORTER)  # followers ask, and rate, like the reporter
-    lead_units = {a.unit_id for a in case.assignments.all() if a.is_active and a.role == Assignment.Role.LEAD}
-    holder_path = case.holder.path
-    for role, path, unit_id in _posts(user):
-        if role == Role.DISPATCHER and unit_id == case.holder_id:
-            held.add(Capacity.DISPATCHER)
-        elif role == Role.DISPATCHER and holder_path.startswith(path):
-            held.add(Capacity.SUPERVISOR)  # an upper command centre supervises the level below
-        if role == Role.SUPERVISOR and case.area_path.startswith(path):
-            held.add(Capacity.SUPERVISOR)
-        if unit_id in lead_units and role != Role.RESIDENT:
-            held.add(Capacity.ASSIGNEE)
-        if role in FIELD_ROLES and case.area_path.startswith(path):
-            held.add(Capacity.GRID_STAFF)
+    posts = _posts(user)
+    if posts:
+        lead_units = _lead_units([case])[case.pk]
+        for role, path, unit_id in posts:
+            held |= _post_capacities(role, path, unit_id, case, lead_units)
     return held
+
+
+def supervising_unit_id(user: User, case: Case) -> int | None:
+    """The unit of the user's post that makes them a supervisor of `case`, the nearest one above it."""
+    found = [(len(path), unit_id) for role, path, unit_id in _posts(user)
+             if Capacity.SUPERVISOR in _post_capacities(role, path, unit_id, case, frozenset())]
+    return max(found)[1] if found else None
 
 
 def is_subject_of_complaint(user: User, case: Case) -> bool:
@@ -65,4 +126,96 @@ def is_subject_of_complaint(user: User, case: Case) -> bool:
     if case.subject_unit is None:
         return False
     subject_path = case.subject_unit.path
-    return any(path.startswith(subject_path) for role, path, _ in _posts(user) if role != Role.RESIDENT)
+    return any(path.startswith(subject_path) for _role, path, _unit in _posts(user))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Everyone who holds a capacity
+
+
+def users_with_capacity(case: Case, capacity: str | AbstractSet[str], *,
+                        units: Iterable[OrgUnit] | None = None) -> list[User]:
+    """The active users who hold `capacity` (or any of a set) on `case`, as `capacities` finds it for each:
+    the reporter and followers (REPORTER), and the people whose staff posts give it. `units` narrows the
+    posts to those units (the reporter capacity is no post and ignores it). In the order of their posts."""
+    return users_with_capacity_in([case], capacity, units=units)[case.pk]
+
+
+def users_with_capacity_in(cases: Sequence[Case], capacity: str | AbstractSet[str], *,
+                           units: Iterable[OrgUnit] | None = None) -> dict[int, list[User]]:
+    """`users_with_capacity` for many cases at once (case id → users), in three queries whatever their
+    number: the cases' lead units, the posts that can reach them, and (for REPORTER) their followers."""
+    wanted = _wanted(capacity)
+    people: dict[int, dict[int, User]] = {case.pk: {} for case in cases}
+    if not cases:
+        return {}
+    if Capacity.REPORTER in wanted:
+        _add_followers(cases, people)
+    if wanted & POST_CAPACITIES:
+        _add_post_holders(cases, wanted, people, units)
+    return {pk: list(found.values()) for pk, found in people.items()}
+
+
+def _add_followers(cases: Sequence[Case], people: dict[int, dict[int, User]]) -> None:
+    ids: dict[int, set[int]] = {case.pk: {case.reporter_id} if case.reporter_id is not None else set()
+                                for case in cases}
+    for case_id, user_id in Follower.objects.filter(case__in=list(ids)).values_list("case_id", "user_id"):
+        ids[case_id].add(user_id)
+    users = User.objects.in_bulk({user_id for found in ids.values() for user_id in found})
+    for case_id, user_ids in ids.items():
+        for user_id in sorted(user_ids):
+            user = users.get(user_id)
+            if user is not None and user.is_active:
+                people[case_id].setdefault(user.pk, user)
+
+
+def _add_post_holders(cases: Sequence[Case], wanted: frozenset[str], people: dict[int, dict[int, User]],
+                      units: Iterable[OrgUnit] | None) -> None:
+    lead = _lead_units(cases)
+    reach = {case.pk: _path_and_ancestors(case.holder.path) | _path_and_ancestors(case.area_path)
+             for case in cases}
+    posts = (Membership.objects.staff().filter(user__is_active=True)
+             .filter(Q(unit__path__in=set().union(*reach.values())) | Q(unit_id__in=set().union(*lead.values())))
+             .select_related("user", "unit").order_by("pk"))
+    if units is not None:
+        posts = posts.filter(unit__in=[unit.pk for unit in units])
+    by_path: dict[str, list[Membership]] = defaultdict(list)
+    by_unit: dict[int, list[Membership]] = defaultdict(list)
+    for post in posts:
+        by_path[post.unit.path].append(post)
+        by_unit[post.unit_id].append(post)
+    for case in cases:
+        candidates = {post.pk: post for path in reach[case.pk] for post in by_path.get(path, ())}
+        candidates.update((post.pk, post) for unit_id in lead[case.pk] for post in by_unit.get(unit_id, ()))
+        for _pk, post in sorted(candidates.items()):
+            if _post_capacities(post.role, post.unit.path, post.unit_id, case, lead[case.pk]) & wanted:
+                people[case.pk].setdefault(post.user_id, post.user)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The cases on which one person holds a capacity (work lists)
+
+
+def capacity_q(user: User | AnonymousUser, capacity: str) -> Q:
+    """A filter on cases: those on which `user` holds `capacity` — `_post_capacities` read as SQL, post by
+    post, so a work list shows exactly the cases whose buttons the user gets."""
+    nothing = Q(pk__in=[])
+    if not isinstance(user, User) or not user.is_active:
+        return nothing
+    if capacity == Capacity.REPORTER:
+        return Q(reporter=user) | Q(Exists(Follower.objects.filter(user=user, case=OuterRef("pk"))))
+    q = nothing
+    posts = _posts(user)
+    if capacity == Capacity.ASSIGNEE and posts:
+        q |= Q(Exists(Assignment.objects.filter(case=OuterRef("pk"), is_active=True, role=Assignment.Role.LEAD,
+                                                unit_id__in={unit_id for _role, _path, unit_id in posts})))
+    for role, path, unit_id in posts:
+        if capacity == Capacity.DISPATCHER and role == Role.DISPATCHER:
+            q |= Q(holder_id=unit_id)
+        elif capacity == Capacity.SUPERVISOR and role == Role.DISPATCHER:
+            q |= Q(holder__path__startswith=path) & ~Q(holder_id=unit_id)
+        elif capacity == Capacity.SUPERVISOR and role == Role.SUPERVISOR:
+            q |= Q(area_path__startswith=path)
+        elif capacity == Capacity.GRID_STAFF and role in FIELD_ROLES:
+            q |= Q(area_path__startswith=path)
+    return q

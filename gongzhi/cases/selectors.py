@@ -1,45 +1,68 @@
-"""Reads of cases, always given the user: everything starts from `policies.cases_visible_to(user)`."""
+"""Reads of cases. Lists and pages start from `policies.cases_visible_to(user)`; the reads about one case
+(its handling unit, its dispute risks, …) are given a case the caller already got that way.
+
+Sections: work lists with flags; one case; timelines; who handles a case; duplicates nearby; dispute risks.
+"""
 
 from __future__ import annotations
 
 import datetime
+import math
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models import Case as SqlCase
-from django.db.models import CharField, DateTimeField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
-from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
-from gongzhi.cases import policies
+from gongzhi.accounts.models import Membership, User
+from gongzhi.cases import categories, policies
+from gongzhi.cases.deadlines import HANDLE_PENDING, RESPOND_PENDING, horizons
 from gongzhi.cases.models import (
     Assignment,
     Attachment,
     Case,
     CaseLog,
+    Category,
+    CategoryKind,
+    DisputeParty,
     Follower,
     FollowUp,
     Rating,
     SupervisionOrder,
     number_q,
 )
-from gongzhi.cases.supervision import HANDLE_PENDING, NO_FLAG, RESPOND_PENDING, Flag, horizons
-from gongzhi.cases.workflow import OPEN_STATES, Action, Status
+from gongzhi.cases.workflow import NO_FLAG, OPEN_STATES, Action, Capacity, Flag, Status
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.org.models import Level, OrgUnit, UnitKind
 
 # ---------------------------------------------------------------------------------------------------------
 # Work lists with red/yellow/green flags (supervision)
 #
 # red: a running limit has passed (the response limit while the case waits to be taken up, the handling
 # limit while a unit works on it), or an open 督办 order's limit has; yellow: a running limit is coming due
-# (see `supervision.horizons`: ≤ 6 h left on a response limit, a handling limit due before the close of the
+# (see `deadlines.horizons`: ≤ 6 h left on a response limit, a handling limit due before the close of the
 # next working day); green: any other open case; "" for cases that run against no limit (deferred, final).
 
 
 def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """Annotate `flag` (supervision.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
+    """Annotate `flag` (workflow.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
     h = horizons(now)
     respond_running = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
     handle_running = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)
@@ -90,8 +113,7 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
     """事件受理: the flagged cases waiting for a command centre where the user is a dispatcher."""
     if not user.is_authenticated:
         return Case.objects.none()
-    centres = Membership.objects.filter(user=user, is_active=True, role=Role.DISPATCHER, unit__is_active=True)
-    return cases_for(user).filter(status__in=INTAKE_STATES, holder_id__in=centres.values("unit_id"))
+    return cases_for(user).filter(policies.capacity_q(user, Capacity.DISPATCHER), status__in=INTAKE_STATES)
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -99,23 +121,21 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
     wait for a return visit; `has_unread`: a question to the user's units is unread."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
-    units = Membership.objects.filter(user=user, is_active=True, unit__is_active=True).values("unit_id")
-    led = Exists(Assignment.objects.filter(case=OuterRef("pk"), unit_id__in=units, is_active=True,
-                                           role=Assignment.Role.LEAD))
-    unread = _questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
+    led = policies.capacity_q(user, Capacity.ASSIGNEE)
+    unread = questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
     return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
 
 
-def _questions_to(user: User) -> QuerySet[FollowUp]:
-    units = Membership.objects.filter(user=user, is_active=True, role__in=STAFF_ROLES, unit__is_active=True)
-    return FollowUp.objects.filter(addressed_to__in=units.values("unit_id"))
+def questions_to(user: User) -> QuerySet[FollowUp]:
+    """Follow-up questions addressed to one of the user's units (where they hold a staff post)."""
+    return FollowUp.objects.filter(addressed_to__in=Membership.objects.staff().filter(user=user).values("unit_id"))
 
 
 def unread_follow_ups(user: User | AnonymousUser) -> int:
     """Questions addressed to the user's units not read yet: the number on the handler's badge."""
     if not isinstance(user, User):  # anonymous
         return 0
-    return _questions_to(user).filter(read_at__isnull=True).count()
+    return questions_to(user).filter(read_at__isnull=True).count()
 
 
 def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -123,7 +143,7 @@ def cases_with_questions(user: User | AnonymousUser) -> QuerySet[Case]:
     unread one first, then by flag."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
-    waiting = _questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
+    waiting = questions_to(user).filter(case=OuterRef("pk"), answer_log__isnull=True)
     return (cases_for(user).filter(Exists(waiting))
             .annotate(has_unread=Exists(waiting.filter(read_at__isnull=True)))
             .order_by("-has_unread", "flag_rank", F("due").asc(nulls_last=True), "-pk"))
@@ -191,7 +211,6 @@ def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
 # Timelines
 #
 # The staff's full timeline, the public one for residents (reporters never named when anonymous).
-# (gongzhi.cases.feedback holds the writes.)
 
 
 @dataclass(frozen=True)
@@ -271,3 +290,183 @@ def timeline_for(user: User | AnonymousUser, case: Case) -> list[TimelineEntry]:
     if _staff_sees(user, case):
         return _entries(case, CaseLog.objects.filter(case=case).order_by("seq"), for_staff=True)
     return public_timeline(case, viewer=user)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Who handles a case
+
+
+def lead_unit(case: Case) -> OrgUnit | None:
+    """The unit leading the work on the case now, if any."""
+    found = (Assignment.objects.filter(case=case, is_active=True, role=Assignment.Role.LEAD)
+             .select_related("unit").first())
+    return found.unit if found is not None else None
+
+
+def handling_unit(case: Case) -> OrgUnit | None:
+    """The unit that handled the case in this round: the active lead unit; for a case a grid worker
+    answered on the spot, its grid; otherwise the holding level."""
+    unit = lead_unit(case)
+    if unit is not None:
+        return unit
+    last_handled = case.logs.filter(to_status=Status.HANDLED).order_by("-seq").first()
+    if last_handled is not None and last_handled.action == Action.RESOLVE_ON_SPOT and case.grid_id is not None:
+        return case.grid
+    return case.holder
+
+
+def suggest_handler(*, category: Category, grid: OrgUnit) -> OrgUnit | None:
+    """Who should normally handle a case of `category` in `grid`: the department of the category's handler
+    type (the nearest ancestor category that names one) attached to the grid's township, else its county;
+    a category naming none is handled by the grid's village. None when no such unit exists."""
+    handler_type = categories.handler_type_of(category)
+    ancestors = {unit.level: unit for unit in grid.ancestors().filter(kind=UnitKind.AREA)}
+    if not handler_type:
+        village = ancestors.get(Level.VILLAGE)
+        return village if village is not None and village.is_active else None
+    for level in (Level.TOWNSHIP, Level.COUNTY):
+        area = ancestors.get(level)
+        if area is None:
+            continue
+        found = (OrgUnit.objects.filter(parent=area, kind=UnitKind.DEPARTMENT, department_type=handler_type,
+                                        is_active=True).order_by("path").first())
+        if found is not None:
+            return found
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Duplicates nearby
+
+DUPLICATE_RADIUS_M = 250.0
+DUPLICATE_WINDOW = datetime.timedelta(days=30)
+_EARTH_RADIUS_M = 6_371_008.8
+_METRES_PER_DEGREE_LAT = math.pi * _EARTH_RADIUS_M / 180
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * _EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def suggest_duplicates(*, category: Category, lat: float, lng: float, now: datetime.datetime | None = None,
+                       exclude: Case | None = None, user: User | None = None) -> list[Case]:
+    """Open cases of the same category reported within 250 m in the last 30 days, nearest first.
+
+    A bounding box narrows the rows in SQL; the exact distance is measured here. With `user`, only cases
+    that user may see (pass it whenever the list is shown to someone).
+    """
+    now = now or timezone.now()
+    dlat = DUPLICATE_RADIUS_M / _METRES_PER_DEGREE_LAT
+    dlng = dlat / max(math.cos(math.radians(lat)), 1e-6)
+    rows = Case.objects.filter(
+        category=category, status__in=OPEN_STATES, merged_into__isnull=True,
+        created_at__gte=now - DUPLICATE_WINDOW, created_at__lte=now,
+        lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng)
+    if user is not None:
+        rows = rows.filter(pk__in=policies.cases_visible_to(user).values("pk"))
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    found: list[tuple[float, int, Case]] = []
+    for candidate in rows:
+        if candidate.lat is None or candidate.lng is None:
+            continue
+        metres = distance_m(lat, lng, candidate.lat, candidate.lng)
+        if metres <= DUPLICATE_RADIUS_M:
+            found.append((metres, candidate.pk, candidate))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [candidate for _metres, _pk, candidate in found]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Dispute risks (矛盾纠纷)
+#
+# - "repeat": a party (same ID-number hash) or a household appears in two or more dispute cases reported in
+#   the 90 calendar days up to now (Asia/Shanghai dates; the case itself counts when it lies in that window;
+#   cases merged into another are duplicates and do not count; an older case is flagged too when one of its
+#   parties has two recent disputes). Cases anywhere count, not only those the viewer sees: the flag tells
+#   nothing about the other cases.
+# - "marriage_family_open": the category or one of its ancestors is a marriage/family category and the case
+#   is not settled yet (an open state, or deferred) — the "民转刑" risk.
+
+REPEAT_WINDOW_DAYS = 90
+REPEAT_THRESHOLD = 2
+# States in which a dispute is still unresolved for the "民转刑" flag: every open state and 挂账.
+UNRESOLVED_STATES = frozenset(OPEN_STATES | {Status.DEFERRED})
+
+
+class RiskCode:
+    REPEAT = "repeat"
+    MARRIAGE_FAMILY_OPEN = "marriage_family_open"
+
+
+@dataclass(frozen=True)
+class Risk:
+    code: str
+    message: str
+
+
+def _window_start(now: datetime.datetime) -> datetime.datetime:
+    """Midnight (Asia/Shanghai) starting the 90-day window that ends today."""
+    first_day = timezone.localdate(now) - datetime.timedelta(days=REPEAT_WINDOW_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(first_day, datetime.time.min))
+
+
+def _repeat_party_q(now: datetime.datetime) -> Q:
+    """Parties whose ID-number hash or household is found in ≥ 2 dispute cases of the window (as
+    subqueries, so the whole check stays one SQL statement)."""
+    recent = DisputeParty.objects.filter(
+        case__category__kind=CategoryKind.DISPUTE, case__merged_into__isnull=True,
+        case__created_at__gte=_window_start(now), case__created_at__lte=now)
+    hashes = (recent.exclude(id_number_hash="").values("id_number_hash")
+              .annotate(n=Count("case", distinct=True)).filter(n__gte=REPEAT_THRESHOLD)
+              .values("id_number_hash"))
+    households = (recent.filter(household__isnull=False).values("household")
+                  .annotate(n=Count("case", distinct=True)).filter(n__gte=REPEAT_THRESHOLD)
+                  .values("household"))
+    return Q(id_number_hash__in=hashes) | Q(household__in=households)
+
+
+def _is_marriage_family(category: Category) -> bool:
+    node: Category | None = category
+    while node is not None:
+        if node.marriage_family:
+            return True
+        node = node.parent
+    return False
+
+
+def dispute_risks(case: Case, *, now: datetime.datetime | None = None) -> list[Risk]:
+    """The risk flags of one dispute case (none for other cases). The caller has already got the case
+    through a selector; the flags say nothing about the other cases they were derived from."""
+    if case.category.kind != CategoryKind.DISPUTE:
+        return []
+    now = now or timezone.now()
+    risks: list[Risk] = []
+    if DisputeParty.objects.filter(case=case).filter(_repeat_party_q(now)).exists():
+        risks.append(Risk(RiskCode.REPEAT, _(
+            "同一当事人或同一户%(days)d天内已发生%(n)d起以上矛盾纠纷，请重点关注，防止矛盾激化。") % {
+            "days": REPEAT_WINDOW_DAYS, "n": REPEAT_THRESHOLD}))
+    if case.status in UNRESOLVED_STATES and _is_marriage_family(case.category):
+        risks.append(Risk(RiskCode.MARRIAGE_FAMILY_OPEN,
+                          _("婚姻家庭纠纷尚未化解，请防范“民转刑”风险。")))
+    return risks
+
+
+def dispute_cases_at_risk(user: User, *, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The dispute cases `user` may see that carry at least one risk flag, for a list page.
+
+    Each case is annotated with `risk_repeat` and `risk_marriage_family` (booleans), so a page can show
+    which flag applies; it is one SQL query (plus one small read of the category tree).
+    """
+    now = now or timezone.now()
+    repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
+    marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
+    return (policies.cases_visible_to(user)
+            .filter(category__kind=CategoryKind.DISPUTE)
+            .annotate(risk_repeat=repeat,
+                      risk_marriage_family=ExpressionWrapper(marriage_family, output_field=BooleanField()))
+            .filter(Q(risk_repeat=True) | Q(risk_marriage_family=True)))

@@ -3,10 +3,10 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from gongzhi.cases import supervision
+from gongzhi.cases import sweep
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def sweep_case_limits() -> dict[str, int]:
-    """Every 5 minutes: reminders, overdue marks, escalations and 督办 limits. Idempotent (see supervision)."""
-    return supervision.run_sweep().as_dict()
+    """Every 5 minutes: reminders, overdue marks, escalations and 督办 limits. Idempotent (see cases.sweep)."""
+    return sweep.run_sweep().as_dict()

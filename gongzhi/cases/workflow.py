@@ -1,17 +1,24 @@
 """The case workflow as data: which action moves a case from which states to which, and who may take it.
 
-`services.transition` is the only code that changes `Case.status`; it looks the action up here, checks
-the actor's capacity (`policies.capacities`), and writes exactly one `CaseLog` row. Actions whose `to` is
-None record something on the case (a reminder, a supervision order, a follow-up) without moving it.
+`services.take_action` is how a person takes an action (every portal and the API; the API's action names
+are `PERSON_ACTIONS`); `services.transition` is the only code that changes `Case.status`: it looks the action
+up here, checks the actor's capacity (`policies.capacities`), and writes exactly one `CaseLog` row. Actions
+whose `to` is None record something on the case (a reminder, a supervision order, a follow-up) without
+moving it. A new action is a member of `Action` and a row of `TRANSITIONS`; it needs code elsewhere only
+for side effects (`services.transition._apply`) or input beyond a note (a staff form, an API field).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Status(models.TextChoices):
@@ -76,6 +83,11 @@ class Action(models.TextChoices):
     REPLY = "reply", _("答复")
 
 
+def action_choices() -> Sequence[tuple[str, StrOrPromise]]:
+    """`CaseLog.action`'s choices, read when needed (so adding an action needs no migration)."""
+    return Action.choices
+
+
 @dataclass(frozen=True)
 class Transition:
     action: str
@@ -132,3 +144,21 @@ def transition_for(action: str) -> Transition | None:
 def actions_available(status: str, capacities: set[str]) -> list[Transition]:
     """The actions someone with these capacities may take on a case in this status (for buttons)."""
     return [t for t in TRANSITIONS if status in t.sources and t.capacities & capacities]
+
+
+# The actions a person may take (every one a capacity other than the sweep's allows): `services.take_action`
+# takes them, and the API's action names are these.
+PERSON_ACTIONS: tuple[str, ...] = tuple(t.action for t in TRANSITIONS if t.capacities - {Capacity.SYSTEM})
+
+
+class Flag(models.TextChoices):
+    """How a case stands against its limits on a work list (`selectors.with_flags` annotates it; see
+    `deadlines`)."""
+
+    RED = "red", _("已超期")
+    YELLOW = "yellow", _("即将到期")
+    GREEN = "green", _("正常")
+
+
+# The flag of a case that runs against no limit (deferred, finished).
+NO_FLAG = ""

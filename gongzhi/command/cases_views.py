@@ -6,8 +6,8 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from gongzhi.cases import selectors, supervision
-from gongzhi.cases.workflow import Status
+from gongzhi.cases import selectors
+from gongzhi.cases.workflow import Flag, Status
 from gongzhi.core.errors import DomainError
 from gongzhi.web.access import portal_required
 
@@ -40,7 +40,7 @@ def case_list(request):
         queryset = selectors.cases_for(request.user)
     return render(request, "command/cases_list.html", {
         "page": _page(request, queryset), "list_kind": "all", "title": _("全部事件"),
-        "statuses": Status.choices, "flags": supervision.Flag.choices, "status": status or "", "flag": flag or ""})
+        "statuses": Status.choices, "flags": Flag.choices, "status": status or "", "flag": flag or ""})
 
 
 @portal_required("command")
@@ -53,6 +53,6 @@ def questions(request):
 
 @portal_required("command")
 def overdue(request):
-    queryset = selectors.cases_for(request.user, flag=supervision.Flag.RED)
+    queryset = selectors.cases_for(request.user, flag=Flag.RED)
     return render(request, "command/cases_list.html", {
         "page": _page(request, queryset), "list_kind": "overdue", "title": _("超期事件")})

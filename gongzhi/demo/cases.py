@@ -9,13 +9,14 @@ that reopened the case), rejected with a reason, returned by a department, escal
 deferred (挂账), under a 督办 order of the county, with follow-up questions (answered and not), a merged
 duplicate, and disputes with parties and mediation sessions.
 
-Everything goes through the real services (`services.submit_case` and `transition`, `feedback`,
-`disputes`, `supervision`), so logs, notifications, deadlines and flags are what the workflow would have
-written. Each step runs at its own past moment: the process clock is moved there and held still for the
-duration of the step (`time_machine.travel(at, tick=False)`), so `timezone.now()` — which the services, the
-`auto_now` fields and the working-day calendar read — and every other reader of the clock agree on it. The
-clock is the whole process's, so this belongs to a command, never to a web request or a task. One
-supervision sweep at the end (at the real now) writes the overdue marks and reminders that are due now.
+Everything goes through the real services (`cases.services`: `submit_case`, `transition` and the
+follow-up, return-visit, rating, merge, 督办 and dispute services), so logs, notifications, deadlines and
+flags are what the workflow would have written. Each step runs at its own past moment: the process clock is
+moved there and held still for the duration of the step (`time_machine.travel(at, tick=False)`), so
+`timezone.now()` — which the services, the `auto_now` fields and the working-day calendar read — and every
+other reader of the clock agree on it. The clock is the whole process's, so this belongs to a command, never
+to a web request or a task. One supervision sweep (`cases.sweep`) at the end (at the real now) writes the
+overdue marks and reminders that are due now.
 
 Reporters are the township's residents who have an account (the demo residents) and its grid workers
 (field reports); actors are the township's posts found in the database (the demo dispatcher
@@ -42,7 +43,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
-from gongzhi.cases import categories, disputes, feedback, notices, services, supervision
+from gongzhi.cases import categories, selectors, services, sweep
 from gongzhi.cases.models import Case, FollowUp, MediationSession
 from gongzhi.cases.workflow import Action
 from gongzhi.org.models import Level, OrgUnit, UnitKind
@@ -673,7 +674,7 @@ class _Runner:
         self.cases[story.key] = services.transition(actor=actor, case=self.cases[story.key], action=action, **kw)
 
     def _lead(self, story: Story) -> OrgUnit:
-        unit = notices.lead_unit(self.cases[story.key])
+        unit = selectors.lead_unit(self.cases[story.key])
         if unit is None:
             raise LookupError(f"demo case {story.key!r} has no lead unit")
         return unit
@@ -683,14 +684,14 @@ class _Runner:
 
     def _unit(self, story: Story, name: str | None) -> OrgUnit:
         """"village": the case's village; a department type: that department of the township; None: the unit
-        `services.suggest_handler` names, else the village."""
+        `selectors.suggest_handler` names, else the village."""
         place = self.places[story.key]
         if name == "village":
             return place.village
         if name is not None:
             return self.t.departments[name]
         category = self.cases[story.key].category
-        return services.suggest_handler(category=category, grid=place.grid) or place.village
+        return selectors.suggest_handler(category=category, grid=place.grid) or place.village
 
     def op_accept(self, story: Story, *, at: datetime.datetime, by: str = "d1", note: str = "") -> None:
         self._transition(story, Action.ACCEPT, self.dispatcher(by), note=note)
@@ -729,32 +730,32 @@ class _Runner:
     def op_visit(self, story: Story, *, at: datetime.datetime, note: str, settled: bool = True,
                  method: str = "phone", by: str = "grid") -> None:
         actor = self.t.grid_worker(self.places[story.key].grid) if by == "grid" else self.dispatcher(by)
-        feedback.record_return_visit(actor=actor, case=self.cases[story.key], method=method, settled=settled,
+        services.record_return_visit(actor=actor, case=self.cases[story.key], method=method, settled=settled,
                                      note=note)
 
     def op_rate(self, story: Story, *, at: datetime.datetime, score: str, comment: str = "") -> None:
-        feedback.rate_case(actor=self.reporters[story.key], case=self.cases[story.key], score=score,
+        services.rate_case(actor=self.reporters[story.key], case=self.cases[story.key], score=score,
                            comment=comment)
 
     def op_ask(self, story: Story, *, at: datetime.datetime, text: str) -> None:
-        feedback.ask_follow_up(actor=self.reporters[story.key], case=self.cases[story.key], question=text)
+        services.ask_follow_up(actor=self.reporters[story.key], case=self.cases[story.key], question=text)
 
     def op_answer(self, story: Story, *, at: datetime.datetime, text: str) -> None:
         case = self.cases[story.key]
         question = FollowUp.objects.filter(case=case, answer_log__isnull=True).order_by("pk").first()
         if question is None:
             raise LookupError(f"demo case {story.key!r} has no question to answer")
-        actor = self._lead_staff(story) if notices.lead_unit(case) is not None else self.t.d1
-        feedback.answer_follow_up(actor=actor, follow_up=question, answer=text)
+        actor = self._lead_staff(story) if selectors.lead_unit(case) is not None else self.t.d1
+        services.answer_follow_up(actor=actor, follow_up=question, answer=text)
 
     def op_merge(self, story: Story, *, at: datetime.datetime, into: str, note: str) -> None:
-        feedback.merge_case(actor=self.t.d1, case=self.cases[story.key], into=self.cases[into], note=note)
+        services.merge_case(actor=self.t.d1, case=self.cases[story.key], merge_into=self.cases[into], note=note)
 
     def op_supervise(self, story: Story, *, at: datetime.datetime, note: str, due_hours: float,
                      by: str = "ducha") -> None:
         actor = self.t.supervisor if by == "ducha" else self.t.county_dispatcher
-        supervision.issue_supervision(actor=actor, case=self.cases[story.key], note=note,
-                                      due_at=at + datetime.timedelta(hours=due_hours))
+        services.issue_supervision(actor=actor, case=self.cases[story.key], note=note,
+                                   due_at=at + datetime.timedelta(hours=due_hours))
 
     def _households(self, grid: OrgUnit) -> list[tuple[Household, dict[str, str]]]:
         """The grid's households, each with its members' names by relation (head, spouse …)."""
@@ -786,13 +787,13 @@ class _Runner:
             parties = [(h[1][head], h[0]) for h in households[:2]]
         for (name, household), role in zip(parties, ("申请人", "被申请人"), strict=False):
             if name:
-                disputes.add_party(actor=actor, case=case, name=name, household=household, role=role)
+                services.add_party(actor=actor, case=case, name=name, household=household, role=role)
         self.first_party[story.key] = parties[0]
 
     def op_mediate(self, story: Story, *, at: datetime.datetime, outcome: str, summary: str,
                    agreement: bool = False) -> None:
         document = ContentFile(_agreement_pdf(), name="agreement.pdf") if agreement else None
-        disputes.record_mediation(actor=self._lead_staff(story), case=self.cases[story.key],
+        services.record_mediation(actor=self._lead_staff(story), case=self.cases[story.key],
                                   kind=MediationSession.Kind.PEOPLE, held_on=timezone.localdate(at),
                                   outcome=outcome, summary=summary, agreement=document)
 
@@ -817,8 +818,8 @@ def make_demo_cases(*, seed: int = DEFAULT_SEED, now: datetime.datetime | None =
         runner = _Runner(_Township(township), random.Random(f"demo-cases:{seed}"), now or timezone.now())
         made = runner.run()
         if now is None:
-            supervision.run_sweep()
+            sweep.run_sweep()
         else:  # a chosen moment (tests): the sweep's own steps are written at it too
             with _clock(now):
-                supervision.run_sweep(now=now)
+                sweep.run_sweep(now=now)
     return made

@@ -4,8 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases.models import Rating
+from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError
 from gongzhi.core.validators import normalize_id_number, normalize_phone
+from gongzhi.web.case_forms import ActionForm
 from gongzhi.web.forms import Form
 
 
@@ -70,15 +72,18 @@ class LoginForm(_CodeLoginForm):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Cases: follow-up questions and ratings (the report form is the shared one of gongzhi.web.report)
+# Cases: follow-up questions and ratings (the report form is the shared one of gongzhi.web.report). Like
+# the staff's action forms, each carries a fresh client key, so a question or rating sent twice counts once.
 
 
-class FollowUpForm(Form):
+class FollowUpForm(ActionForm):
     question = forms.CharField(label=_("我要追问"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                                error_messages={"required": _("请填写您要追问的内容。")})
 
 
-class RatingForm(Form):
+class RatingForm(ActionForm):
+    """满意/基本满意 rate the case, 不满意 is the workflow's other action (it reopens the case)."""
+
     score = forms.ChoiceField(label=_("您对办理结果满意吗？"), widget=forms.RadioSelect,
                               error_messages={"required": _("请选择满意、基本满意或不满意。"),
                                               "invalid_choice": _("请选择满意、基本满意或不满意。")})
@@ -88,3 +93,6 @@ class RatingForm(Form):
     def __init__(self, *args, scores: list[tuple[str, Any]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["score"]).choices = scores if scores is not None else Rating.Score.choices
+
+    def action(self, name: str = "") -> str:
+        return Action.RATE_UNSATISFIED if self.cleaned_data["score"] == Rating.Score.UNSATISFIED else Action.RATE

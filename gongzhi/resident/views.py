@@ -15,7 +15,7 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import feedback, policies, selectors
+from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status, actions_available
 from gongzhi.core.errors import DomainError
@@ -221,7 +221,9 @@ def case_follow_up(request, case_id: int):
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            feedback.ask_follow_up(actor=request.user, case=case, question=form.cleaned_data["question"])
+            services.take_action(actor=request.user, case=case, action=Action.FOLLOW_UP,
+                                 client_key=form.cleaned_data["client_key"],
+                                 **form.payload(user=request.user, case=case))
         except DomainError as err:
             add_domain_error(form, err)
         else:
@@ -237,8 +239,9 @@ def case_rate(request, case_id: int):
     form = RatingForm(request.POST)
     if form.is_valid():
         try:
-            feedback.rate_case(actor=request.user, case=case, score=form.cleaned_data["score"],
-                               comment=form.cleaned_data["comment"])
+            services.take_action(actor=request.user, case=case, action=form.action(),
+                                 client_key=form.cleaned_data["client_key"],
+                                 **form.payload(user=request.user, case=case))
         except DomainError as err:
             add_domain_error(form, err)
         else:

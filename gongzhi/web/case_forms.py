@@ -1,12 +1,23 @@
-"""Forms for the actions staff take on a case (the worker and command portals).
+"""Forms for the actions taken on a case: the staff's (the worker and command portals' case page) here, the
+resident's question and rating forms build on `ActionForm` too.
 
-Each form only parses input; the case services check scope, capacity, state and notes.
+Each form only parses input; `services.take_action` checks scope, capacity, state and notes. A form's
+cleaned data are take_action's payload (`payload()` converts what must be looked up first), and `action()`
+names the workflow action it takes. Every form carries a hidden `client_key`, fresh each time it is shown,
+so a form sent twice answers with the first result. A staff action with no form of its own uses `NoteForm`.
 """
+
+import uuid
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases.models import Case, ReturnVisit
+from gongzhi.accounts.models import User
+from gongzhi.cases import selectors
+from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Case, ReturnVisit
+from gongzhi.cases.workflow import Action
+from gongzhi.core.errors import DomainError
 from gongzhi.org.models import OrgUnit, UnitKind
 from gongzhi.web.forms import Form
 
@@ -19,11 +30,30 @@ def _note(label=None, *, required: bool = False):
     return field
 
 
-class NoteForm(Form):
+class ActionForm(Form):
+    """The base of every action form: the client key, the action it takes, and its payload."""
+
+    client_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=CLIENT_KEY_MAX_LENGTH)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("client_key", uuid.uuid4().hex)
+
+    def action(self, name: str) -> str:
+        """The workflow action this form takes, posted as `name` (the action's own name, mostly)."""
+        return name
+
+    def payload(self, *, user: User, case: Case) -> dict[str, Any]:
+        """take_action's payload from the cleaned data; a lookup that fails raises DomainError."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "client_key"}
+
+
+class NoteForm(ActionForm):
     note = _note()
 
 
-class DispatchForm(Form):
+class DispatchForm(ActionForm):
     lead_unit = forms.ModelChoiceField(label=_("主办单位"), queryset=OrgUnit.objects.none(),
                                        error_messages={"required": _("请选择主办单位。"),
                                                        "invalid_choice": _("请选择主办单位。")})
@@ -54,27 +84,35 @@ def _unit_label(unit: OrgUnit) -> str:
     return f"{'—' * max(0, unit.depth - 3)} {unit.name}".strip()
 
 
-class DeferForm(Form):
+class DeferForm(ActionForm):
     review_on = forms.DateField(label=_("复查日期"), widget=forms.DateInput(attrs={"type": "date"}),
                                 error_messages={"required": _("请填写今天以后的复查日期。"),
                                                 "invalid": _("请填写今天以后的复查日期。")})
     note = _note(_("挂账原因"))
 
 
-class MergeForm(Form):
+class MergeForm(ActionForm):
     number = forms.CharField(label=_("并入的事件编号"), max_length=24,
                              error_messages={"required": _("请填写要并入的事件编号。")})
     note = _note()
 
+    def payload(self, *, user: User, case: Case) -> dict[str, Any]:
+        into = selectors.case_by_number(user, self.cleaned_data["number"])
+        if into is None:
+            raise DomainError(_("未找到该编号的事件，或不在您的管辖范围内。"), field="number")
+        return {"merge_into": into, "note": self.cleaned_data["note"]}
 
-class SuperviseForm(Form):
+
+class SuperviseForm(ActionForm):
     due_at = forms.DateTimeField(label=_("督办期限"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
                                  error_messages={"required": _("请填写今后的督办期限。"),
                                                  "invalid": _("请填写今后的督办期限。")})
     note = _note(_("督办意见"))
 
 
-class ReturnVisitForm(Form):
+class ReturnVisitForm(ActionForm):
+    """回访: one form for both outcomes; "settled" picks the action (confirm, or visit_failed)."""
+
     method = forms.ChoiceField(label=_("回访方式"), choices=ReturnVisit.Method.choices,
                                widget=forms.RadioSelect, error_messages={
                                    "required": _("请选择回访方式。"), "invalid_choice": _("请选择回访方式。")})
@@ -84,8 +122,18 @@ class ReturnVisitForm(Form):
                                     "invalid_choice": _("请选择问题是否已解决。")})
     note = _note(_("回访情况"))
 
+    def action(self, name: str) -> str:
+        return Action.CONFIRM if self.cleaned_data["settled"] == "yes" else Action.VISIT_FAILED
 
-class ReplyForm(Form):
+    def payload(self, *, user: User, case: Case) -> dict[str, Any]:
+        return {"method": self.cleaned_data["method"], "note": self.cleaned_data["note"]}
+
+
+class ReplyForm(ActionForm):
     follow_up = forms.IntegerField(widget=forms.HiddenInput)
     answer = forms.CharField(label=_("答复"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("请填写答复内容。")})
+
+    def payload(self, *, user: User, case: Case) -> dict[str, Any]:
+        return {"follow_up": selectors.follow_up_of(case, self.cleaned_data["follow_up"]),
+                "answer": self.cleaned_data["answer"]}

@@ -1,6 +1,10 @@
 """The case page and its actions, shared by the worker and command portals: facts, attachments,
 assignments, the full timeline and a form for each action the user may take.
 
+Every action is one call of `services.take_action`: the URL names the form, the form names the workflow
+action and gives its payload. An action without a form of its own (below) gets `NoteForm`, so a new staff
+action in the workflow table shows up here by itself.
+
 `urlpatterns_for(guard)` gives a portal both URLs behind its own guard; the templates are the portal's
 `case_detail.html` (its chrome around `web/_case_body.html`).
 """
@@ -16,19 +20,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from gongzhi.cases import feedback, policies, selectors, services, supervision
+from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
-from gongzhi.cases.workflow import TRANSITIONS, Action, actions_available
+from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.web import case_forms
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.portals import portal_of
 
-# Form per action; CONFIRM and VISIT_FAILED are one 回访 form ("visit"), REPLY is per follow-up.
-_NOTE_ACTIONS = (Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT, Action.SIGN, Action.RETURN,
-                 Action.COMPLETE, Action.RESUME, Action.ESCALATE, Action.CLOSE, Action.REMIND)
-_FORMS = {
-    **{str(a): case_forms.NoteForm for a in _NOTE_ACTIONS},
+# The actions of this page: those staff take (residents ask and rate in their own portal, the sweep acts alone).
+_STAFF_ACTIONS = tuple(t.action for t in TRANSITIONS if t.capacities - {Capacity.REPORTER, Capacity.SYSTEM})
+# Forms by name; every other staff action uses NoteForm. CONFIRM and VISIT_FAILED are one 回访 form
+# ("visit", whose answer picks the action); REPLY is one form per open question.
+_FORMS: dict[str, type[case_forms.ActionForm]] = {
     str(Action.DISPATCH): case_forms.DispatchForm,
     str(Action.DEFER): case_forms.DeferForm,
     str(Action.MERGE): case_forms.MergeForm,
@@ -36,6 +40,8 @@ _FORMS = {
     "visit": case_forms.ReturnVisitForm,
     str(Action.REPLY): case_forms.ReplyForm,
 }
+_FORM_OF = {str(Action.CONFIRM): "visit", str(Action.VISIT_FAILED): "visit"}
+_NAMES = frozenset(_FORM_OF.get(action, action) for action in _STAFF_ACTIONS)  # what the URL may name
 _LABELS = {"visit": gettext_lazy("回访")}
 # Actions whose note the workflow requires: the form says so up front.
 _NOTE_REQUIRED = {t.action for t in TRANSITIONS if t.note_required}
@@ -44,7 +50,7 @@ _DONE = {"visit": gettext_lazy("回访已记录。"), str(Action.SUPERVISE): get
 
 
 def _make_form(name: str, case: Case, data=None):
-    form_class = _FORMS[name]
+    form_class = _FORMS.get(name, case_forms.NoteForm)
     if form_class is case_forms.DispatchForm:
         return form_class(data, case=case, prefix=name)
     form = form_class(data, prefix=name)
@@ -57,8 +63,8 @@ def _available(user, case: Case) -> list[str]:
     """The action forms to show, in workflow order."""
     names: list[str] = []
     for rule in actions_available(case.status, policies.capacities(user, case)):
-        name = "visit" if rule.action in {Action.CONFIRM, Action.VISIT_FAILED} else str(rule.action)
-        if name in _FORMS and name not in names and name != Action.REPLY:
+        name = _FORM_OF.get(rule.action, rule.action)
+        if rule.action in _STAFF_ACTIONS and name not in names and name != Action.REPLY:
             names.append(name)
     return names
 
@@ -102,47 +108,28 @@ def case_page(request, case_id: int):
     """One case. Opening it marks the questions addressed to the user's units read (the badge counts
     unread ones)."""
     case = selectors.case_for(request.user, case_id)
-    feedback.mark_follow_ups_read(actor=request.user, case=case)
+    services.mark_follow_ups_read(actor=request.user, case=case)
     return _render_case(request, case)
-
-
-def _perform(user, case: Case, name: str, data: dict) -> None:
-    """Call the one service that takes the action; DomainError propagates."""
-    if name in {str(a) for a in _NOTE_ACTIONS}:
-        services.transition(actor=user, case=case, action=name, note=data["note"])
-    elif name == Action.DISPATCH:
-        services.transition(actor=user, case=case, action=name, note=data["note"], lead_unit=data["lead_unit"],
-                            assist_units=tuple(data["assist_units"]))
-    elif name == Action.DEFER:
-        services.transition(actor=user, case=case, action=name, note=data["note"], review_on=data["review_on"])
-    elif name == Action.MERGE:
-        into = selectors.case_by_number(user, data["number"])
-        if into is None:
-            raise DomainError(_("未找到该编号的事件，或不在您的管辖范围内。"), field="number")
-        feedback.merge_case(actor=user, case=case, into=into, note=data["note"])
-    elif name == Action.SUPERVISE:
-        supervision.issue_supervision(actor=user, case=case, note=data["note"], due_at=data["due_at"])
-    elif name == "visit":
-        feedback.record_return_visit(actor=user, case=case, method=data["method"], settled=data["settled"] == "yes",
-                                     note=data["note"])
-    elif name == Action.REPLY:
-        feedback.answer_follow_up(actor=user, follow_up=selectors.follow_up_of(case, data["follow_up"]),
-                                  answer=data["answer"])
 
 
 def case_action(request, case_id: int, name: str):
     """POST one action. Success: back to the case with a message. Bad input: the page again with the
-    message next to the field, nothing changed. Not the user's to do: 403 page. Out of scope: 404."""
+    message next to the field, nothing changed. Not the user's to do: 403 page. Out of scope: 404. The same
+    form sent twice (its client key) answers like the first time."""
     case = selectors.case_for(request.user, case_id)
-    if name not in _FORMS:
+    if name not in _NAMES:
         raise Http404
-    form = _make_form(name, case, request.POST) if name != Action.REPLY else case_forms.ReplyForm(
-        request.POST, prefix="reply")
+    form = _make_form(name, case, request.POST)
     if form.is_valid():
         try:
-            _perform(request.user, case, name, form.cleaned_data)
+            services.take_action(actor=request.user, case=case, action=form.action(name),
+                                 client_key=form.cleaned_data["client_key"],
+                                 **form.payload(user=request.user, case=case))
         except DomainError as err:
-            add_domain_error(form, err)
+            if err.field == "client_key":  # a hidden field: the message goes on top of the form
+                form.add_error(None, str(err.message))
+            else:
+                add_domain_error(form, err)
         else:
             label = _LABELS.get(name) or Action(name).label
             messages.success(request, _DONE.get(name) or _("已%(action)s。") % {"action": label})

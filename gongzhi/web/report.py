@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases import categories, feedback, services
+from gongzhi.cases import categories, selectors, services
 from gongzhi.core.errors import DomainError
 from gongzhi.web.forms import Form, MultiplePhotoField, add_domain_error, category_choices
 from gongzhi.web.portals import portal_of
@@ -81,8 +81,8 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
         if category is None:
             form.add_error("category", _("请选择事件分类。"))
         elif not data["confirmed"]:
-            duplicates = [c for c in feedback.suggest_duplicates(category=category, lat=data["lat"],
-                                                                 lng=data["lng"], user=request.user)
+            duplicates = [c for c in selectors.suggest_duplicates(category=category, lat=data["lat"],
+                                                                  lng=data["lng"], user=request.user)
                           if c.client_id != data["client_id"]]
         if category is not None and not duplicates:
             try:

@@ -192,6 +192,59 @@ def test_queues_answers_and_supervision(tree, people, cats, make_staff):
     assert case.supervision_orders.get().due_at == due_at
 
 
+def test_every_action_through_one_endpoint_and_replays_answer_with_the_first_result(tree, people, cats, make_staff):
+    case = report(people["resident"], cats["env"])
+    disp, justice = client_for(people["dispatcher"]), client_for(people["justice"])
+    resident, worker = client_for(people["resident"]), client_for(people["grid_worker"])
+    url = f"/{case.pk}/actions"
+
+    def act(client, body, key=None):
+        key = key or str(uuid.uuid4())
+        first = post(client, url, {**body, "client_key": key})
+        assert first.status_code == 200, first.content
+        logs = CaseLog.objects.count()
+        again = post(client, url, {**body, "client_key": key})
+        assert again.status_code == 200 and CaseLog.objects.count() == logs  # answered, nothing written
+        return again.json()
+
+    assert act(disp, {"action": "accept"})["status"] == "accepted"
+    assert act(disp, {"action": "dispatch", "lead_unit_id": tree["justice"].pk})["status"] == "dispatched"
+    act(resident, {"action": "follow_up", "question": "什么时候修？"})
+    follow_up = FollowUp.objects.get()
+    act(justice, {"action": "reply", "follow_up_id": follow_up.pk, "answer": "本周内"})
+    follow_up.refresh_from_db()
+    assert follow_up.answer_log is not None
+    supervisor = client_for(make_staff("ducha", tree["county"], Role.SUPERVISOR))
+    due = (timezone.localtime() + datetime.timedelta(days=3)).isoformat()
+    act(supervisor, {"action": "supervise", "note": "限期办结", "due_at": due})
+    act(justice, {"action": "sign"})
+    act(justice, {"action": "complete", "note": "已修复"})
+    assert act(worker, {"action": "confirm", "method": "phone", "note": "路灯已亮"})["status"] == "confirmed"
+    act(disp, {"action": "close"})
+    assert act(resident, {"action": "rate_unsatisfied", "comment": "又坏了"})["status"] == "reopened"
+    assert Rating.objects.get().score == "unsatisfied" and case.supervision_orders.count() == 1
+
+    # A replay of a step the case has moved past still answers; a key of someone else's is a conflict.
+    first_key = CaseLog.objects.get(case=case, action="accept").client_key
+    assert post(disp, url, {"action": "accept", "client_key": first_key}).status_code == 200
+    taken = post(client_for(people["grid_worker"]), url, {"action": "accept", "client_key": first_key})
+    assert taken.status_code == 409 and taken.json()["field"] == "client_key"
+    assert post(disp, url, {"action": "reply", "follow_up_id": 999999, "answer": "x"}).status_code == 404
+
+
+def test_the_older_endpoints_answer_a_replay_with_200_and_the_first_record(tree, people, cats):
+    case = report(people["resident"], cats["env"])
+    resident = client_for(people["resident"])
+    body = {"question": "什么时候修？", "client_key": "phone-1"}
+    first, again = post(resident, f"/{case.pk}/follow-ups", body), post(resident, f"/{case.pk}/follow-ups", body)
+    assert (first.status_code, again.status_code) == (201, 200) and first.json() == again.json()
+    answer_url = f"/{case.pk}/follow-ups/{first.json()['id']}/answer"
+    disp = client_for(people["dispatcher"])
+    answered = [post(disp, answer_url, {"answer": "明天", "client_key": "desk-1"}) for _ in range(2)]
+    assert [r.status_code for r in answered] == [200, 200] and answered[0].json() == answered[1].json()
+    assert FollowUp.objects.count() == 1 and CaseLog.objects.filter(case=case).count() == 3
+
+
 def test_report_on_behalf_over_the_api(tree, people, cats):
     from gongzhi.accounts.tests.helpers import valid_id
 

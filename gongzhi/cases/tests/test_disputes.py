@@ -11,9 +11,10 @@ from django.db import IntegrityError, connection, transaction
 from PIL import Image
 from stdnum.cn import ric
 
-from gongzhi.cases import categories, disputes
+from gongzhi.cases import categories, selectors, services
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, Category, DisputeParty, MediationSession
+from gongzhi.cases.services import disputes
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import pii
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
@@ -79,7 +80,7 @@ def upload(content: bytes, name: str = "协议书.pdf", content_type: str = "app
 def mediate(actor, case, **kwargs):
     kwargs = {"kind": MediationSession.Kind.PEOPLE, "held_on": datetime.date(2026, 3, 2),
               "outcome": MediationSession.Outcome.AGREED, "summary": "双方就宅基地边界达成一致", **kwargs}
-    return disputes.record_mediation(actor=actor, case=case, **kwargs)
+    return services.record_mediation(actor=actor, case=case, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------ privacy
@@ -102,7 +103,7 @@ def test_dispute_cases_are_private_and_a_public_dispute_category_is_refused(peop
 
 def test_party_is_recorded_with_only_a_keyed_hash_of_the_id_number(people, cats, homes):
     case = report(people["resident"], cats["neighbour"])
-    party = disputes.add_party(actor=people["grid_worker"], case=case, name="张建国", id_number=f" {ZHANG.lower()} ",
+    party = services.add_party(actor=people["grid_worker"], case=case, name="张建国", id_number=f" {ZHANG.lower()} ",
                                household=homes["zhang"], role="申请人")
     party.refresh_from_db()
     assert (party.name, party.role, party.household) == ("张建国", "申请人", homes["zhang"])
@@ -119,7 +120,7 @@ def test_party_is_recorded_with_only_a_keyed_hash_of_the_id_number(people, cats,
 def test_an_invalid_id_number_is_refused_and_nothing_is_written(people, cats, bad):
     case = report(people["resident"], cats["neighbour"])
     with pytest.raises(DomainError) as err:
-        disputes.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=bad)
+        services.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=bad)
     assert err.value.field == "id_number"
     assert DisputeParty.objects.count() == 0
 
@@ -127,29 +128,29 @@ def test_an_invalid_id_number_is_refused_and_nothing_is_written(people, cats, ba
 def test_a_party_needs_a_name_and_may_come_without_an_id_number(people, cats):
     case = report(people["resident"], cats["neighbour"])
     with pytest.raises(DomainError) as err:
-        disputes.add_party(actor=people["dispatcher"], case=case, name="  ", id_number=ZHANG)
+        services.add_party(actor=people["dispatcher"], case=case, name="  ", id_number=ZHANG)
     assert err.value.field == "name" and DisputeParty.objects.count() == 0
-    party = disputes.add_party(actor=people["dispatcher"], case=case, name="某养殖合作社", id_number="")
+    party = services.add_party(actor=people["dispatcher"], case=case, name="某养殖合作社", id_number="")
     assert party.id_number_hash == "" and party.household is None
 
 
 def test_the_same_person_is_not_recorded_twice_on_one_case(people, cats):
     case = report(people["resident"], cats["neighbour"])
-    disputes.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=ZHANG)
+    services.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=ZHANG)
     with pytest.raises(DomainError) as err:
-        disputes.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=ZHANG)
+        services.add_party(actor=people["dispatcher"], case=case, name="张建国", id_number=ZHANG)
     assert err.value.code == "duplicate_party" and DisputeParty.objects.count() == 1
 
 
 def test_parties_only_on_dispute_cases_and_not_after_the_case_is_finished(people, cats):
     streetlight = report(people["resident"], cats["env"])
     with pytest.raises(DomainError) as err:
-        disputes.add_party(actor=people["dispatcher"], case=streetlight, name="张建国")
+        services.add_party(actor=people["dispatcher"], case=streetlight, name="张建国")
     assert err.value.code == "not_a_dispute"
     case = report(people["resident"], cats["neighbour"])
     act(people["dispatcher"], case, Action.REJECT, note="已由法院受理，不属于本平台受理范围")
     with pytest.raises(DomainError) as err:
-        disputes.add_party(actor=people["dispatcher"], case=case, name="张建国")
+        services.add_party(actor=people["dispatcher"], case=case, name="张建国")
     assert err.value.code == "invalid_state"
     assert DisputeParty.objects.count() == 0
 
@@ -161,26 +162,26 @@ def test_who_may_record_a_party(tree, people, cats):
     in their own list, so hiding it would protect nothing: they get 403. Any other resident gets 404.
     """
     case = report(people["resident"], cats["neighbour"])
-    disputes.add_party(actor=people["dispatcher"], case=case, name="甲")
-    disputes.add_party(actor=people["grid_worker"], case=case, name="乙")
+    services.add_party(actor=people["dispatcher"], case=case, name="甲")
+    services.add_party(actor=people["grid_worker"], case=case, name="乙")
     for who in ("other_dispatcher", "other_grid_worker", "neighbour", "justice"):
         with pytest.raises(NotFound):
-            disputes.add_party(actor=people[who], case=case, name="丙")
+            services.add_party(actor=people[who], case=case, name="丙")
     for who in ("resident", "county_dispatcher"):
         with pytest.raises(Forbidden):
-            disputes.add_party(actor=people[who], case=case, name="丙")
+            services.add_party(actor=people[who], case=case, name="丙")
     dispatched(people, tree, case)
-    disputes.add_party(actor=people["justice"], case=case, name="丁")  # now the lead unit
+    services.add_party(actor=people["justice"], case=case, name="丁")  # now the lead unit
     assert sorted(case.parties.values_list("name", flat=True)) == ["丁", "乙", "甲"]
 
 
 def test_a_household_outside_the_actors_scope_is_not_found(people, cats, homes):
     case = report(people["resident"], cats["neighbour"])
     with pytest.raises(NotFound) as err:
-        disputes.add_party(actor=people["grid_worker"], case=case, name="王某", household=homes["far"])
+        services.add_party(actor=people["grid_worker"], case=case, name="王某", household=homes["far"])
     assert err.value.field == "household" and DisputeParty.objects.count() == 0
     # The township dispatcher sees both grids.
-    disputes.add_party(actor=people["dispatcher"], case=case, name="王某", household=homes["far"])
+    services.add_party(actor=people["dispatcher"], case=case, name="王某", household=homes["far"])
 
 
 # ---------------------------------------------------------------------------------------- mediation
@@ -298,13 +299,13 @@ def at(day: int, hour: int) -> datetime.datetime:
 def dispute_on(people, cats, when, *, category="neighbour", **party):
     with time_machine.travel(when, tick=False):
         case = report(people["resident"], cats[category])
-        disputes.add_party(actor=people["dispatcher"], case=case, name=party.pop("name", "张建国"), **party)
+        services.add_party(actor=people["dispatcher"], case=case, name=party.pop("name", "张建国"), **party)
     return case
 
 
 def codes(case, now):
     case.refresh_from_db()
-    return [risk.code for risk in disputes.dispute_risks(case, now=now)]
+    return [risk.code for risk in selectors.dispute_risks(case, now=now)]
 
 
 def test_the_same_party_twice_within_90_days_is_a_repeat(people, cats):
@@ -314,7 +315,7 @@ def test_the_same_party_twice_within_90_days_is_a_repeat(people, cats):
     second = dispute_on(people, cats, at(90, 16), id_number=ZHANG, name="张建国（二）")
     assert codes(second, at(90, 16)) == ["repeat"]
     assert codes(first, at(90, 16)) == ["repeat"]
-    risk = disputes.dispute_risks(second, now=at(90, 16))[0]
+    risk = selectors.dispute_risks(second, now=at(90, 16))[0]
     assert "90" in risk.message
     # A day later the first dispute has left the window.
     assert codes(second, at(91, 8)) == []
@@ -367,7 +368,7 @@ def test_the_marriage_flag_is_inherited_from_an_ancestor_category(people, cats):
 
 def test_other_cases_carry_no_dispute_risks(people, cats):
     case = report(people["resident"], cats["env"])
-    assert disputes.dispute_risks(case) == []
+    assert selectors.dispute_risks(case) == []
 
 
 def test_the_list_of_cases_at_risk_shows_visible_cases_only_in_a_few_queries(
@@ -381,19 +382,19 @@ def test_the_list_of_cases_at_risk_shows_visible_cases_only_in_a_few_queries(
     # 钱某0 also has a dispute in another township: the flag counts it, the list does not show it.
     with time_machine.travel(at(23, 9), tick=False):
         elsewhere = report(people["resident"], cats["neighbour"], lng=104.625)
-        disputes.add_party(actor=people["other_dispatcher"], case=elsewhere, name="钱某0", id_number=LI)
-        disputes.add_party(actor=people["dispatcher"], case=calm[0], name="钱某0", id_number=LI)
+        services.add_party(actor=people["other_dispatcher"], case=elsewhere, name="钱某0", id_number=LI)
+        services.add_party(actor=people["dispatcher"], case=calm[0], name="钱某0", id_number=LI)
     assert elsewhere.holder.pk != calm[0].holder.pk
     now = at(25, 12)
     with django_assert_max_num_queries(4):
         found = {c.pk: (c.risk_repeat, c.risk_marriage_family)
-                 for c in disputes.dispute_cases_at_risk(people["dispatcher"], now=now)}
+                 for c in selectors.dispute_cases_at_risk(people["dispatcher"], now=now)}
     calm_flagged, calm = calm[0], calm[1:]
     assert found == {**{c.pk: (True, False) for c in [*repeats, calm_flagged]}, family.pk: (False, True)}
     assert not set(found) & {c.pk for c in calm} and old.pk not in found
     # The other township sees its own case, flagged through ours; a grid worker of another grid sees none.
-    assert list(disputes.dispute_cases_at_risk(people["other_dispatcher"], now=now)) == [elsewhere]
-    assert not disputes.dispute_cases_at_risk(people["other_grid_worker"], now=now).exists()
+    assert list(selectors.dispute_cases_at_risk(people["other_dispatcher"], now=now)) == [elsewhere]
+    assert not selectors.dispute_cases_at_risk(people["other_grid_worker"], now=now).exists()
     # The flags on the list agree with the flags of each case.
     for pk, (repeat, marriage) in found.items():
         risks = codes(Case.objects.get(pk=pk), now)

@@ -9,7 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from gongzhi.cases import services
+from gongzhi.cases import selectors, services
 from gongzhi.cases.models import Attachment, Case, CaseLog, Category
 from gongzhi.core.errors import DomainError
 from gongzhi.org.factories import make_department
@@ -113,34 +113,34 @@ def _category(code: str, handler: str, parent: Category | None) -> Category:
 def test_suggests_the_township_department_of_the_categorys_type(tree):
     parent = _category("x-justice", DepartmentType.JUSTICE, None)
     child = _category("x-justice-child", "", parent)
-    assert services.suggest_handler(category=parent, grid=tree["grid"]) == tree["justice"]
-    assert services.suggest_handler(category=child, grid=tree["grid"]) == tree["justice"]
+    assert selectors.suggest_handler(category=parent, grid=tree["grid"]) == tree["justice"]
+    assert selectors.suggest_handler(category=child, grid=tree["grid"]) == tree["justice"]
 
 
 def test_falls_back_to_the_county_department(tree):
     court = _category("x-court", DepartmentType.COURT, None)
-    assert services.suggest_handler(category=court, grid=tree["grid"]) == tree["county_court"]
+    assert selectors.suggest_handler(category=court, grid=tree["grid"]) == tree["county_court"]
 
 
 def test_the_grids_own_township_wins_over_another(tree):
     other_justice = make_department(tree["other_town"], DepartmentType.JUSTICE, "城关司法所", "SFS")
     justice = _category("x-justice", DepartmentType.JUSTICE, None)
-    assert services.suggest_handler(category=justice, grid=tree["other_grid"]) == other_justice
-    assert services.suggest_handler(category=justice, grid=tree["grid"]) == tree["justice"]
+    assert selectors.suggest_handler(category=justice, grid=tree["other_grid"]) == other_justice
+    assert selectors.suggest_handler(category=justice, grid=tree["grid"]) == tree["justice"]
 
 
 def test_no_handler_type_means_the_village(tree):
     plain = _category("x-plain", "", _category("x-plain-root", "", None))
-    assert services.suggest_handler(category=plain, grid=tree["grid3"]) == tree["village2"]
+    assert selectors.suggest_handler(category=plain, grid=tree["grid3"]) == tree["village2"]
 
 
 def test_none_when_no_department_of_that_type_exists(tree):
     land = _category("x-land", DepartmentType.LAND, None)
-    assert services.suggest_handler(category=land, grid=tree["grid"]) is None
+    assert selectors.suggest_handler(category=land, grid=tree["grid"]) is None
 
 
 def test_an_inactive_department_is_not_suggested(tree):
     tree["justice"].is_active = False
     tree["justice"].save()
     justice = _category("x-justice", DepartmentType.JUSTICE, None)
-    assert services.suggest_handler(category=justice, grid=tree["grid"]) is None
+    assert selectors.suggest_handler(category=justice, grid=tree["grid"]) is None

@@ -13,11 +13,12 @@ import pytest
 import time_machine
 
 from gongzhi.accounts.models import Membership
-from gongzhi.cases import selectors, supervision
+from gongzhi.cases import deadlines, selectors, services
+from gongzhi.cases import sweep as sweep_module
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, SupervisionOrder
-from gongzhi.cases.supervision import Flag, run_sweep
-from gongzhi.cases.workflow import Action, Status
+from gongzhi.cases.sweep import run_sweep
+from gongzhi.cases.workflow import Action, Flag, Status
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.notifications.models import Notification
 
@@ -59,14 +60,14 @@ def flag_of(case, moment):
 
 def test_horizons_follow_the_calendar():
     # Friday 10-09 before the make-up Saturday: the next workday is Saturday 10-10.
-    h = supervision.horizons(at(10, 9))
+    h = deadlines.horizons(at(10, 9))
     assert h.handle_warn_until == at(10, 10, 17, 30)
     assert h.respond_warn_until == at(10, 9, 16)
     # On the eve of the holiday the next workday is 10-08; grace ends only after 10-08 closes.
-    assert supervision.horizons(at(9, 30)).handle_warn_until == at(10, 8, 17, 30)
-    assert supervision.horizons(at(10, 5)).escalate_before == at(9, 30, 0)
-    assert supervision.horizons(at(10, 8, 17, 0)).escalate_before == at(9, 30, 0)
-    assert supervision.horizons(at(10, 8, 17, 31)).escalate_before == at(10, 8, 0)
+    assert deadlines.horizons(at(9, 30)).handle_warn_until == at(10, 8, 17, 30)
+    assert deadlines.horizons(at(10, 5)).escalate_before == at(9, 30, 0)
+    assert deadlines.horizons(at(10, 8, 17, 0)).escalate_before == at(9, 30, 0)
+    assert deadlines.horizons(at(10, 8, 17, 31)).escalate_before == at(10, 8, 0)
 
 
 def test_reminder_overdue_and_escalation_across_the_make_up_saturday(tree, people, cats):
@@ -140,7 +141,7 @@ def test_a_doubled_sweep_writes_nothing_more(people, cats):
     assert (first.overdue, first.reminders) == (4, 0)  # three handling limits and one response limit
     counts = (CaseLog.objects.count(), Notification.objects.count())
     again = sweep(at(10, 12, 18))
-    assert again.written == 0 and again == supervision.SweepReport()
+    assert again.written == 0 and again == sweep_module.SweepReport()
     assert (CaseLog.objects.count(), Notification.objects.count()) == counts
     # One digest per unit for the run that wrote something: the lead unit of the three, the holder of one.
     assert "已超期3件" in Notification.objects.get(recipient=people["justice"], kind="case.limits_due").body
@@ -236,7 +237,7 @@ def test_flags_and_the_work_list(people, cats):
 def test_county_supervises_a_township_case(tree, people, cats, who):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False):
-        order = supervision.issue_supervision(actor=people[who], case=case, note="群众反映强烈，限期办结",
+        order = services.issue_supervision(actor=people[who], case=case, note="群众反映强烈，限期办结",
                                               due_at=at(10, 9, 17, 30))
     assert order.issuing_unit == tree["county"] and order.issued_by == people[who]
     assert order.log.action == Action.SUPERVISE and not order.log.is_public and order.fulfilled_at is None
@@ -250,7 +251,7 @@ def test_county_supervises_a_township_case(tree, people, cats, who):
 def test_supervision_refused(people, cats, who, error):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False), pytest.raises(error):
-        supervision.issue_supervision(actor=people[who], case=case, note="限期办结", due_at=at(10, 9))
+        services.issue_supervision(actor=people[who], case=case, note="限期办结", due_at=at(10, 9))
     assert not SupervisionOrder.objects.exists() and case.logs.count() == 3
 
 
@@ -258,7 +259,7 @@ def test_supervision_refused(people, cats, who, error):
 def test_supervision_needs_a_future_limit_and_changes_nothing_otherwise(people, cats, due_at):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False), pytest.raises(DomainError) as err:
-        supervision.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结", due_at=due_at)
+        services.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结", due_at=due_at)
     assert err.value.field == "due_at"
     assert not SupervisionOrder.objects.exists() and case.logs.count() == 3
 
@@ -266,14 +267,14 @@ def test_supervision_needs_a_future_limit_and_changes_nothing_otherwise(people, 
 def test_supervision_needs_a_note(people, cats):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False), pytest.raises(DomainError) as err:
-        supervision.issue_supervision(actor=people["county_dispatcher"], case=case, note=" ", due_at=at(10, 9))
+        services.issue_supervision(actor=people["county_dispatcher"], case=case, note=" ", due_at=at(10, 9))
     assert err.value.field == "note"
 
 
 def test_overdue_supervision_reminds_the_issuing_unit_once(people, cats):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False):
-        order = supervision.issue_supervision(actor=people["county_supervisor"], case=case, note="限期办结",
+        order = services.issue_supervision(actor=people["county_supervisor"], case=case, note="限期办结",
                                               due_at=at(10, 8, 17, 30))
     assert sweep(at(10, 8, 17)).supervision_overdue == 0
     assert flag_of(case, at(10, 8, 17)) == Flag.GREEN
@@ -289,7 +290,7 @@ def test_overdue_supervision_reminds_the_issuing_unit_once(people, cats):
 def test_supervision_is_fulfilled_by_the_step_that_handles_the_case(people, cats):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False):
-        order = supervision.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结",
+        order = services.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结",
                                               due_at=at(10, 8, 17, 30))
     with time_machine.travel(at(10, 8, 11), tick=False):
         act(people["justice"], case, Action.SIGN)

@@ -180,10 +180,10 @@ def test_county_supervises_and_the_order_is_shown(client, world):
 
 
 def test_reply_to_a_follow_up(client, world):
-    from gongzhi.cases import feedback
+    from gongzhi.cases import services
 
     case = _accepted(client, world)
-    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     page = client.get(f"/command/cases/{case.pk}/").content.decode()
     assert "什么时候修？" in page
     follow_up = case.follow_ups.get()
@@ -197,11 +197,28 @@ def test_reply_to_a_follow_up(client, world):
     assert "待答复的追问" not in client.get(f"/command/cases/{case.pk}/").content.decode()
 
 
+def test_a_reply_sent_twice_from_the_page_answers_like_the_first_time(client, world):
+    """The reply form carries its client key too (it renders its fields by hand)."""
+    import re
+
+    from gongzhi.cases import services
+
+    case = _accepted(client, world)
+    services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    key = re.search(r'name="reply-client_key" value="(\w+)"', page).group(1)
+    data = {"reply-follow_up": case.follow_ups.get().pk, "reply-answer": "本周内修好。", "reply-client_key": key}
+    first = client.post(f"/command/cases/{case.pk}/reply/", data)
+    again = client.post(f"/command/cases/{case.pk}/reply/", data)
+    assert first.status_code == again.status_code == 302
+    assert CaseLog.objects.filter(case=case, action="reply").count() == 1
+
+
 def test_opening_the_case_marks_only_my_units_questions_read(client, world):
-    from gongzhi.cases import feedback, selectors
+    from gongzhi.cases import selectors, services
 
     case = _accepted(client, world)  # held by the township: questions go to its command centre
-    follow_up = feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    follow_up = services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     assert selectors.unread_follow_ups(world["disp"]) == 1
     client.force_login(world["county_disp"])  # sees the case, but the question is not addressed to the county
     assert client.get(f"/command/cases/{case.pk}/").status_code == 200
@@ -213,11 +230,11 @@ def test_opening_the_case_marks_only_my_units_questions_read(client, world):
 
 
 def test_questions_list_and_badge_until_read_and_answered(client, world):
-    from gongzhi.cases import feedback
+    from gongzhi.cases import services
 
     case = _accepted(client, world)
     quiet = report(world["resident"], world["cats"]["env"], description="另一件事")
-    feedback.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
+    services.ask_follow_up(actor=world["resident"], case=case, question="什么时候修？")
     page = client.get("/command/cases/questions/").content.decode()
     assert case.number in page and quiet.number not in page and "新追问" in page
     assert 'aria-label="1条未读追问"' in page  # the badge on the 群众追问 link
@@ -229,3 +246,30 @@ def test_questions_list_and_badge_until_read_and_answered(client, world):
     assert case.number not in client.get("/command/cases/questions/").content.decode()
     client.force_login(world["other_disp"])
     assert case.number not in client.get("/command/cases/questions/").content.decode()
+
+
+def test_a_form_sent_twice_answers_like_the_first_time(client, world):
+    """Each action form carries a fresh client key: a double submit is answered with the first result (the
+    same message, back to the case), even though the case has moved on, and nothing is written twice."""
+    import re
+
+    case, tree = world["case"], world["tree"]
+    client.force_login(world["disp"])
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    key = re.search(r'name="accept-client_key" value="(\w+)"', page).group(1)
+    other_key = re.search(r'name="reject-client_key" value="(\w+)"', page).group(1)
+    assert key != other_key  # one per form shown
+    first = post(client, case, "accept", note="", client_key=key)
+    again = post(client, case, "accept", note="", client_key=key)
+    assert first.status_code == again.status_code == 302 and again["Location"] == first["Location"]
+    assert CaseLog.objects.filter(case=case, action="accept").count() == 1
+    messages = [str(m) for m in client.get(again["Location"]).context["messages"]]
+    assert messages == ["已受理。", "已受理。"]
+    dispatched = [post(client, case, "dispatch", lead_unit=tree["justice"].pk, note="", client_key="d1")
+                  for _ in range(2)]
+    assert [r.status_code for r in dispatched] == [302, 302]
+    assert case.assignments.filter(is_active=True).count() == 1
+    # Another person's key is refused at the top of the form, and nothing changes.
+    client.force_login(world["county_disp"])
+    refused = post(client, case, "remind", note="", client_key=key)
+    assert refused.status_code == 422 and "这个提交编号已用于另一次操作。" in refused.content.decode()

@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import disputes, selectors
+from gongzhi.cases import selectors
 from gongzhi.cases.models import (
     Case,
     CaseLog,
@@ -25,8 +25,7 @@ from gongzhi.cases.models import (
     Source,
     SupervisionOrder,
 )
-from gongzhi.cases.supervision import Flag
-from gongzhi.cases.workflow import Action, Status
+from gongzhi.cases.workflow import Action, Flag, Status
 from gongzhi.demo import cases as demo
 from gongzhi.demo import generate as gen
 from gongzhi.org.models import DepartmentType, Level, OrgUnit
@@ -135,7 +134,7 @@ class TestOneRunAtTheRealNow:
         agreed = MediationSession.objects.get(outcome="agreed")
         assert agreed.agreement and agreed.agreement.read().startswith(b"%PDF-")
         # The same household in two disputes this month; a marriage dispute still open (民转刑).
-        at_risk = disputes.dispute_cases_at_risk(user("diaodu_bali_1"))
+        at_risk = selectors.dispute_cases_at_risk(user("diaodu_bali_1"))
         repeated = at_risk.filter(risk_repeat=True)
         assert repeated.filter(description__contains="浇地放水").exists()
         assert repeated.filter(description__contains="修建围墙").exists()

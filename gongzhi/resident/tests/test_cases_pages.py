@@ -12,7 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.cases import feedback, services
+from gongzhi.cases import services
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Attachment, Case, FollowUp, Rating
 from gongzhi.cases.workflow import Action, Status
@@ -256,7 +256,7 @@ def test_follow_up_is_asked_and_the_answer_shown(logged_in, resident, env_leaf, 
     response = logged_in.post(url, {"question": "什么时候来清运？"})
     assert response.status_code == 302
     follow_up = FollowUp.objects.get()
-    feedback.answer_follow_up(actor=dispatcher, follow_up=follow_up, answer="明天上午清运。")
+    services.answer_follow_up(actor=dispatcher, follow_up=follow_up, answer="明天上午清运。")
     page = logged_in.get(reverse("resident:case", args=[case.pk])).content.decode()
     assert "什么时候来清运？" in page and "明天上午清运。" in page
 
@@ -278,7 +278,7 @@ def closed_case(resident, env_leaf, make_staff, tree):
     act(dispatcher, case, Action.DISPATCH, lead_unit=tree["justice"])
     act(handler, case, Action.SIGN)
     act(handler, case, Action.COMPLETE, note="已清运完毕。")
-    feedback.record_return_visit(actor=worker, case=case, method="phone", settled=True, note="群众确认已清运。")
+    services.record_return_visit(actor=worker, case=case, method="phone", settled=True, note="群众确认已清运。")
     act(dispatcher, case, Action.CLOSE)
     case.refresh_from_db()
     return case
@@ -306,6 +306,24 @@ def test_unsatisfied_needs_a_comment(logged_in, closed_case):
     assert response.status_code == 302
     closed_case.refresh_from_db()
     assert closed_case.status == Status.REOPENED
+
+
+def test_a_question_or_a_rating_sent_twice_counts_once(logged_in, resident, closed_case):
+    """The forms carry a fresh client key each time the page is shown; a phone that sends one twice (a
+    double tap, a retry on a bad connection) gets the same answer, and nothing is recorded twice."""
+    detail = reverse("resident:case", args=[closed_case.pk])
+    key = re.search(r'name="client_key" value="(\w+)"', logged_in.get(detail).content.decode()).group(1)
+    rate = reverse("resident:case_rate", args=[closed_case.pk])
+    body = {"score": "unsatisfied", "comment": "垃圾又堆起来了。", "client_key": key}
+    assert [logged_in.post(rate, body).status_code for _ in range(2)] == [302, 302]
+    assert Rating.objects.count() == 1
+    # Reopened: now the question form is shown, with a key of its own.
+    keys = re.findall(r'name="client_key" value="(\w+)"', logged_in.get(detail).content.decode())
+    assert len(keys) == 1 and keys[0] != key
+    ask = reverse("resident:case_follow_up", args=[closed_case.pk])
+    body = {"question": "什么时候再来？", "client_key": keys[0]}
+    assert [logged_in.post(ask, body).status_code for _ in range(2)] == [302, 302]
+    assert FollowUp.objects.count() == 1
 
 
 def test_no_rating_form_while_the_case_is_open(logged_in, resident, env_leaf):

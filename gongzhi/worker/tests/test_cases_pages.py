@@ -51,6 +51,16 @@ def test_return_visit_from_the_worker_case_page(client, world):
     assert case.status == "confirmed" and ReturnVisit.objects.get().settled
 
 
+def test_a_return_visit_sent_twice_is_recorded_once(client, world):
+    case = world["case"]
+    client.force_login(world["gw"])
+    body = {"visit-method": "visit", "visit-settled": "no", "visit-note": "路灯仍不亮", "visit-client_key": "abc"}
+    responses = [client.post(f"/worker/cases/{case.pk}/visit/", body) for _ in range(2)]
+    assert [r.status_code for r in responses] == [302, 302]
+    case.refresh_from_db()
+    assert case.status == "reopened" and ReturnVisit.objects.get().settled is False
+
+
 def test_field_report_is_idempotent_and_validated(client, world):
     client.force_login(world["gw"])
     assert client.get("/worker/cases/report/").status_code == 200
@@ -73,14 +83,13 @@ def test_field_report_is_idempotent_and_validated(client, world):
 
 
 def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, world, tree, make_staff):
-    from gongzhi.cases import feedback
 
     village_admin = make_staff("va", tree["village"], Role.VILLAGE_ADMIN)
     disp = User.objects.get(username="disp")
     case = report(User.objects.get(username="res"), world["cats"]["env"], description="路灯不亮")
     services.transition(actor=disp, case=case, action="accept")
     services.transition(actor=disp, case=case, action="dispatch", lead_unit=tree["village"])
-    feedback.ask_follow_up(actor=User.objects.get(username="res"), case=case, question="哪天来修？")
+    services.ask_follow_up(actor=User.objects.get(username="res"), case=case, question="哪天来修？")
     client.force_login(village_admin)
     page = client.get("/worker/cases/").content.decode()
     assert "新追问" in page and 'aria-label="1条未读追问"' in page

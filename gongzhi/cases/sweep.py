@@ -1,23 +1,13 @@
-"""Supervision of time limits: the periodic sweep, 督办 orders, and the warning horizons behind the flags.
+"""The supervision sweep: the periodic pass over time limits and 督办 orders (`run_sweep`, every 5 minutes).
 
-Which limit runs when
-    The response limit (`respond_due`, natural hours) runs while a case waits to be taken up: `reported`,
-    or `escalated` to a new level (escalation sets a fresh `respond_due`). The handling limit
-    (`handle_due`, working days) runs while a unit works on it: `accepted`, `dispatched`, `in_progress`,
-    `returned`, `reopened`. Other states run against no limit (handled, deferred, final ones).
-
-When a limit counts as coming due (yellow; the sweep writes a reminder)
-    - response limit: at most `RESPOND_WARNING` (6 hours, a quarter of the usual 24) left;
-    - handling limit: it falls due before the close of office hours on the next working day
-      (`workcalendar.add_working_days(now, 1)`): on a Friday that is Monday's close, on the eve of a
-      holiday the close of the first workday after it, on the Friday before a make-up Saturday (调休) that
-      Saturday's close.
-    A limit has passed (red; the sweep marks it overdue) once its moment is behind `now`.
+Which limit runs in which state, and when one is coming due or has passed, is `cases.deadlines`; this
+module acts on it: it reminds once before a limit, marks it overdue once, escalates after the grace day
+and reminds the issuer of an overdue 督办 order.
 
 Escalation
     A case still overdue on its handling limit after a grace of one working day (past the close of office
     hours on the first workday after the deadline's date) is escalated by the system
-    (`services.transition(actor=None, action=ESCALATE)`) to the next level's command centre, which must
+    (`transition(actor=None, action=ESCALATE)`) to the next level's command centre, which must
     then accept it. A case held by the city's command centre has no level above: it stays marked overdue.
 
 Idempotency
@@ -36,82 +26,32 @@ import dataclasses
 import datetime
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
-from gongzhi.cases import notices, services
+from gongzhi.accounts.models import User
+from gongzhi.cases import deadlines, notices, policies
+from gongzhi.cases.deadlines import HANDLE_PENDING, RESPOND_PENDING, Horizons, Limit
 from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
+from gongzhi.cases.services.transition import transition
 from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
-from gongzhi.core import workcalendar
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Level
 
 logger = logging.getLogger(__name__)
 
-RESPOND_PENDING = frozenset({Status.REPORTED, Status.ESCALATED})
-HANDLE_PENDING = frozenset({Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RETURNED,
-                            Status.REOPENED})
-RESPOND_WARNING = datetime.timedelta(hours=6)
 # Escalations go through `transition` one case at a time; a catch-up after a long outage spreads over runs.
 MAX_ESCALATIONS_PER_RUN = 500
-# A 督办 limit must lie ahead, and not absurdly far.
-SUPERVISION_MAX_DAYS = 365
-_MAX_SCAN_DAYS = 3660
 # Rows per executemany call.
 _INSERT_BATCH = 5000
-
-
-class Limit:
-    RESPOND = "respond"
-    HANDLE = "handle"
-
-
-@dataclass(frozen=True)
-class Horizons:
-    """The moments one sweep (or one list) compares deadlines with."""
-
-    now: datetime.datetime
-    respond_warn_until: datetime.datetime  # a response limit at or before this is coming due
-    handle_warn_until: datetime.datetime  # a handling limit at or before this is coming due
-    escalate_before: datetime.datetime  # a handling limit before this has used up its grace day
-
-
-def _last_closed_workday(now: datetime.datetime) -> datetime.date:
-    """The latest workday whose office hours have closed by `now`."""
-    local = timezone.localtime(now)
-    closes = datetime.time.fromisoformat(settings.OFFICE_HOURS[1])
-    day = local.date()
-    calendar = workcalendar.WorkCalendar(day - datetime.timedelta(days=60), day)
-    if calendar.is_workday(day) and local.time() > closes:
-        return day
-    for _offset in range(_MAX_SCAN_DAYS):
-        day -= datetime.timedelta(days=1)
-        if calendar.is_workday(day):
-            return day
-    raise ValueError("no working day found")  # pragma: no cover - only with a calendar of all holidays
-
-
-def horizons(now: datetime.datetime | None = None) -> Horizons:
-    now = now or timezone.now()
-    grace_day = _last_closed_workday(now)
-    return Horizons(
-        now=now,
-        respond_warn_until=now + RESPOND_WARNING,
-        handle_warn_until=workcalendar.add_working_days(now, 1),
-        # add_working_days(due, 1) < now  ⟺  due's local date < the last closed workday.
-        escalate_before=timezone.make_aware(datetime.datetime.combine(grace_day, datetime.time.min)),
-    )
 
 
 @dataclass
@@ -160,10 +100,6 @@ def _due_filter(step: _Step, h: Horizons) -> Q:
         until = h.respond_warn_until if step.limit == Limit.RESPOND else h.handle_warn_until
         window = Q(**{f"{field}__gte": h.now, f"{field}__lte": until})
     return Q(status__in=statuses) & window
-
-
-def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 @dataclass(frozen=True)
@@ -218,9 +154,9 @@ def _write_steps(step: _Step, h: Horizons) -> list[_Written]:
         key = step.key(due)
         if key == last_key:
             continue
-        deadlines = {"respond_due": _iso(respond_due), "handle_due": _iso(handle_due)}
+        snapshot = deadlines.snapshot(respond_due, handle_due)
         rows.append((pk, (last_seq or 0) + 1, step.action, status, status, None, None, step.note, rule.public,
-                     deadlines_field.get_db_prep_save(deadlines, connection), key, created_at))
+                     deadlines_field.get_db_prep_save(snapshot, connection), key, created_at))
         written.append(_Written(pk, lead_unit or holder_id, lead_unit is not None))
     _insert_logs(rows)
     return written
@@ -239,36 +175,31 @@ def _steps() -> list[_Step]:
 # Notifications to the units concerned
 
 
-def _staff_by_unit(unit_ids: Iterable[int]) -> dict[int, dict[str, list[User]]]:
-    """Unit id → role → the active users holding that staff post there (one query)."""
-    found: dict[int, dict[str, list[User]]] = defaultdict(lambda: defaultdict(list))
-    posts = (Membership.objects.filter(unit_id__in=set(unit_ids), is_active=True, role__in=STAFF_ROLES,
-                                       user__is_active=True).select_related("user").order_by("pk"))
-    for post in posts:
-        found[post.unit_id][post.role].append(post.user)
-    return found
-
-
 def _notify_limits(written: list[tuple[_Written, bool]], h: Horizons) -> None:
     """One digest per unit and run, only for steps this run wrote (so a doubled run notifies nobody).
 
-    Like `notices` does for one reminder: the staff of the lead unit working on a case, else the
-    dispatchers of the holding level's command centre."""
+    As `notices.handlers_of` says for one reminder: the staff of the lead unit working on a case
+    (ASSIGNEE), else the dispatchers of the holding level (DISPATCHER). Who holds that capacity depends only
+    on the unit, so one case of each unit stands for all of them in `policies.users_with_capacity_in`."""
     counts: dict[tuple[int, bool], list[int]] = defaultdict(lambda: [0, 0])
+    sample: dict[tuple[int, bool], int] = {}
     for row, is_overdue in written:
         counts[row.unit_id, row.is_lead][1 if is_overdue else 0] += 1
+        sample.setdefault((row.unit_id, row.is_lead), row.case_id)
     if not counts:
         return
-    staff = _staff_by_unit(unit for unit, _lead in counts)
+    cases = Case.objects.select_related("holder").in_bulk(sample.values())
+    people: dict[int, list[User]] = {}
+    for is_lead, capacity in ((True, Capacity.ASSIGNEE), (False, Capacity.DISPATCHER)):
+        group = [cases[case_id] for (_unit, lead), case_id in sample.items() if lead == is_lead and case_id in cases]
+        people.update(policies.users_with_capacity_in(group, capacity))
     stamp = int(h.now.timestamp())
     with translation.override(settings.LANGUAGE_CODE):
         for (unit_id, is_lead), (coming, passed) in counts.items():
-            by_role = staff.get(unit_id, {})
-            people = ({u.pk: u for users in by_role.values() for u in users} if is_lead
-                      else {u.pk: u for u in by_role.get(Role.DISPATCHER, [])})
-            if people:
+            recipients = people.get(sample[unit_id, is_lead], [])
+            if recipients:
                 notices.send(
-                    notice="case.limits_due", recipients=people.values(), title=_("事件办理时限提醒"),
+                    notice="case.limits_due", recipients=recipients, title=_("事件办理时限提醒"),
                     body=_("即将到期%(coming)d件，已超期%(passed)d件，请及时处理。") % {
                         "coming": coming, "passed": passed},
                     dedupe_key=f"case-limits:{unit_id}:{stamp}")
@@ -289,8 +220,7 @@ def _escalate_overdue(h: Horizons, report: SweepReport) -> None:
         assert handle_due is not None  # compared with a moment above
         key = f"escalate:{Limit.HANDLE}:{int(handle_due.timestamp())}"
         try:
-            case = services.transition(actor=None, case=Case(pk=pk), action=Action.ESCALATE, note=note,
-                                       step_key=key)
+            case = transition(actor=None, case=Case(pk=pk), action=Action.ESCALATE, note=note, step_key=key)
         except DomainError as exc:  # e.g. a tree without a level above; the case stays marked overdue
             logger.warning("case %s: automatic escalation refused (%s)", pk, exc.code)
             report.escalations_failed += 1
@@ -300,47 +230,7 @@ def _escalate_overdue(h: Horizons, report: SweepReport) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# 督办 orders
-
-
-def _supervising_unit_id(actor: User, case: Case) -> int:
-    """The actor's post that makes them a supervisor of `case` (the nearest one above it)."""
-    posts = Membership.objects.filter(user=actor, is_active=True, unit__is_active=True).values_list(
-        "role", "unit__path", "unit_id")
-    found: list[tuple[int, int]] = []
-    for role, path, unit_id in posts:
-        if role == Role.DISPATCHER and unit_id != case.holder_id and case.holder.path.startswith(path):
-            found.append((len(path), unit_id))
-        elif role == Role.SUPERVISOR and case.area_path.startswith(path):
-            found.append((len(path), unit_id))
-    if not found:  # pragma: no cover - transition has checked the SUPERVISOR capacity
-        raise DomainError(_("您不能督办该事件。"))
-    return max(found)[1]
-
-
-@transaction.atomic
-def issue_supervision(*, actor: User, case: Case, note: str, due_at: datetime.datetime) -> SupervisionOrder:
-    """督办: an upper level (its command centre or a supervisor) orders `case` handled by `due_at`.
-
-    Scope (404), capacity SUPERVISOR (403), state and note are checked by `transition`; a `due_at` not in the
-    future (or more than a year ahead) is refused with field "due_at", and nothing is written."""
-    case = services.transition(actor=actor, case=case, action=Action.SUPERVISE, note=note)
-    now = timezone.now()
-    if due_at is None or timezone.is_naive(due_at) or due_at <= now:
-        raise DomainError(_("请填写今后的督办期限。"), field="due_at")
-    if due_at > now + datetime.timedelta(days=SUPERVISION_MAX_DAYS):
-        raise DomainError(_("督办期限不能超过一年。"), field="due_at")
-    log = case.logs.filter(action=Action.SUPERVISE).order_by("-seq").first()
-    assert log is not None
-    order = SupervisionOrder.objects.create(case=case, log=log, issued_by=actor,
-                                            issuing_unit_id=_supervising_unit_id(actor, case), due_at=due_at)
-    with translation.override(settings.LANGUAGE_CODE):
-        notices.send(
-            notice="case.supervised", recipients=notices.handlers_of(case), title=_("事件被督办"),
-            body=_("事件%(number)s已被督办，请在%(due)s前办结：%(note)s") % {
-                "number": case.number, "due": f"{timezone.localtime(due_at):%Y-%m-%d %H:%M}", "note": log.note},
-            target_id=case.pk, dedupe_key=f"case:{case.pk}:supervision:{order.pk}", actor_id=actor.pk)
-    return order
+# 督办 orders past their limit
 
 
 def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
@@ -352,13 +242,17 @@ def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
                                         case__status__in=remindable.sources)
         .annotate(key=key)
         .filter(~Exists(CaseLog.objects.filter(case_id=OuterRef("case_id"), step_key=OuterRef("key"))))
-        .select_related("case", "issued_by", "issuing_unit").order_by("due_at", "pk"))
+        .select_related("case__holder", "issued_by", "issuing_unit").order_by("due_at", "pk"))
     for order in orders:
         step_key = f"supervision:{order.pk}:overdue"
         with transaction.atomic():
-            services.transition(actor=None, case=order.case, action=Action.REMIND, step_key=step_key,
-                                note=_("督办期限已过，事件尚未办结。"))
-            recipients = [order.issued_by, *notices.staff_of(order.issuing_unit)]
+            transition(actor=None, case=order.case, action=Action.REMIND, step_key=step_key,
+                       note=_("督办期限已过，事件尚未办结。"))
+            # The issuer, and whoever watches over the case from the issuing unit (its supervisors and
+            # dispatchers, who hold it themselves once it was escalated to them).
+            watchers = policies.users_with_capacity(order.case, {Capacity.SUPERVISOR, Capacity.DISPATCHER},
+                                                    units=[order.issuing_unit])
+            recipients = [order.issued_by, *watchers]
             with translation.override(settings.LANGUAGE_CODE):
                 notices.send(
                     notice="case.supervision_overdue", recipients=list({u.pk: u for u in recipients}.values()),
@@ -377,7 +271,7 @@ def run_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
 
     Each phase commits on its own, so a failure in a late phase keeps the earlier ones' work, and the next
     run redoes only what is missing."""
-    h = horizons(now)
+    h = deadlines.horizons(now)
     report = SweepReport()
     written: list[tuple[_Written, bool]] = []
     with transaction.atomic():
@@ -394,15 +288,3 @@ def run_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
     if report.written:
         logger.info("case sweep: %s", report.as_dict())
     return report
-
-
-class Flag(models.TextChoices):
-    """How a case stands against its limits on a work list (selectors.with_flags annotates it)."""
-
-    RED = "red", gettext_lazy("已超期")
-    YELLOW = "yellow", gettext_lazy("即将到期")
-    GREEN = "green", gettext_lazy("正常")
-
-
-# The flag of a case that runs against no limit (deferred, finished).
-NO_FLAG = ""

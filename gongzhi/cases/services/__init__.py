@@ -1,0 +1,37 @@
+"""Every write to a case, one module per kind of work; import the package and call `services.<name>`.
+
+- `actions`: `take_action`, the one way a person acts on a case (every portal and the API), with replays
+  of a client key answered by the first result;
+- `submit`: reporting a case (`submit_case`, 代为登记 `report_on_behalf`);
+- `transition`: the only code that changes a case's status, one CaseLog row per step;
+- `feedback`: follow-up questions and answers, return visits, ratings;
+- `merge`: merging a duplicate into the case that is worked on;
+- `supervision`: 督办 orders;
+- `disputes`: parties and mediation sessions of a dispute.
+
+The periodic sweep over time limits is `cases.sweep`; reads (duplicate and handler suggestions, dispute
+risks) are `cases.selectors`.
+"""
+
+from gongzhi.cases.services.actions import ActionResult, payload_names, take_action
+from gongzhi.cases.services.disputes import add_party, record_mediation
+from gongzhi.cases.services.feedback import (
+    COMMENT_MAX_LENGTH,
+    MAX_OPEN_FOLLOW_UPS,
+    answer_follow_up,
+    ask_follow_up,
+    mark_follow_ups_read,
+    rate_case,
+    record_return_visit,
+)
+from gongzhi.cases.services.merge import merge_case
+from gongzhi.cases.services.submit import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS, report_on_behalf, submit_case
+from gongzhi.cases.services.supervision import SUPERVISION_MAX_DAYS, issue_supervision
+from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, transition
+
+__all__ = [
+    "COMMENT_MAX_LENGTH", "DESCRIPTION_MAX_LENGTH", "MAX_OPEN_FOLLOW_UPS", "MAX_PHOTOS", "NOTE_MAX_LENGTH",
+    "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "answer_follow_up", "ask_follow_up", "issue_supervision",
+    "mark_follow_ups_read", "merge_case", "payload_names", "rate_case", "record_mediation", "record_return_visit",
+    "report_on_behalf", "submit_case", "take_action", "transition",
+]
