@@ -2,7 +2,6 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
-from gongzhi.api.org import router as org_router
 from gongzhi.core.errors import DomainError
 
 api = NinjaAPI(
@@ -13,7 +12,7 @@ api = NinjaAPI(
     docs_url="/docs",
     urls_namespace="api",
 )
-api.add_router("/org", org_router, tags=["org"])
+api.add_router("/org", "gongzhi.api.org.router", tags=["org"])
 api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
 api.add_router("/notifications", "gongzhi.api.notifications.router", tags=["notifications"])
 api.add_router("/cases", "gongzhi.api.cases.router", tags=["cases"])

@@ -260,8 +260,8 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
             name = actor.real_name or actor.username
         entries.append(TimelineEntry(
             seq=log.seq, action=log.action, action_label=str(Action(log.action).label), status=log.to_status,
-            status_label=str(Status(log.to_status).label), at=log.created_at, note=log.note, actor_name=name,
-            is_public=log.is_public))
+            status_label=str(Status(log.to_status).label), at=timezone.localtime(log.created_at), note=log.note,
+            actor_name=name, is_public=log.is_public))
     return entries
 
 
