@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.text import clean_text
 from gongzhi.notifications import policies, types
 from gongzhi.notifications.channels import DeliveryError, configured_channels, get_channel
 from gongzhi.notifications.models import Delivery, Notification
@@ -60,12 +61,9 @@ def _enqueue(delivery_ids: Sequence[int]) -> None:
 
 
 def _clean_text(value: str, *, field: str, max_length: int, required: bool) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("通知内容不完整。"), code="notification_invalid", field=field)
-    if len(value) > max_length:
-        raise DomainError(_("通知内容过长。"), code="notification_invalid", field=field)
-    return value
+    return clean_text(value, field=field, max_length=max_length,
+                      required_message=_("通知内容不完整。") if required else None,
+                      too_long_message=_("通知内容过长。"), code="notification_invalid")
 
 
 def _clean_channels(channels: Sequence[str]) -> list[str]:
