@@ -10,7 +10,8 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.validators import normalize_id_number, normalize_phone
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry.services import normalize_name
-from gongzhi.web.forms import Form, MultipleFileInput, MultiplePhotoField, category_choices
+from gongzhi.web.forms import MultipleFileInput, MultiplePhotoField
+from gongzhi.web.report import ReportFormBase
 
 
 def grid_choices(user) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -40,13 +41,15 @@ def _checked(normalize, value: str) -> str:
         raise forms.ValidationError(str(err.message)) from None
 
 
-class OnBehalfReportForm(Form):
+class OnBehalfReportForm(ReportFormBase):
     """Who (name, ID number, mobile phone), what (category, description, photos) and where: a grid of the
     user's scope (the report is placed at a point inside it) or typed coordinates, which win when given.
     Name, ID number and phone are checked here with the services' own validators, so every mistake shows
     at once; the services check them again."""
 
-    client_id = forms.UUIDField(widget=forms.HiddenInput)
+    description_label = _("内容")
+    anonymous_label = _("匿名反映（经办人员看不到反映人的姓名）")
+
     name = forms.CharField(label=_("姓名"), max_length=50, error_messages={"required": _("请填写姓名。")},
                            widget=forms.TextInput(attrs={"autocomplete": "off"}))
     id_number = forms.CharField(label=_("身份证号"), max_length=30,
@@ -55,28 +58,14 @@ class OnBehalfReportForm(Form):
                                                               "spellcheck": "false"}))
     phone = forms.CharField(label=_("手机号"), max_length=20, error_messages={"required": _("请填写手机号码。")},
                             widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off", "inputmode": "tel"}))
-    category = forms.TypedChoiceField(label=_("事件分类"), coerce=int, choices=(),
-                                      error_messages={"required": _("请选择事件分类。"),
-                                                      "invalid_choice": _("请选择事件分类。")})
-    description = forms.CharField(label=_("内容"), max_length=2000,
-                                  error_messages={"required": _("请填写反映的内容。"),
-                                                  "max_length": _("内容不能超过%(limit_value)d个字。")},
-                                  widget=forms.Textarea(attrs={"rows": 5}))
+    # At the desk the photos come from files, not the camera.
     photos = MultiplePhotoField(label=_("照片（最多9张）"), widget=MultipleFileInput(attrs={"accept": "image/*"}))
     grid = forms.TypedChoiceField(label=_("事发网格"), coerce=int, required=False, choices=(),
                                   error_messages={"invalid_choice": _("请选择您管辖范围内的网格。")})
-    lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
-                           error_messages={"invalid": _("请填写有效的纬度。")})
-    lng = forms.FloatField(label=_("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
-                           error_messages={"invalid": _("请填写有效的经度。")})
-    address = forms.CharField(label=_("地点说明（可选）"), max_length=200, required=False,
-                              widget=forms.TextInput(attrs={"placeholder": _("如：村口老槐树旁")}))
-    is_anonymous = forms.BooleanField(label=_("匿名反映（经办人员看不到反映人的姓名）"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *category_choices()]
         cast(forms.ChoiceField, self.fields["grid"]).choices = [("", _("请选择")), *grid_choices(user)]
 
     def clean_name(self) -> str:

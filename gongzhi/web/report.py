@@ -14,39 +14,54 @@ from gongzhi.web.forms import Form, MultiplePhotoField, add_domain_error, catego
 from gongzhi.web.portals import portal_of
 
 
-class ReportForm(Form):
-    """我要说事 / 随手拍. The location is the phone's (filled in by report.js), two typed coordinates, or the
-    centre of the reporter's own grid — so the report works without JavaScript."""
+class ReportFormBase(Form):
+    """What every report form asks: what (category, text, photos), where (a point, a place description) and
+    whether the reporter's name is hidden, with a fresh `client_id` so a retry makes no second case. The
+    resident/worker form and the command centre's 代为登记 form add their own parts."""
 
-    WHERE_GRID = "grid"
-    WHERE_POINT = "point"
+    description_label = _("要说的事")
+    anonymous_label = _("匿名反映（工作人员看不到您的姓名）")
 
     client_id = forms.UUIDField(widget=forms.HiddenInput)
-    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     category = forms.TypedChoiceField(label=_("事件分类"), coerce=int, choices=(),
                                       error_messages={"required": _("请选择事件分类。"),
                                                       "invalid_choice": _("请选择事件分类。")})
-    description = forms.CharField(label=_("要说的事"), max_length=2000,
+    description = forms.CharField(max_length=2000,
                                   error_messages={"required": _("请填写反映的内容。"),
                                                   "max_length": _("内容不能超过%(limit_value)d个字。")},
                                   widget=forms.Textarea(attrs={"rows": 5}))
     photos = MultiplePhotoField(label=_("照片（最多9张）"))
-    voice = forms.FileField(label=_("语音（可选）"), required=False,
-                            widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
-    where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
-                              error_messages={"required": _("请选择事发位置。")})
     lat = forms.FloatField(label=_("纬度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
                            error_messages={"invalid": _("请填写有效的纬度。")})
     lng = forms.FloatField(label=_("经度"), required=False, widget=forms.NumberInput(attrs={"step": "any"}),
                            error_messages={"invalid": _("请填写有效的经度。")})
     address = forms.CharField(label=_("地点说明（可选）"), max_length=200, required=False,
                               widget=forms.TextInput(attrs={"placeholder": _("如：村口老槐树旁")}))
-    is_anonymous = forms.BooleanField(label=_("匿名反映（工作人员看不到您的姓名）"), required=False)
+    is_anonymous = forms.BooleanField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["description"].label = self.description_label
+        self.fields["is_anonymous"].label = self.anonymous_label
+        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *category_choices()]
+
+
+class ReportForm(ReportFormBase):
+    """我要说事 / 随手拍. The location is the phone's (filled in by report.js), two typed coordinates, or the
+    centre of the reporter's own grid — so the report works without JavaScript."""
+
+    WHERE_GRID = "grid"
+    WHERE_POINT = "point"
+
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    voice = forms.FileField(label=_("语音（可选）"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
+    where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
+                              error_messages={"required": _("请选择事发位置。")})
 
     def __init__(self, *args, grid_point: tuple[float, float] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.grid_point = grid_point
-        cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *category_choices()]
         where = [(self.WHERE_POINT, _("我的位置（手机定位或填写坐标）"))]
         if grid_point is not None:
             where.insert(0, (self.WHERE_GRID, _("我所在的网格")))
