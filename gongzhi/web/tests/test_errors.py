@@ -2,23 +2,19 @@
 
 import pytest
 
-from gongzhi.accounts.models import Role, User
-from gongzhi.cases import services
-from gongzhi.cases.factories import make_categories, report
+from gongzhi.accounts.models import User
+from gongzhi.cases.factories import act, report
+from gongzhi.cases.workflow import Action
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def world(tree, make_staff):
-    cats = make_categories()
-    resident = User.objects.create_user(username="res", password="x", real_name="王小明", kind=User.Kind.RESIDENT)
-    disp = make_staff("disp", tree["town"], Role.DISPATCHER)
-    case = report(resident, cats["env"])
-    services.transition(actor=disp, case=case, action="accept")
-    return {"case": case, "disp": disp, "resident": resident,
-            "gw2": make_staff("gw2", tree["grid2"], Role.GRID_WORKER),
-            "handler": make_staff("handler", tree["justice"], Role.DEPT_HANDLER)}
+def world(people, cats):
+    """An accepted case of 王秀兰's in 小山村第1网格, and the shared cast (gongzhi.testing.fixtures)."""
+    case = report(people["resident"], cats["env"])
+    act(people["dispatcher"], case, Action.ACCEPT)
+    return {"case": case, "disp": people["dispatcher"], "gw2": people["other_grid_worker"]}
 
 
 def test_out_of_scope_case_is_the_worker_portals_404_page(client, world):
@@ -27,7 +23,7 @@ def test_out_of_scope_case_is_the_worker_portals_404_page(client, world):
     page = response.content.decode()
     assert response.status_code == 404
     assert "未找到" in page and 'class="bottom-nav"' in page  # the worker's chrome, not a bare page
-    assert "王小明" not in page
+    assert "王秀兰" not in page
 
 
 def test_refused_action_is_the_command_portals_403_page_with_the_services_message(client, world):
