@@ -505,8 +505,7 @@ class _Township:
 
     @staticmethod
     def _posts(unit: OrgUnit, role: str) -> list[User]:
-        return [post.user for post in Membership.objects.filter(unit=unit, role=role, is_active=True,
-                                                                 user__is_active=True)
+        return [post.user for post in Membership.objects.active().filter(unit=unit, role=role, user__is_active=True)
                 .select_related("user").order_by("user__username")]
 
     def staff_of(self, unit: OrgUnit, roles: tuple[str, ...]) -> User:
