@@ -18,7 +18,7 @@ from gongzhi.cases import selectors
 from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Case, ReturnVisit
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError
-from gongzhi.org.models import OrgUnit, UnitKind
+from gongzhi.org.models import OrgUnit
 from gongzhi.web.forms import Form
 
 
@@ -74,9 +74,9 @@ class DispatchForm(ActionForm):
         self.fields["assist_units"].queryset = units  # type: ignore[attr-defined]
         self.fields["lead_unit"].label_from_instance = _unit_label  # type: ignore[attr-defined]
         self.fields["assist_units"].label_from_instance = _unit_label  # type: ignore[attr-defined]
-        if not self.is_bound and case.category.handler_type:
-            suggested = units.filter(kind=UnitKind.DEPARTMENT, department_type=case.category.handler_type).first()
-            if suggested is not None:
+        if not self.is_bound and case.grid is not None:
+            suggested = selectors.suggest_handler(category=case.category, grid=case.grid)
+            if suggested is not None and units.filter(pk=suggested.pk).exists():
                 self.initial["lead_unit"] = suggested.pk
 
 

@@ -126,10 +126,7 @@ def case_action(request, case_id: int, name: str):
                                  client_key=form.cleaned_data["client_key"],
                                  **form.payload(user=request.user, case=case))
         except DomainError as err:
-            if err.field == "client_key":  # a hidden field: the message goes on top of the form
-                form.add_error(None, str(err.message))
-            else:
-                add_domain_error(form, err)
+            add_domain_error(form, err)
         else:
             label = _LABELS.get(name) or Action(name).label
             messages.success(request, _DONE.get(name) or _("已%(action)s。") % {"action": label})

@@ -15,7 +15,7 @@ class Form(forms.Form):
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal next to the field it names, or at the top of the form.
+    """Show a service's refusal next to the (visible) field it names, or at the top of the form.
 
     "Not found" and "not yours" about the page's own object are not input mistakes: they go on to the error
     middleware, which answers with the portal's 404 or 403 page. One naming a field (a household number
@@ -23,7 +23,9 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     """
     if isinstance(error, NotFound | Forbidden) and error.field is None:
         raise error
-    form.add_error(error.field if error.field in form.fields else None, str(error.message))
+    field = form.fields.get(error.field or "")
+    # A hidden field (a form's client key, say) shows nothing next to itself: its message goes on top.
+    form.add_error(error.field if field is not None and not field.widget.is_hidden else None, str(error.message))
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -133,6 +133,20 @@ def test_dispatch_with_assisting_units_and_suggested_lead(client, world):
     assert "不能执行“派单”" in response.content.decode()
 
 
+def test_the_dispatch_form_preselects_the_handler_the_category_suggests(client, world):
+    """The one suggestion (selectors.suggest_handler), so a subcategory inherits its parent's handler type."""
+    from gongzhi.cases.models import Category
+    from gongzhi.org.models import DepartmentType
+
+    parent = Category.objects.create(code="x-justice", name="调解类", kind="talk", handler_type=DepartmentType.JUSTICE)
+    child = Category.objects.create(code="x-justice-child", name="邻里纠纷", kind="talk", parent=parent)
+    case = report(world["resident"], child)
+    client.force_login(world["disp"])
+    post(client, case, "accept", note="")
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    assert f'<option value="{world["tree"]["justice"].pk}" selected>' in page
+
+
 def test_defer_and_resume(client, world):
     case = _accepted(client, world)
     post(client, case, "dispatch", lead_unit=world["tree"]["justice"].pk, note="")
