@@ -80,6 +80,9 @@ class FollowUpForm(ActionForm):
     question = forms.CharField(label=_("我要追问"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
                                error_messages={"required": _("请填写您要追问的内容。")})
 
+    def action(self, name: str = "") -> str:
+        return Action.FOLLOW_UP
+
 
 class RatingForm(ActionForm):
     """满意/基本满意 rate the case, 不满意 is the workflow's other action (it reopens the case)."""

@@ -214,29 +214,10 @@ def case_detail(request, case_id: int):
     return _detail(request, case_id)
 
 
-@login_required
-@require_POST
-def case_follow_up(request, case_id: int):
+def _act(request, case_id: int, form, *, form_name: str, done: str):
+    """Take the resident's action of `form` (a question, a rating) on their case: back to it with `done`, or
+    the page again with the message next to the field (422), nothing changed."""
     case = selectors.case_for(request.user, case_id)
-    form = FollowUpForm(request.POST)
-    if form.is_valid():
-        try:
-            services.take_action(actor=request.user, case=case, action=Action.FOLLOW_UP,
-                                 client_key=form.cleaned_data["client_key"],
-                                 **form.payload(user=request.user, case=case))
-        except DomainError as err:
-            add_domain_error(form, err)
-        else:
-            messages.success(request, _("追问已发送，答复后会通知您。"))
-            return redirect("resident:case", case_id=case.pk)
-    return _detail(request, case_id, follow_up_form=form, status=422)
-
-
-@login_required
-@require_POST
-def case_rate(request, case_id: int):
-    case = selectors.case_for(request.user, case_id)
-    form = RatingForm(request.POST)
     if form.is_valid():
         try:
             services.take_action(actor=request.user, case=case, action=form.action(),
@@ -245,6 +226,19 @@ def case_rate(request, case_id: int):
         except DomainError as err:
             add_domain_error(form, err)
         else:
-            messages.success(request, _("感谢您的评价。"))
+            messages.success(request, done)
             return redirect("resident:case", case_id=case.pk)
-    return _detail(request, case_id, rating_form=form, status=422)
+    return _detail(request, case_id, status=422, **{form_name: form})
+
+
+@login_required
+@require_POST
+def case_follow_up(request, case_id: int):
+    return _act(request, case_id, FollowUpForm(request.POST), form_name="follow_up_form",
+                done=_("追问已发送，答复后会通知您。"))
+
+
+@login_required
+@require_POST
+def case_rate(request, case_id: int):
+    return _act(request, case_id, RatingForm(request.POST), form_name="rating_form", done=_("感谢您的评价。"))
