@@ -97,3 +97,21 @@ def test_township_dispatcher_reveals_a_grid_workers_phone_with_a_reason(new_page
     assert PiiAccessLog.objects.get().reason == "联系工作：通知网格例会"
     page.get_by_role("link", name="返回").click()
     expect(page).to_have_url(f"{live_server.url}/command/units/{tree['grid'].pk}/")
+
+
+def test_out_of_scope_page_is_the_portals_own_404_on_a_phone(page, live_server, tree, make_staff, shot):
+    """Outside their grid a worker gets the worker portal's 未找到 page (its bottom navigation, a way home),
+    never a bare error page, and it fits a 360 px phone."""
+    make_staff("王网格", tree["grid"], Role.GRID_WORKER)
+    page.goto(live_server.url + f"/worker/grids/{tree['grid2'].pk}/")
+    log_in(page, "王网格")
+    expect(page).to_have_url(live_server.url + f"/worker/grids/{tree['grid2'].pk}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("未找到")
+    expect(page.locator(".bottom-nav")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("小山村第2网格", use_inner_text=True)
+    page.wait_for_load_state()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "worker-404")
+    page.get_by_role("link", name="返回首页").click()
+    expect(page).to_have_url(live_server.url + "/worker/")
+    expect(page.locator("main")).to_contain_text("小山村第1网格", use_inner_text=True)
