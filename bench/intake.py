@@ -1,27 +1,32 @@
-"""Case intake speed over the real server: authenticated `POST /api/cases` per second, against a bare
-Django view doing one ORM insert on the same server, same middleware, same session.
+"""Case intake over the real server: authenticated `POST /api/cases`, against two bare Django views on the
+same server, at a few and at many concurrent clients.
 
-    .venv/bin/python bench/intake.py [--seconds 15] [--rounds 5] [--clients 4] [--workers N] [--threads 4]
+    .venv/bin/python bench/intake.py [--seconds 15] [--rounds 5] [--clients 4,32] [--workers N] [--threads T]
 
-A temporary folder holds everything (GONGZHI_VAR_DIR): a child process migrates a fresh SQLite database
-(the preset categories come with the migrations), builds the small test tree (org.factories.make_tree:
-1 county, 2 townships, 4 grids, a few departments) and a resident, and signs the resident in with Django's
-test client, which stores a real session row; its cookie is what the load clients send. Then the server
-starts as in production, `.venv/bin/gongzhi serve --host 127.0.0.1 --port P --workers N` (gunicorn,
-gthread), and `--clients` threads each keep one HTTP/1.1 connection open and post as fast as answers come:
+A temporary folder holds everything (GONGZHI_VAR_DIR): a child process migrates a fresh database (SQLite in
+the folder; PostgreSQL when DATABASE_URL names an empty database), builds the small test tree
+(org.factories.make_tree: 1 county, 2 townships, 4 grids, a few departments) and a resident, and signs the
+resident in with Django's test client, which stores a real session row; its cookie is what the load clients
+send. Then the server starts as in production, `.venv/bin/gongzhi serve --host 127.0.0.1 --port P` (gunicorn,
+gthread; its default workers and threads unless given), and each client thread keeps one HTTP/1.1
+connection open and posts as fast as answers come. Three loads:
 
-1. `POST /api/cases` with a fresh client_id each time, a random point in 小山村第1网格 (the whole service:
-   session + CSRF checks, strict schema, category and time limit, point → grid and township, the case row
+1. intake: `POST /api/cases` with a fresh client_id each time, a random point in 小山村第1网格 (the whole
+   service: session, CSRF, strict schema, category and time limit, point → grid and township, the case row
    and its first log row in one transaction), counting only 201 answers;
-2. `POST /bench/insert`: the bare view — the same session is loaded (request.user), then one
-   `Notification.objects.create(...)` — counting only 200 answers.
+2. bare + session: `POST /bench/insert`, the same session and user loaded by the middleware, then one
+   `Notification.objects.create(...)` — the floor for a signed-in write;
+3. bare, no session: `POST /bench/insert-anonymous`, no cookie, the same insert — the floor for any write.
 
-The bare view is not in gongzhi/urls.py: the server runs with DJANGO_SETTINGS_MODULE pointing at a settings
-module written into the temporary folder (`from gongzhi.settings import *`, ROOT_URLCONF = this module), and
-this module's `urlpatterns` are gongzhi.urls plus /bench/insert. Nothing else differs from production
-settings. The two loads alternate in `--rounds` short rounds, so a change in the machine's load during the
-run touches both alike. Prints both rates and their ratio (target: intake ≥ 0.5 × bare insert), then stops
-the server.
+The bare views are not in gongzhi/urls.py: the server runs with DJANGO_SETTINGS_MODULE pointing at a
+settings module written into the temporary folder (`from gongzhi.settings import *`, ROOT_URLCONF = this
+module), whose `urlpatterns` are gongzhi.urls plus the two views. Nothing else differs from production
+settings. The loads alternate in `--rounds` short rounds, so a change in the machine's load touches all alike.
+
+For each load it prints answers/s, server CPU-ms per answered request (the user + system CPU time of every
+server process over the phase, read from /proc: the figure that stays stable on a noisy machine, where
+rates drift), and the p50 / p95 / p99 latency seen by the clients. Targets (issue 10): intake ≤ 2.0 CPU-ms
+per submission; at 32 clients p99 ≤ 3 × p50; intake rate ≥ 0.8 × bare + session; no failed request.
 """
 
 from __future__ import annotations
@@ -33,25 +38,28 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
-from gongzhi.cli.serve import default_web_workers
-
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_RATIO = 0.5
+TARGET_CPU_MS = 2.0
+TARGET_RATIO = 0.8
+TARGET_TAIL = 3.0  # p99 / p50 at the largest client count
 CSRF = "abcdefghijklmnopqrstuvwxyzABCDEF"  # a well-formed CSRF secret: cookie and header agree
 GRID_SW = (35.58, 104.60)  # make_tree's 小山村第1网格: a 0.01° square from here
 SETTINGS_MODULE = "intake_bench_settings"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # ------------------------------------------------------------------ the server side (imported by Django)
@@ -59,7 +67,7 @@ SETTINGS_MODULE = "intake_bench_settings"
 
 @csrf_exempt
 def bare_insert(request: HttpRequest) -> HttpResponse:
-    """The floor: the session and user loaded by the middleware, then one ORM insert."""
+    """The floor for a signed-in write: the session and user loaded by the middleware, one ORM insert."""
     from gongzhi.notifications.models import Notification
 
     if not request.user.is_authenticated:
@@ -68,11 +76,21 @@ def bare_insert(request: HttpRequest) -> HttpResponse:
     return HttpResponse(b"{}", content_type="application/json")
 
 
+@csrf_exempt
+def bare_insert_anonymous(request: HttpRequest) -> HttpResponse:
+    """The floor for any write: no session, one ORM insert (for the resident, whose id is in the URL)."""
+    from gongzhi.notifications.models import Notification
+
+    Notification.objects.create(recipient_id=int(request.GET["to"]), kind="bench", title="bench")
+    return HttpResponse(b"{}", content_type="application/json")
+
+
 def __getattr__(name: str) -> list:
     """`urlpatterns`, built on first use: include() imports gongzhi.urls, which needs Django set up, and
     this module is also run as the script."""
     if name == "urlpatterns":
-        return [path("bench/insert", bare_insert), path("", include("gongzhi.urls"))]
+        return [path("bench/insert", bare_insert), path("bench/insert-anonymous", bare_insert_anonymous),
+                path("", include("gongzhi.urls"))]
     raise AttributeError(name)
 
 
@@ -80,7 +98,7 @@ def __getattr__(name: str) -> list:
 
 
 def setup() -> None:
-    """Migrate, build the tree and a resident, sign in; print the session cookie as JSON."""
+    """Migrate, build the tree and a resident, sign in; print the session cookie and the user's id as JSON."""
     import django
 
     django.setup()
@@ -96,7 +114,7 @@ def setup() -> None:
     Membership.objects.create(user=resident, unit=tree["grid"], role=Role.RESIDENT)
     client = Client()
     client.force_login(resident)
-    print(json.dumps({"sessionid": client.cookies["sessionid"].value}))
+    print(json.dumps({"sessionid": client.cookies["sessionid"].value, "user": resident.pk}))
 
 
 # ------------------------------------------------------------------ the load
@@ -124,6 +142,22 @@ def wait_until_answering(port: int, server: subprocess.Popen, timeout: float = 6
     raise SystemExit("the server did not answer in time")
 
 
+def server_cpu_seconds(session_id: int) -> float:
+    """User + system CPU of every live process in the server's session (gunicorn's master and workers)."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if int(fields[3]) == session_id:  # field 6, the session id
+            total += int(fields[11]) + int(fields[12])  # fields 14 and 15, utime and stime
+    return total / CLOCK_TICKS
+
+
 def case_body() -> bytes:
     lat = GRID_SW[0] + random.uniform(0.001, 0.009)
     lng = GRID_SW[1] + random.uniform(0.001, 0.009)
@@ -132,20 +166,56 @@ def case_body() -> bytes:
                        "address": "村口"}).encode()
 
 
-def run_load(port: int, sessionid: str, url: str, expect: int, body, seconds: float,
-             clients: int) -> tuple[int, int, float]:
-    """(successes, failures, elapsed) for `clients` threads posting to `url` for `seconds`."""
-    headers = {"Content-Type": "application/json", "X-CSRFToken": CSRF, "Host": f"127.0.0.1:{port}",
-               "Cookie": f"sessionid={sessionid}; csrftoken={CSRF}"}
-    ok, bad = [0] * clients, [0] * clients
-    statuses: dict[int, int] = {}
+@dataclass
+class Load:
+    name: str
+    url: str
+    expect: int
+    body: object
+    signed_in: bool
+    ok: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.ok = self.failed = 0
+        self.seconds = self.cpu = 0.0
+        self.latencies, self.statuses = [], {}
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        answered = self.ok + self.failed
+        return 1000 * self.cpu / answered if answered else float("nan")
+
+    def percentile(self, p: float) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return 1000 * statistics.quantiles(self.latencies, n=100, method="inclusive")[int(p) - 1]
+
+
+def run_load(port: int, server_sid: int, sessionid: str, load: Load, seconds: float, clients: int) -> None:
+    """`clients` threads post to the load's URL for `seconds`; adds the counts, CPU and latencies to `load`."""
+    headers = {"Content-Type": "application/json", "Host": f"127.0.0.1:{port}"}
+    if load.signed_in:
+        headers |= {"X-CSRFToken": CSRF, "Cookie": f"sessionid={sessionid}; csrftoken={CSRF}"}
+    results: list[list[tuple[int, float]]] = [[] for _ in range(clients)]
     stop_at = time.monotonic() + seconds
 
     def client(i: int) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = results[i]
         while time.monotonic() < stop_at:
+            body = load.body()  # type: ignore[operator]
+            started = time.perf_counter()
             try:
-                conn.request("POST", url, body=body(), headers=headers)
+                conn.request("POST", load.url, body=body, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 status = response.status
@@ -153,39 +223,43 @@ def run_load(port: int, sessionid: str, url: str, expect: int, body, seconds: fl
                 conn.close()
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 status = -1
-            if status == expect:
-                ok[i] += 1
-            else:
-                bad[i] += 1
-                statuses[status] = statuses.get(status, 0) + 1
+            mine.append((status, time.perf_counter() - started))
         conn.close()
 
-    started = time.monotonic()
+    cpu_before, started = server_cpu_seconds(server_sid), time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    if statuses:
-        print(f"  {url}: unexpected answers {statuses}", file=sys.stderr)
-    return sum(ok), sum(bad), time.monotonic() - started
+    load.seconds += time.monotonic() - started
+    load.cpu += server_cpu_seconds(server_sid) - cpu_before
+    for status, latency in (r for mine in results for r in mine):
+        if status == load.expect:
+            load.ok += 1
+            load.latencies.append(latency)
+        else:
+            load.failed += 1
+            load.statuses[status] = load.statuses.get(status, 0) + 1
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of each measured phase (10–30)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent client threads")
-    parser.add_argument("--workers", type=int, default=default_web_workers(),
-                        help="server processes (default: what `gongzhi serve` starts on this machine)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per server process")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the two measurements")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="measured time per load and client count (5–60)")
+    parser.add_argument("--clients", default="4,32", help="concurrent client threads, comma-separated")
+    parser.add_argument("--workers", type=int, help="server processes (default: `gongzhi serve`'s)")
+    parser.add_argument("--threads", type=int, help="threads per server process (default: `gongzhi serve`'s)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations of the loads")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
         setup()
         return 0
-    args.seconds = min(max(args.seconds, 1.0), 30.0)
+    args.seconds = min(max(args.seconds, 5.0), 60.0)
     args.rounds = min(max(args.rounds, 1), 10)
+    client_counts = [min(max(int(c), 1), 64) for c in args.clients.split(",")]
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
 
     with tempfile.TemporaryDirectory(prefix="gongzhi-intake-") as tmp:
         Path(tmp, f"{SETTINGS_MODULE}.py").write_text(
@@ -193,32 +267,37 @@ def main() -> int:
         env = {**os.environ, "GONGZHI_VAR_DIR": tmp, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
                "PYTHONPATH": os.pathsep.join([tmp, str(ROOT)]), "GONGZHI_DEBUG": "0",
                "GONGZHI_LOG_LEVEL": "WARNING"}
-        print("preparing a temporary database …", file=sys.stderr, flush=True)
+        print(f"preparing a temporary {database} database …", file=sys.stderr, flush=True)
         out = subprocess.run([sys.executable, __file__, "--setup"], env=env, cwd=tmp, check=True,
                              capture_output=True, text=True).stdout
-        sessionid = json.loads(out.strip().splitlines()[-1])["sessionid"]
+        setup_out = json.loads(out.strip().splitlines()[-1])
+        sessionid = setup_out["sessionid"]
         port = free_port()
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gongzhi"), "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers), "--threads", str(args.threads)],
-            env=env, cwd=tmp, stdout=subprocess.DEVNULL, start_new_session=True)
+        command = [str(ROOT / ".venv/bin/gongzhi"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if args.workers:
+            command += ["--workers", str(args.workers)]
+        if args.threads:
+            command += ["--threads", str(args.threads)]
+        server = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.DEVNULL, start_new_session=True)
+        loads = [Load("intake (POST /api/cases)", "/api/cases", 201, case_body, signed_in=True),
+                 Load("bare insert + session", "/bench/insert", 200, lambda: b"{}", signed_in=True),
+                 Load("bare insert, no session", f"/bench/insert-anonymous?to={setup_out['user']}", 200,
+                      lambda: b"{}", signed_in=False)]
+        results: dict[int, list[Load]] = {}
         try:
             wait_until_answering(port, server)
-            # Warm up both paths (imports, the grid index, connections) before measuring.
-            run_load(port, sessionid, "/api/cases", 201, case_body, 1.0, args.clients)
-            run_load(port, sessionid, "/bench/insert", 200, lambda: b"{}", 1.0, args.clients)
-            print(f"measuring {args.seconds:g} s each in {args.rounds} alternating rounds, {args.clients} clients, "
-                  f"{args.workers} workers × {args.threads} threads …", file=sys.stderr, flush=True)
-            # Alternating short rounds, so a change in the machine's load during the run touches both alike.
-            intake_ok = intake_bad = bare_ok = bare_bad = 0
-            intake_s = bare_s = 0.0
-            for _round in range(args.rounds):
-                ok, bad, elapsed = run_load(port, sessionid, "/api/cases", 201, case_body,
-                                            args.seconds / args.rounds, args.clients)
-                intake_ok, intake_bad, intake_s = intake_ok + ok, intake_bad + bad, intake_s + elapsed
-                ok, bad, elapsed = run_load(port, sessionid, "/bench/insert", 200, lambda: b"{}",
-                                            args.seconds / args.rounds, args.clients)
-                bare_ok, bare_bad, bare_s = bare_ok + ok, bare_bad + bad, bare_s + elapsed
+            for load in loads:  # warm up every path (imports, the grid index, connections)
+                run_load(port, server.pid, sessionid, load, 1.0, max(client_counts))
+            for clients in client_counts:
+                print(f"{clients} clients: {args.seconds:g} s per load in {args.rounds} alternating rounds …",
+                      file=sys.stderr, flush=True)
+                for load in loads:
+                    load.reset()
+                for _round in range(args.rounds):
+                    for load in loads:
+                        run_load(port, server.pid, sessionid, load, args.seconds / args.rounds, clients)
+                results[clients] = [Load(**{k: getattr(load, k) for k in load.__dataclass_fields__})
+                                    for load in loads]
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -226,12 +305,32 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-    intake_rate, bare_rate = intake_ok / intake_s, bare_ok / bare_s
-    ratio = intake_rate / bare_rate if bare_rate else 0.0
-    print(f"case submissions (POST /api/cases): {intake_rate:8.1f}/s  ({intake_ok} created, {intake_bad} failed)")
-    print(f"bare view, one ORM insert:          {bare_rate:8.1f}/s  ({bare_ok} ok, {bare_bad} failed)")
-    print(f"ratio: {ratio:.2f} (target ≥ {TARGET_RATIO})  {'OK' if ratio >= TARGET_RATIO else 'BELOW TARGET'}")
-    return 0 if ratio >= TARGET_RATIO and not intake_bad and not bare_bad else 1
+
+    print(f"{database}, `gongzhi serve`{' --workers ' + str(args.workers) if args.workers else ''}"
+          f"{' --threads ' + str(args.threads) if args.threads else ''}, {os.cpu_count()} cores")
+    print(f"{'clients':>7}  {'load':<26} {'answers/s':>9} {'CPU-ms/req':>10} {'p50 ms':>7} {'p95 ms':>7} "
+          f"{'p99 ms':>7} {'p99/p50':>7}  failed")
+    passed = True
+    for clients, measured in results.items():
+        for load in measured:
+            p50, p99 = load.percentile(50), load.percentile(99)
+            print(f"{clients:>7}  {load.name:<26} {load.rate:9.1f} {load.cpu_ms:10.2f} {p50:7.1f} "
+                  f"{load.percentile(95):7.1f} {p99:7.1f} {p99 / p50:7.2f}  {load.failed}"
+                  f"{' ' + str(load.statuses) if load.statuses else ''}")
+            passed &= load.failed == 0
+    last = max(results)
+    intake, bare = results[last][0], results[last][1]
+    ratio = intake.rate / bare.rate if bare.rate else 0.0
+    cpu = max(measured[0].cpu_ms for measured in results.values())
+    tail = intake.percentile(99) / intake.percentile(50)
+    verdicts = [(f"intake CPU-ms per submission {cpu:.2f}", f"≤ {TARGET_CPU_MS}", cpu <= TARGET_CPU_MS),
+                (f"intake p99/p50 at {last} clients {tail:.2f}", f"≤ {TARGET_TAIL}", tail <= TARGET_TAIL),
+                (f"intake / bare + session at {last} clients {ratio:.2f}", f"≥ {TARGET_RATIO}",
+                 ratio >= TARGET_RATIO)]
+    for text, target, ok in verdicts:
+        print(f"{text} (target {target}): {'OK' if ok else 'BELOW TARGET'}")
+        passed &= ok
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

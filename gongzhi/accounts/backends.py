@@ -1,6 +1,7 @@
 from django.contrib.auth.backends import ModelBackend
 
 from gongzhi.accounts.models import User
+from gongzhi.core.rows import RowByPk
 
 
 class StaffPasswordBackend(ModelBackend):
@@ -15,3 +16,11 @@ class StaffPasswordBackend(ModelBackend):
         if user is not None and user.kind != User.Kind.STAFF:
             return None
         return user
+
+    def get_user(self, user_id):
+        """The signed-in user of a session, read on every signed-in request (see core.rows)."""
+        user = _USER_BY_PK.get(user_id)
+        return user if user is not None and self.user_can_authenticate(user) else None
+
+
+_USER_BY_PK = RowByPk(User)

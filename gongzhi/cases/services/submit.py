@@ -24,6 +24,7 @@ from gongzhi.cases.services.transition import write_log
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import uploads
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.rows import insert_row
 from gongzhi.core.text import clean_text
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import Level
@@ -98,7 +99,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     )
     try:
         with transaction.atomic():
-            case.save(force_insert=True)
+            insert_row(case)
             log = write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
                             public=True, first=True)
             _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)

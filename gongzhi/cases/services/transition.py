@@ -17,6 +17,7 @@ from gongzhi.cases import deadlines, notices, policies
 from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
 from gongzhi.cases.workflow import SUPERVISION_DONE, Action, Capacity, Status, transition_for
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.rows import insert_row
 from gongzhi.core.text import clean_text
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
 
@@ -30,10 +31,10 @@ def write_log(*, case: Case, action: str, from_status: str, actor: User | None, 
     """The one CaseLog row of a step. `first`: the case was created in this transaction and has no log yet,
     so the lookup of the last seq is skipped."""
     last = 0 if first else case.logs.order_by("-seq").values_list("seq", flat=True).first() or 0
-    return CaseLog.objects.create(
+    return insert_row(CaseLog(
         case=case, seq=last + 1, action=action, from_status=from_status, to_status=case.status, actor=actor,
         note=note, is_public=public, deadlines=deadlines.snapshot(case.respond_due, case.handle_due),
-        step_key=step_key)
+        step_key=step_key))
 
 
 def last_log(case: Case) -> CaseLog:

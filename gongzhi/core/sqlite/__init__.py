@@ -1,0 +1,1 @@
+"""Django's SQLite backend with connections kept across requests (see base.DatabaseWrapper)."""
