@@ -108,34 +108,39 @@ def database_from_url(url: str) -> dict:
         "PORT": str(parsed.port or ""),
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
+        # A write waiting longer than this for a row lock fails and the request answers 503, as on SQLite.
+        "OPTIONS": {"options": f"-c lock_timeout={int(os.environ.get('GONGZHI_LOCK_TIMEOUT_MS', 5000))}"},
+    }
+
+
+def sqlite_database(path: str, *, busy_timeout_ms: int = 5000) -> dict:
+    """The embedded database's DATABASES entry (see gongzhi.core.sqlite for the backend)."""
+    return {
+        "ENGINE": "gongzhi.core.sqlite",
+        "NAME": path,
+        # Kept open across requests: opening one costs more than a small request. The backend's health check
+        # reopens it when the file at NAME was replaced.
+        "CONN_MAX_AGE": None,
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {
+            # Once per connection. WAL lets readers run while one writer commits; NORMAL syncs at checkpoints,
+            # not at every commit (a power cut may lose the last commits, never corrupt the file); a writer
+            # waits up to busy_timeout for the lock, then the request answers 503; 8 MB of page cache.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                            f"PRAGMA busy_timeout={int(busy_timeout_ms)}; PRAGMA cache_size=-8000;",
+            # Every atomic block takes the write lock when it starts, so two writers never deadlock upgrading a
+            # read to a write; services do their reads and checks before it.
+            "transaction_mode": "IMMEDIATE",
+        },
     }
 
 
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
-    DATABASES = {
-        "default": {
-            # Django's SQLite backend, plus a health check that notices a database file swapped underneath.
-            "ENGINE": "gongzhi.core.sqlite",
-            "NAME": os.environ.get("GONGZHI_SQLITE_PATH", str(VAR_DIR / "gongzhi.sqlite3")),
-            # Kept open across requests: opening one costs more than a small request.
-            "CONN_MAX_AGE": None,
-            "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {
-                # Once per connection. WAL lets readers run while one writer commits; NORMAL syncs at
-                # checkpoints, not at every commit (a power cut may lose the last commits, never corrupt);
-                # a writer waits up to SQLITE_BUSY_TIMEOUT_MS for the lock, then the request answers 503;
-                # 8 MB of page cache per connection.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                                f"PRAGMA busy_timeout={int(os.environ.get('GONGZHI_SQLITE_BUSY_TIMEOUT_MS', 5000))}; "
-                                "PRAGMA cache_size=-8000;",
-                # Every atomic block takes the write lock when it starts, so two writers never deadlock
-                # upgrading a read to a write; services do their reads and checks before it.
-                "transaction_mode": "IMMEDIATE",
-            },
-        }
-    }
+    DATABASES = {"default": sqlite_database(
+        os.environ.get("GONGZHI_SQLITE_PATH", str(VAR_DIR / "gongzhi.sqlite3")),
+        busy_timeout_ms=int(os.environ.get("GONGZHI_SQLITE_BUSY_TIMEOUT_MS", 5000)))}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

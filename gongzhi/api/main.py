@@ -1,8 +1,9 @@
+from django.db import OperationalError
 from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
-from gongzhi.core.errors import DomainError
+from gongzhi.core.errors import DatabaseBusy, DomainError, is_database_busy
 
 api = NinjaAPI(
     title="Gongzhi 共治 API",
@@ -20,9 +21,19 @@ api.add_router("/cases", "gongzhi.api.cases.router", tags=["cases"])
 
 @api.exception_handler(DomainError)
 def domain_error(request: HttpRequest, exc: DomainError):
-    return api.create_response(
+    response = api.create_response(
         request, {"detail": str(exc.message), "code": exc.code, "field": exc.field}, status=exc.status
     )
+    if retry_after := getattr(exc, "retry_after", None):
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@api.exception_handler(OperationalError)
+def database_error(request: HttpRequest, exc: OperationalError):
+    if is_database_busy(exc):
+        return domain_error(request, DatabaseBusy())
+    raise exc
 
 
 @api.exception_handler(NinjaValidationError)

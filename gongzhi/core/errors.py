@@ -60,3 +60,30 @@ class ServiceUnavailable(DomainError):
 
     status = 503
     code = "service_unavailable"
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """Another writer held the database longer than a write may wait; nothing was changed."""
+
+    code = "busy"
+    retry_after = 2  # seconds, sent as Retry-After
+
+    def __init__(self, message: "StrOrPromise | None" = None, **kwargs: str | None) -> None:
+        super().__init__(message if message is not None else _("系统繁忙，请稍后重试。"), **kwargs)
+
+
+# PostgreSQL's "try again" states: lock_timeout expired, deadlock detected, serialization failure.
+_PG_BUSY_STATES = frozenset({"55P03", "40P01", "40001"})
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """True for contention that the same request may well not meet a moment later: SQLite's "database is
+    locked" (a writer waited out its busy timeout), PostgreSQL's lock timeout, deadlock and serialization
+    failures. The request answers 503 with Retry-After (`DatabaseBusy`) instead of 500."""
+    from django.db import OperationalError
+
+    if not isinstance(exc, OperationalError):
+        return False
+    if "database is locked" in str(exc):
+        return True
+    return getattr(exc.__cause__, "sqlstate", None) in _PG_BUSY_STATES

@@ -1,7 +1,8 @@
 """Error pages in the portal's own chrome, and the middleware that maps domain errors onto them.
 
 Views let `NotFound` and `Forbidden` from services and selectors propagate; `DomainErrorMiddleware` answers
-them with the 404 or 403 page of the portal the request is in. Django's own `Http404` and
+them with the 404 or 403 page of the portal the request is in, and a write that waited too long for the
+database with the 503 page (Retry-After; nothing was changed). Django's own `Http404` and
 `PermissionDenied` reach the same pages through `handler404`/`handler403` in the URL conf. The JSON API maps
 the same errors itself (gongzhi.api.main), before any middleware sees them.
 """
@@ -9,7 +10,7 @@ the same errors itself (gongzhi.api.main), before any middleware sees them.
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from gongzhi.core.errors import Forbidden, NotFound
+from gongzhi.core.errors import DatabaseBusy, Forbidden, NotFound, is_database_busy
 from gongzhi.web.portals import RESIDENT, portal_of
 
 
@@ -30,6 +31,12 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return render(request, "web/403.html", {"base": _base(request), "message": message}, status=403)
 
 
+def database_busy(request: HttpRequest) -> HttpResponse:
+    response = render(request, "web/503.html", {"base": _base(request)}, status=503)
+    response["Retry-After"] = str(DatabaseBusy.retry_after)
+    return response
+
+
 class DomainErrorMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -42,4 +49,6 @@ class DomainErrorMiddleware:
             return page_not_found(request, exception)
         if isinstance(exception, Forbidden):
             return permission_denied(request, exception)
+        if isinstance(exception, DatabaseBusy) or is_database_busy(exception):
+            return database_busy(request)
         return None

@@ -331,3 +331,41 @@ def test_signed_in_endpoints_conform_to_their_schema(case, dispatcher_cookies, k
         return
     case.call_and_validate(cookies=dispatcher_cookies, headers={"X-CSRFToken": CSRF},
                            excluded_checks=[positive_data_acceptance, ignored_auth])
+
+
+@pytest.mark.parametrize("error", ["database is locked", "postgres lock timeout"])
+def test_a_report_that_waited_too_long_for_the_database_is_503_with_retry_after(people, cats, monkeypatch, error):
+    from django.db import OperationalError
+
+    from gongzhi.cases import services
+
+    class LockNotAvailable(Exception):
+        sqlstate = "55P03"
+
+    def locked(**kwargs):
+        if error == "database is locked":
+            raise OperationalError("database is locked")
+        raise OperationalError("canceling statement due to lock timeout") from LockNotAvailable()
+
+    monkeypatch.setattr(services, "submit_case", locked)
+    response = post(client_for(people["resident"]), "", new_case())
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert response.json()["code"] == "busy" and response.json()["detail"] == "系统繁忙，请稍后重试。"
+    assert not Case.objects.exists()
+
+
+def test_a_submission_reads_the_cache_versions_once_and_the_next_request_sees_a_change(people, cats):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gongzhi.cases.models import Category
+
+    client = client_for(people["resident"])
+    post(client, "", new_case())  # the caches are built
+    with CaptureQueriesContext(connection) as queries:
+        assert post(client, "", new_case()).status_code == 201
+    assert sum("core_cacheversion" in q["sql"] for q in queries) == 1  # the categories and the grids, at once
+    Category.objects.filter(code="talk-environment").update(is_active=False)
+    Category.objects.get(code="talk-environment").save()  # a change as the admin makes it: the token moves
+    response = post(client, "", new_case())
+    assert response.status_code == 422 and response.json()["field"] == "category"

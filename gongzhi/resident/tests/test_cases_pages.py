@@ -337,3 +337,33 @@ def test_no_rating_form_while_the_case_is_open(logged_in, resident, env_leaf):
 def test_home_links_to_report_and_my_cases(logged_in):
     page = logged_in.get(reverse("resident:home")).content.decode()
     assert f'href="{reverse("resident:case_new")}"' in page and f'href="{reverse("resident:case_list")}"' in page
+
+
+def test_a_report_that_waited_too_long_for_the_database_is_the_busy_page_and_stores_nothing(
+        logged_in, env_leaf, monkeypatch):
+    from django.db import OperationalError
+
+    from gongzhi.cases import services
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "submit_case", locked)
+    response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf))
+    page = response.content.decode()
+    assert response.status_code == 503 and response["Retry-After"] == "2"
+    assert "系统正忙，您的操作没有保存" in page and 'class="inbox-link"' in page  # the resident's own chrome
+    assert not Case.objects.exists()
+
+
+def test_other_database_errors_are_not_passed_off_as_busy(logged_in, env_leaf, monkeypatch):
+    from django.db import OperationalError
+
+    from gongzhi.cases import services
+
+    def broken(**kwargs):
+        raise OperationalError("no such table: cases_case")
+
+    monkeypatch.setattr(services, "submit_case", broken)
+    with pytest.raises(OperationalError):
+        logged_in.post(reverse("resident:case_new"), form_data(env_leaf))
