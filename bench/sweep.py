@@ -14,7 +14,7 @@ one. Deadlines are spread so that a realistic share is due:
           (≈ 2–3 % within the next working day or passed, depending on the weekday).
 It then times `run_sweep(now=…)` twice at the same moment: the first run writes the reminders, overdue marks
 and escalations; the second, right after, must write nothing (no log row, no notification). Target: each run
-under 5 s.
+under 2.5 s (issue 10; it was 5 s before).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_SECONDS = 5.0
+TARGET_SECONDS = 2.5
 BATCH = 50_000
 RESPOND_SHARE, ESCALATED_SHARE, LONG_OVERDUE_SHARE = 0.03, 0.003, 0.0001
 HANDLE_SPREAD_DAYS = (-0.5, 90.0)
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"list page {title}: {count:,} cases, count + first 30 rows in {seconds:.2f} s")
     slowest = max(figures["first_seconds"], figures["second_seconds"])
     verdict = "met" if slowest < TARGET_SECONDS and figures["second_written"] == 0 else "MISSED"
-    print(f"target: each run < {TARGET_SECONDS:.0f} s and the second writes nothing — {verdict}")
+    print(f"target: each run < {TARGET_SECONDS:g} s and the second writes nothing — {verdict}")
     return figures
 
 

@@ -204,9 +204,11 @@ class CaseLog(models.Model):
     action = models.CharField(_("操作"), max_length=20, choices=action_choices)
     from_status = models.CharField(max_length=12, choices=Status.choices)
     to_status = models.CharField(max_length=12, choices=Status.choices)
+    # Partial indexes below: the sweep's rows have neither, a resident's no unit.
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("操作人"))
-    actor_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+                              related_name="+", verbose_name=_("操作人"), db_index=False)
+    actor_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                   db_index=False)
     note = models.TextField(_("说明"), blank=True, default="")
     is_public = models.BooleanField(default=True)
     deadlines = models.JSONField(_("期限快照"), default=dict)
@@ -226,6 +228,8 @@ class CaseLog(models.Model):
             models.UniqueConstraint(fields=["case", "client_key"], condition=~models.Q(client_key=""),
                                     name="case_log_client_key_once"),
         ]
+        indexes = [models.Index(fields=[name], condition=models.Q(**{f"{name}__isnull": False}),
+                                name=f"case_log_{name}_set") for name in ("actor", "actor_unit")]
 
     def __str__(self) -> str:
         return f"{self.case} #{self.seq} {self.action}"

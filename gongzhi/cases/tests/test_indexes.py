@@ -24,7 +24,7 @@ def test_the_case_table_has_no_index_covered_by_another():
 
 
 def test_the_log_table_is_found_by_its_unique_case_and_seq():
-    assert plain_indexes("cases_caselog") == {("actor_id",), ("actor_unit_id",)}
+    assert plain_indexes("cases_caselog") == {("actor_id",), ("actor_unit_id",)}  # both partial
 
 
 @pytest.mark.parametrize("column", ["entered_by_id", "subject_unit_id", "merged_into_id"])

@@ -287,6 +287,18 @@ def test_overdue_supervision_reminds_the_issuing_unit_once(people, cats):
         assert Notification.objects.filter(recipient=people[who], kind="case.supervision_overdue").count() == 1
 
 
+def test_an_overdue_order_on_a_case_that_left_the_open_states_is_not_reminded(people, cats):
+    from gongzhi.cases.models import Case
+
+    case = accepted_case(people, cats, at(9, 29))
+    with time_machine.travel(at(9, 30), tick=False):
+        services.issue_supervision(actor=people["county_supervisor"], case=case, note="限期办结",
+                                   due_at=at(10, 8, 17, 30))
+    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED)  # e.g. merged into another case meanwhile
+    assert sweep(at(10, 8, 18)).supervision_overdue == 0
+    assert not Notification.objects.filter(kind="case.supervision_overdue").exists()
+
+
 def test_supervision_is_fulfilled_by_the_step_that_handles_the_case(people, cats):
     case = accepted_case(people, cats, at(9, 29))
     with time_machine.travel(at(9, 30), tick=False):
