@@ -16,16 +16,15 @@ from django.utils import timezone
 
 
 class SessionStore(db.SessionStore):
-    def _get_session_from_db(self):
+    def load(self):
         model = self.model
-        using = router.db_for_read(model)
-        connection = connections[using]
+        connection = connections[router.db_for_read(model)]
         table = connection.ops.quote_name(model._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT session_data FROM {table} WHERE session_key = %s AND expire_date > %s",
                            [self.session_key, connection.ops.adapt_datetimefield_value(timezone.now())])
             row = cursor.fetchone()
-        if row is None:
+        if row is None:  # none, or expired: as Django's store, forget the key so a new one is made
             self._session_key = None
-            return None
-        return model(session_key=self.session_key, session_data=row[0])
+            return {}
+        return self.decode(row[0])

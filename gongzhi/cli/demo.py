@@ -62,7 +62,8 @@ def demo(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
-        web = [*me, "serve", "--host", args.host, "--port", str(args.port)]
+        # Phones reach the demo directly, with no proxy buffering for them: threads (see serve.DEFAULT_THREADS).
+        web = [*me, "serve", "--host", args.host, "--port", str(args.port), "--threads", "4"]
         children = [
             Child(_("网页服务"), web, signal.SIGTERM),
             # SIGINT is Huey's graceful stop: running tasks finish first.

@@ -12,10 +12,22 @@ from gongzhi.cli import COMMAND_HELP, PROG
 
 
 def default_web_workers(cores: int | None = None) -> int:
-    """2 × cores + 1, the usual gunicorn rule, capped: each process holds its own copy of Django."""
+    """One process per core and one more, at most 8 (each holds its own copy of Django).
+
+    Measured with bench/intake.py on 2 cores (issue 10; figures in docs/architecture.md): a submission is
+    CPU-bound in Python and, on SQLite, queues for the one writer, so threads only add switching. Three
+    single-threaded processes answered the most submissions per second with the least CPU each and an even
+    latency; four were no better, threads (2 × 4, 5 × 4) worse on all three. PostgreSQL on the same
+    machine measured alike."""
     if cores is None:
         cores = len(os.sched_getaffinity(0))
-    return max(2, min(2 * cores + 1, 8))
+    return max(2, min(cores + 1, 8))
+
+
+# Threads per process. One: gunicorn's plain (sync) worker, the cheapest per request, for a server behind a
+# proxy that buffers requests and answers (nginx, docs/deploy.md), so a slow phone never holds a process.
+# Serving phones directly (the demo on a LAN), give each process threads (`--threads 4`).
+DEFAULT_THREADS = 1
 
 
 def serve(argv: Sequence[str]) -> int:
@@ -23,8 +35,9 @@ def serve(argv: Sequence[str]) -> int:
     parser.add_argument("--host", default="127.0.0.1", help=_("监听地址（默认 127.0.0.1）"))
     parser.add_argument("--port", type=int, default=8000, help=_("端口（默认 8000）"))
     parser.add_argument("--workers", type=int, default=default_web_workers(),
-                        help=_("进程数（默认 2×CPU 核数+1，最多 8）"))
-    parser.add_argument("--threads", type=int, default=4, help=_("每个进程的线程数（默认 4）"))
+                        help=_("进程数（默认 CPU 核数+1，最多 8）"))
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS,
+                        help=_("每个进程的线程数（默认 1，适合 nginx 之后；直接面对手机时用 4）"))
     parser.add_argument("--access-log", action="store_true", help=_("在标准输出打印访问日志"))
     args = parser.parse_args(argv)
 
@@ -35,8 +48,9 @@ def serve(argv: Sequence[str]) -> int:
             options = {
                 "bind": [f"[{args.host}]:{args.port}" if ":" in args.host else f"{args.host}:{args.port}"],
                 "workers": args.workers,
-                # Threads keep a slow phone on a weak signal from blocking a whole process.
-                "worker_class": "gthread",
+                # Threads keep a slow phone on a weak signal from holding a whole process when no proxy
+                # buffers for it; they cost CPU per request (see DEFAULT_THREADS).
+                "worker_class": "sync" if args.threads == 1 else "gthread",
                 "threads": args.threads,
                 # Import Django once in the master: errors show before forking, and workers share memory.
                 "preload_app": True,

@@ -128,7 +128,7 @@ def test_gongzhi_demo_makes_the_cases_only_with_a_new_township(monkeypatch, empt
     assert calls == (["migrate", "generate", "demo_cases"] if empty else ["migrate"])
 
 
-@pytest.mark.parametrize(("cores", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (64, 8)])
+@pytest.mark.parametrize(("cores", "workers"), [(1, 2), (2, 3), (3, 4), (4, 5), (64, 8)])
 def test_default_web_workers(cores, workers):
     assert serve.default_web_workers(cores) == workers
 
