@@ -45,6 +45,7 @@ class _WriterQueue:
         self.threads = threading.Lock()
         self.path = path
         self.fd: int | None = None
+        self.fd_pid = 0  # the process that opened fd
 
     @classmethod
     def of(cls, path: str | None) -> _WriterQueue:
@@ -55,9 +56,12 @@ class _WriterQueue:
             return cls._by_path[key]
 
     def _file(self) -> int:
+        """This process's own open lock file: a descriptor inherited through fork (gunicorn's preloading
+        master) would share its lock with the parent and every sibling, and exclude none of them."""
         assert self.path is not None
-        if self.fd is None:  # opened on first use, after gunicorn forked: each process needs its own
+        if self.fd is None or self.fd_pid != os.getpid():
             self.fd = os.open(f"{self.path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self.fd_pid = os.getpid()
         return self.fd
 
     def acquire(self, timeout: float) -> None:
@@ -83,7 +87,7 @@ class _WriterQueue:
 
     def release(self) -> None:
         try:
-            if self.path is not None and self.fd is not None:
+            if self.path is not None and self.fd is not None and self.fd_pid == os.getpid():
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
         finally:
             self.threads.release()

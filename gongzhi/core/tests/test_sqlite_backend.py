@@ -217,3 +217,32 @@ def test_busy_is_told_apart_from_other_database_errors():
     assert is_database_busy(OperationalError("database is locked"))
     assert not is_database_busy(OperationalError("no such table: report"))
     assert not is_database_busy(ValueError("database is locked"))
+
+
+def test_processes_forked_after_the_lock_file_was_opened_still_exclude_each_other(handler, db_path):
+    import multiprocessing
+
+    from gongzhi.core.sqlite.base import _WriterQueue
+
+    queue = _WriterQueue.of(db_path)
+    queue.acquire(1.0)  # the parent opens the lock file before forking, as a preloading master might
+    queue.release()
+    holding, done = multiprocessing.get_context("fork").Event(), multiprocessing.get_context("fork").Event()
+
+    def child():
+        queue.acquire(1.0)
+        holding.set()
+        done.wait(10)
+        queue.release()
+
+    process = multiprocessing.get_context("fork").Process(target=child)
+    process.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(OperationalError):
+            queue.acquire(0.3)  # the child holds it: the parent must wait, not share the child's lock
+    finally:
+        done.set()
+        process.join(10)
+    queue.acquire(1.0)
+    queue.release()
