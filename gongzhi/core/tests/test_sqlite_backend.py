@@ -246,3 +246,13 @@ def test_processes_forked_after_the_lock_file_was_opened_still_exclude_each_othe
         process.join(10)
     queue.acquire(1.0)
     queue.release()
+
+
+def test_every_commit_reaches_the_disk_when_asked(db_path, django_db_blocker):
+    connections = ConnectionHandler({"default": sqlite_database(db_path, synchronous="FULL")})
+    with django_db_blocker.unblock():
+        with connections["default"].cursor() as cursor:
+            assert cursor.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        connections.close_all()
+    with pytest.raises(ValueError, match="NORMAL or FULL"):
+        sqlite_database(db_path, synchronous="OFF")
