@@ -75,3 +75,40 @@ def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
         shot(page, f"resident-large-{path}")
     assert errors == []
+
+
+def test_a_report_while_the_database_is_busy_is_refused_plainly_and_goes_through_on_retry(
+        page, live_server, resident, monkeypatch, shot):
+    from django.db import OperationalError
+
+    from gongzhi.cases import services
+    from gongzhi.cases.models import Case
+
+    real_submit, calls = services.submit_case, []
+
+    def busy_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_submit(**kwargs)
+
+    monkeypatch.setattr(services, "submit_case", busy_once)
+    log_in_as(page, live_server, resident)
+    page.goto(live_server.url + "/cases/new/")
+    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
+    page.get_by_label("纬度").fill("35.585")
+    page.get_by_label("经度").fill("104.605")
+    page.get_by_role("button", name="提交").click()
+
+    expect(page.get_by_role("heading", name="系统繁忙")).to_be_visible()
+    expect(page.get_by_text("您的操作没有保存")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    shot(page, "resident-busy")
+    assert not Case.objects.exists()
+
+    page.go_back()  # the form as the resident left it
+    expect(page.get_by_label("要说的事")).to_have_value("村口垃圾堆了一周没人清运。")
+    page.get_by_role("button", name="提交").click()
+    expect(page.get_by_text("已提交，事件编号")).to_be_visible()
+    assert Case.objects.count() == 1
