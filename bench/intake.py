@@ -243,41 +243,26 @@ def run_load(port: int, server_sid: int, sessionid: str, load: Load, seconds: fl
             load.statuses[status] = load.statuses.get(status, 0) + 1
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=15.0,
-                        help="measured time per load and client count (5–60)")
-    parser.add_argument("--clients", default="4,32", help="concurrent client threads, comma-separated")
-    parser.add_argument("--workers", type=int, help="server processes (default: `gongzhi serve`'s)")
-    parser.add_argument("--threads", type=int, help="threads per server process (default: `gongzhi serve`'s)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the loads")
-    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.setup:
-        setup()
-        return 0
-    args.seconds = min(max(args.seconds, 5.0), 60.0)
-    args.rounds = min(max(args.rounds, 1), 10)
-    client_counts = [min(max(int(c), 1), 64) for c in args.clients.split(",")]
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
-
+def measure(*, seconds: float, rounds: int, client_counts: list[int], workers: int | None,
+            threads: int | None) -> dict[int, list[Load]]:
+    """Set up, start the server, run the three loads at each client count; the loads measured, by count."""
     with tempfile.TemporaryDirectory(prefix="gongzhi-intake-") as tmp:
         Path(tmp, f"{SETTINGS_MODULE}.py").write_text(
             "from gongzhi.settings import *  # noqa: F403\nROOT_URLCONF = 'bench.intake'\n")
         env = {**os.environ, "GONGZHI_VAR_DIR": tmp, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
                "PYTHONPATH": os.pathsep.join([tmp, str(ROOT)]), "GONGZHI_DEBUG": "0",
                "GONGZHI_LOG_LEVEL": "WARNING"}
-        print(f"preparing a temporary {database} database …", file=sys.stderr, flush=True)
+        print("preparing a temporary database …", file=sys.stderr, flush=True)
         out = subprocess.run([sys.executable, __file__, "--setup"], env=env, cwd=tmp, check=True,
                              capture_output=True, text=True).stdout
         setup_out = json.loads(out.strip().splitlines()[-1])
         sessionid = setup_out["sessionid"]
         port = free_port()
         command = [str(ROOT / ".venv/bin/gongzhi"), "serve", "--host", "127.0.0.1", "--port", str(port)]
-        if args.workers:
-            command += ["--workers", str(args.workers)]
-        if args.threads:
-            command += ["--threads", str(args.threads)]
+        if workers:
+            command += ["--workers", str(workers)]
+        if threads:
+            command += ["--threads", str(threads)]
         server = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.DEVNULL, start_new_session=True)
         loads = [Load("intake (POST /api/cases)", "/api/cases", 201, case_body, signed_in=True),
                  Load("bare insert + session", "/bench/insert", 200, lambda: b"{}", signed_in=True),
@@ -289,13 +274,13 @@ def main() -> int:
             for load in loads:  # warm up every path (imports, the grid index, connections)
                 run_load(port, server.pid, sessionid, load, 1.0, max(client_counts))
             for clients in client_counts:
-                print(f"{clients} clients: {args.seconds:g} s per load in {args.rounds} alternating rounds …",
+                print(f"{clients} clients: {seconds:g} s per load in {rounds} alternating rounds …",
                       file=sys.stderr, flush=True)
                 for load in loads:
                     load.reset()
-                for _round in range(args.rounds):
+                for _round in range(rounds):
                     for load in loads:
-                        run_load(port, server.pid, sessionid, load, args.seconds / args.rounds, clients)
+                        run_load(port, server.pid, sessionid, load, seconds / rounds, clients)
                 results[clients] = [Load(**{k: getattr(load, k) for k in load.__dataclass_fields__})
                                     for load in loads]
         finally:
@@ -305,6 +290,26 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="measured time per load and client count (1–60)")
+    parser.add_argument("--clients", default="4,32", help="concurrent client threads, comma-separated")
+    parser.add_argument("--workers", type=int, help="server processes (default: `gongzhi serve`'s)")
+    parser.add_argument("--threads", type=int, help="threads per server process (default: `gongzhi serve`'s)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations of the loads")
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.setup:
+        setup()
+        return 0
+    database = "PostgreSQL" if os.environ.get("DATABASE_URL") else "SQLite"
+    results = measure(seconds=min(max(args.seconds, 1.0), 60.0), rounds=min(max(args.rounds, 1), 10),
+                      client_counts=[min(max(int(c), 1), 64) for c in args.clients.split(",")],
+                      workers=args.workers, threads=args.threads)
 
     print(f"{database}, `gongzhi serve`{' --workers ' + str(args.workers) if args.workers else ''}"
           f"{' --threads ' + str(args.threads) if args.threads else ''}, {os.cpu_count()} cores")
