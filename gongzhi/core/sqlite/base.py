@@ -13,11 +13,12 @@ The writers' queue
     Every atomic block starts with BEGIN IMMEDIATE, taking SQLite's write lock up front. SQLite lets a
     writer that finds the lock taken sleep and retry, 1, 2, 5, 10 … 100 ms apart: under load a waiter
     keeps missing the moments the lock is free, and measured waits reached 60 ms at p99 and 0.7 s at worst
-    for transactions that hold the lock for about a millisecond. So write transactions first queue for a
-    lock of our own, which wakes a waiter as soon as it is free: a thread lock among the process's threads,
-    then an advisory lock on the file `<NAME>-writer` among processes (the kernel drops it when a process
-    dies). Waiting for it is bounded by the busy timeout; past it the transaction fails as SQLite's own
-    "database is locked" would, and the request answers 503 (`gongzhi.core.db.is_busy`).
+    for transactions that hold the lock for about a millisecond. So write transactions first queue for
+    locks of our own: a thread lock among the process's threads, which wakes the next one at once, then an
+    advisory lock (`flock`) on the file `<NAME>-writer` among processes, tried again every 0.2–1 ms (the
+    kernel drops it when a process dies). Waiting is bounded by the busy timeout; past it the transaction
+    fails as SQLite's own "database is locked" would, and the request answers 503
+    (`gongzhi.core.errors.is_database_busy`).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class _WriterQueue:
         master) would share its lock with the parent and every sibling, and exclude none of them."""
         assert self.path is not None
         if self.fd is None or self.fd_pid != os.getpid():
+            if self.fd is not None:  # the parent's: closing our copy leaves the parent's lock alone
+                os.close(self.fd)
             self.fd = os.open(f"{self.path}-writer", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self.fd_pid = os.getpid()
         return self.fd
