@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING
 
+from django.db import OperationalError
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -80,8 +81,6 @@ def is_database_busy(exc: BaseException) -> bool:
     """True for contention that the same request may well not meet a moment later: SQLite's "database is
     locked" (a writer waited out its busy timeout), PostgreSQL's lock timeout, deadlock and serialization
     failures. The request answers 503 with Retry-After (`DatabaseBusy`) instead of 500."""
-    from django.db import OperationalError
-
     if not isinstance(exc, OperationalError):
         return False
     if "database is locked" in str(exc):

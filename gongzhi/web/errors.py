@@ -49,6 +49,6 @@ class DomainErrorMiddleware:
             return page_not_found(request, exception)
         if isinstance(exception, Forbidden):
             return permission_denied(request, exception)
-        if isinstance(exception, DatabaseBusy) or is_database_busy(exception):
+        if is_database_busy(exception):
             return database_busy(request)
         return None

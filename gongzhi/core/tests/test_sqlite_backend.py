@@ -56,6 +56,18 @@ def other_process(db_path: str, code: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, text=True)
 
 
+def queue_held_elsewhere(db_path: str, seconds: float) -> subprocess.Popen:
+    """Another server process holding the writers' queue for `seconds`; returns once it holds it."""
+    holder = other_process(db_path, f"""
+        fd = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("held", flush=True)
+        time.sleep({seconds})
+    """)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def test_a_kept_connection_sees_what_another_process_committed(handler, db_path):
     connection = handler["default"]
     assert count(connection) == 0
@@ -110,13 +122,7 @@ def test_a_database_file_swapped_underneath_is_reopened(handler, db_path, tmp_pa
 
 
 def test_a_writer_waits_for_another_process_and_then_succeeds(handler, db_path):
-    holder = other_process(db_path, """
-        fd = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("held", flush=True)
-        time.sleep(0.4)
-    """)
-    assert holder.stdout.readline().strip() == "held"
+    holder = queue_held_elsewhere(db_path, 0.4)
     connection = handler["default"]
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
@@ -151,13 +157,7 @@ def test_a_writer_that_waits_past_the_busy_timeout_fails_as_busy_and_writes_noth
 
 
 def test_our_own_queue_also_gives_up_at_the_busy_timeout(handler, db_path):
-    holder = other_process(db_path, """
-        fd = os.open(path + "-writer", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        print("held", flush=True)
-        time.sleep(3)
-    """)
-    assert holder.stdout.readline().strip() == "held"
+    holder = queue_held_elsewhere(db_path, 3)
     started = time.monotonic()
     with pytest.raises(OperationalError) as failure, transaction.atomic():
         pass
