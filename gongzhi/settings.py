@@ -15,6 +15,10 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
 def _secret_from_file(name: str, length: int = 48) -> str:
     """A secret kept in var/ so a demo survives restarts; production sets it in the environment."""
     import secrets
@@ -241,8 +245,25 @@ UPLOAD_VOICE_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_VOICE_MAX_SECONDS = 120
 UPLOAD_VOICE_MIN_SECONDS = 1.0
 
-LOGIN_MAX_FAILURES = 5
-LOGIN_LOCKOUT_MINUTES = 15
+# Abuse limits (gongzhi.core.throttle), counted per client address as `core.clients.client_address` sees
+# it: behind nginx set GONGZHI_TRUSTED_PROXY_COUNT=1, or every client shares nginx's address.
+TRUSTED_PROXY_COUNT = _env_int("GONGZHI_TRUSTED_PROXY_COUNT", 0)
+# Failed logins per (account, client address): the first LOGIN_FREE_FAILURES cost nothing, then each one
+# blocks that pair for LOGIN_DELAY_SECONDS, doubling, up to LOGIN_DELAY_MAX_SECONDS. Other addresses are
+# not affected, so nobody can lock someone else out, and unknown accounts are counted the same way.
+LOGIN_FREE_FAILURES = _env_int("GONGZHI_LOGIN_FREE_FAILURES", 5)
+LOGIN_DELAY_SECONDS = _env_int("GONGZHI_LOGIN_DELAY_SECONDS", 30)
+LOGIN_DELAY_MAX_SECONDS = _env_int("GONGZHI_LOGIN_DELAY_MAX_SECONDS", 3600)
+# (events, seconds): login attempts from one address over all accounts; sign-ups per address and in all.
+LOGIN_CLIENT_LIMIT = (_env_int("GONGZHI_LOGIN_CLIENT_LIMIT", 100), 600)
+SIGNUP_CLIENT_LIMIT = (_env_int("GONGZHI_SIGNUP_CLIENT_LIMIT", 10), 3600)
+SIGNUP_GLOBAL_LIMIT = (_env_int("GONGZHI_SIGNUP_GLOBAL_LIMIT", 1000), 3600)
+# SMS codes (each one costs money and can be abused to flood numbers, "SMS pumping"): per client address,
+# per number prefix (the first 7 digits: carrier block and area), and a budget for the whole site per hour.
+# Going over is logged and shown on /healthz.
+SMS_CLIENT_LIMIT = (_env_int("GONGZHI_SMS_CLIENT_LIMIT", 10), 3600)
+SMS_PREFIX_LIMIT = (_env_int("GONGZHI_SMS_PREFIX_LIMIT", 30), 3600)
+SMS_HOURLY_BUDGET = _env_int("GONGZHI_SMS_HOURLY_BUDGET", 1000)
 
 
 LOGGING = {

@@ -10,7 +10,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts import services
-from gongzhi.accounts.models import Membership, User
+from gongzhi.accounts.models import AccountEvent, Membership, User
+from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import keyed_hash
 from gongzhi.core.validators import normalize_id_number, normalize_phone
@@ -24,7 +25,8 @@ class StaffAdminLoginForm(AdminAuthenticationForm):
         username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
         if username is not None and password:
             try:
-                self.user_cache = services.staff_login(username=username, password=password)
+                self.user_cache = services.staff_login(username=username, password=password,
+                                                       client=client_address(self.request))
             except DomainError as exc:
                 raise ValidationError(str(exc.message), code=exc.code) from None
             self.confirm_login_allowed(self.user_cache)
@@ -78,14 +80,13 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password", "kind")}),
         (_("个人信息"), {"fields": ("real_name", "masked_id_number", "masked_phone", "email")}),
-        (_("登录安全"), {"fields": ("failed_login_count", "locked_until", "totp_enabled")}),
+        (_("登录安全"), {"fields": ("confirmed_at", "totp_enabled")}),
         (_("权限"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
         (_("重要日期"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = ["kind", "masked_id_number", "masked_phone", "failed_login_count", "locked_until",
-                       "totp_enabled", "last_login", "date_joined"]
-    list_display = ["username", "real_name", "kind", "masked_id_number", "masked_phone", "is_active",
-                    "locked"]
+    readonly_fields = ["kind", "masked_id_number", "masked_phone", "confirmed_at", "totp_enabled", "last_login",
+                       "date_joined"]
+    list_display = ["username", "real_name", "kind", "masked_id_number", "masked_phone", "is_active"]
     list_filter = ["kind", "is_active", "is_staff", "totp_enabled"]
     search_fields = ["username", "real_name"]
     ordering = ["username"]
@@ -99,10 +100,6 @@ class UserAdmin(DjangoUserAdmin):
     @admin.display(description=_("手机号"))
     def masked_phone(self, obj):
         return str(obj.phone) if obj.phone else "—"
-
-    @admin.display(description=_("已锁定"), boolean=True)
-    def locked(self, obj):
-        return obj.is_locked
 
     def get_search_results(self, request, queryset, search_term):
         """A full ID or phone number finds its account by keyed hash: ciphertext cannot be searched."""
@@ -127,9 +124,9 @@ class UserAdmin(DjangoUserAdmin):
         if done:
             self.message_user(request, done_message % {"n": done}, messages.SUCCESS)
 
-    @admin.action(description=_("解除登录锁定"))
+    @admin.action(description=_("解除登录限制"))
     def unlock_accounts(self, request, queryset):
-        self._run(request, queryset, services.unlock_account, gettext("已解除%(n)d个账号的锁定。"))
+        self._run(request, queryset, services.unlock_account, gettext("已解除%(n)d个账号的登录限制。"))
 
     @admin.action(description=_("停用动态口令"))
     def disable_second_factor(self, request, queryset):
@@ -143,3 +140,22 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__real_name", "unit__name", "unit__code"]
     raw_id_fields = ["user", "unit"]
     list_select_related = ["user", "unit"]
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    """Read-only: the record of who verified or re-bound whom, and why."""
+
+    list_display = ["at", "user", "kind", "actor", "reason", "detail"]
+    list_filter = ["kind"]
+    list_select_related = ["user", "actor"]
+    search_fields = ["user__real_name", "actor__real_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

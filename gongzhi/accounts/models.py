@@ -50,12 +50,16 @@ class User(AbstractUser):
 
     kind = models.CharField(_("账号类型"), max_length=10, choices=Kind.choices, default=Kind.STAFF)
     real_name = models.CharField(_("姓名"), max_length=50, blank=True, default="")
+    # A resident's ID number is what they claim until verified (linked to the population register's
+    # record: registry.Resident.user, one account per record). Unverified accounts may claim the same ID on
+    # different phones, so a stranger who knows someone's ID number cannot shut that person out.
     id_number = PiiField(_("身份证号"), kind="id_number")
-    id_number_hash = PiiHashField(source="id_number", unique=True)
+    id_number_hash = PiiHashField(source="id_number", db_index=True)
     phone = PiiField(_("手机号"), kind="phone")
     phone_hash = PiiHashField(source="phone", db_index=True)
-    failed_login_count = models.PositiveSmallIntegerField(_("连续登录失败次数"), default=0)
-    locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
+    # When the person proved control of `phone` with an SMS code. An account opened by staff for a resident
+    # (代为登记) has none and cannot sign in until the resident signs up on that phone themselves.
+    confirmed_at = models.DateTimeField(_("本人确认时间"), null=True, blank=True)
     # The TOTP secret is kept encrypted like other personal data (core.pii.encrypt).
     totp_secret = models.CharField(_("动态口令密钥"), max_length=128, blank=True, default="")
     totp_enabled = models.BooleanField(_("启用动态口令"), default=False)
@@ -71,13 +75,15 @@ class User(AbstractUser):
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
         permissions = [("unmask_pii", _("查看完整身份证号和手机号"))]
+        constraints = [models.UniqueConstraint(fields=["id_number_hash", "phone_hash"],
+                                               name="user_unique_id_number_phone")]
 
     def __str__(self) -> str:
         return self.real_name or self.username
 
     @property
-    def is_locked(self) -> bool:
-        return bool(self.locked_until and self.locked_until > timezone.now())
+    def can_sign_in_as_resident(self) -> bool:
+        return self.kind == self.Kind.RESIDENT and self.is_active and self.confirmed_at is not None
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
@@ -150,3 +156,30 @@ class DevSmsMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class AccountEvent(models.Model):
+    """Who changed a resident's identity and why: verified in person, phone re-bound. Numbers only masked."""
+
+    class Kind(models.TextChoices):
+        VERIFIED_BY_PHONE = "verified_by_phone", _("登记手机号核验")
+        VERIFIED_IN_PERSON = "verified_in_person", _("当面核验")
+        PHONE_REBOUND = "phone_rebound", _("换绑手机号")
+        CLAIMED = "claimed", _("本人确认代登记账号")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_events",
+                             verbose_name=_("账号"))
+    kind = models.CharField(_("事项"), max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                              verbose_name=_("办理人"))
+    reason = models.CharField(_("事由"), max_length=200, blank=True, default="")
+    detail = models.CharField(_("说明"), max_length=200, blank=True, default="")
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("账号核验记录")
+        verbose_name_plural = verbose_name
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"

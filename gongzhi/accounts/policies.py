@@ -142,3 +142,27 @@ def can_report_on_behalf(user: User | AnonymousUser) -> bool:
 def on_behalf_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
     """A filter selecting rows whose `path_field` lies where the user may report on behalf of residents."""
     return _paths_q(on_behalf_paths(user), path_field)
+
+
+# Village administrators confirm who residents are (当面核验) and re-bind their phones; the system
+# administrator can do so everywhere.
+IDENTITY_ROLES = frozenset({Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
+
+
+def identity_paths(user: User | AnonymousUser) -> tuple[str, ...]:
+    """Where `user` may verify residents in person and re-bind their phones: the subtrees of their
+    village-administrator posts (everything for a system administrator or superuser)."""
+    if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
+        return ()
+    if user.is_superuser:
+        return _EVERYTHING
+    return _subtrees_of_posts(user, IDENTITY_ROLES)
+
+
+def can_manage_identity(user: User | AnonymousUser, path: str) -> bool:
+    return any(path.startswith(p) for p in identity_paths(user))
+
+
+def identity_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
+    """A filter selecting rows whose `path_field` lies where the user may verify residents."""
+    return _paths_q(identity_paths(user), path_field)

@@ -1,9 +1,10 @@
-"""Account writes: SMS codes, resident and staff login, lock-out, TOTP, audited unmasking of personal data.
+"""Account writes: SMS codes, resident and staff login, login delays, TOTP, audited unmasking of personal data.
 
-Failure counters (wrong passwords, wrong codes) are single UPDATE statements that commit on their own
-before the refusal is raised: wrapping them in the caller's transaction would roll the count back together
-with the error, and lock-out would never trigger. The functions that do so are therefore not
-`@transaction.atomic` as a whole, and must not be called inside an outer transaction that rolls back.
+Failure counters (wrong passwords, wrong codes) and abuse limits commit on their own before the refusal
+is raised (see core.throttle; a wrong SMS code is a single UPDATE): wrapping them in the caller's
+transaction would roll the count back together with the error, and no limit would ever trigger. The
+functions that count are therefore not `@transaction.atomic` as a whole, and must not be called inside an
+outer transaction that rolls back.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import models, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, Role, SmsCode, User
 from gongzhi.accounts.sms import SmsSendError, get_sms_backend
+from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited, ServiceUnavailable
 from gongzhi.core.models import PiiAccessLog
 from gongzhi.core.pii import MASKERS, SecretValue, decrypt, encrypt, keyed_hash
@@ -56,14 +58,17 @@ def _normalize_purpose(purpose: str) -> str:
     return purpose
 
 
-def send_login_code(*, phone: str, purpose: str) -> None:
-    """Create a 6-digit code for `phone` and text it; rate-limited per phone.
+def send_login_code(*, phone: str, purpose: str, client: str) -> None:
+    """Create a 6-digit code for `phone` and text it.
 
-    For a login code to a phone without a resident account the answer is the same but nothing is sent,
-    so the form cannot be used to find out who has an account.
+    Limits, cheapest refusal first: per client address, per phone (resend interval, daily count), per
+    number prefix, and the site's hourly budget; going over either of the last two is logged (it means
+    someone is pumping SMS) and shows on /healthz. For a login code to a phone without a resident account
+    the answer is the same but nothing is sent, so the form cannot be used to find out who has an account.
     """
     purpose = _normalize_purpose(purpose)
     phone = normalize_phone(phone)
+    throttle.enforce(f"sms:client:{client}", settings.SMS_CLIENT_LIMIT, field="phone")
     phone_hash = keyed_hash(phone)
     now = timezone.now()
 
@@ -71,15 +76,24 @@ def send_login_code(*, phone: str, purpose: str) -> None:
     if last is not None:
         wait = settings.SMS_CODE_RESEND_SECONDS - (now - last.created_at).total_seconds()
         if wait > 0:
-            raise RateLimited(_("请%(n)d秒后再获取验证码。") % {"n": math.ceil(wait)}, field="phone")
+            raise RateLimited(_("请%(n)d秒后再获取验证码。") % {"n": math.ceil(wait)}, field="phone",
+                              retry_after=wait)
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     daily_limit = settings.SMS_CODE_DAILY_LIMIT
     if SmsCode.objects.filter(phone_hash=phone_hash, created_at__gte=day_start).count() >= daily_limit:
         raise RateLimited(_("今天获取验证码的次数已达上限，请明天再试。"), field="phone")
+    # Counted whether or not the code is delivered, so the answer never depends on who has an account.
+    for key, limit, what in ((f"sms:prefix:{phone[:7]}", settings.SMS_PREFIX_LIMIT, "prefix"),
+                             ("sms:budget", (settings.SMS_HOURLY_BUDGET, 3600), "hourly budget")):
+        wait = throttle.hit(key, limit=limit[0], window=limit[1])
+        if wait:
+            logger.warning("SMS %s exceeded; refusing codes for %d s", what, math.ceil(wait))
+            raise RateLimited(_("短信发送繁忙，请%(wait)s后再试。") % {"wait": throttle.wait_text(wait)}, field="phone",
+                              retry_after=wait)
 
     code = f"{secrets.randbelow(10**6):06d}"
     deliver = purpose == SmsCode.Purpose.SIGNUP or User.objects.filter(
-        phone_hash=phone_hash, kind=User.Kind.RESIDENT, is_active=True
+        phone_hash=phone_hash, kind=User.Kind.RESIDENT, is_active=True, confirmed_at__isnull=False
     ).exists()
     # The row is written even when nothing is sent, so the resend limit behaves the same either way.
     record = SmsCode.objects.create(
@@ -99,6 +113,11 @@ def send_login_code(*, phone: str, purpose: str) -> None:
         record.delete()
         logger.warning("SMS provider failed for a %s code", purpose)
         raise ServiceUnavailable(_("短信发送失败，请稍后重试。"), field="phone") from None
+
+
+def sms_over_limit() -> bool:
+    """Whether a number prefix or the site's hourly budget refused codes in the current hour (/healthz)."""
+    return throttle.over_limit("sms:prefix:") or throttle.over_limit("sms:budget")
 
 
 def check_code(*, phone: str, purpose: str, code: str) -> None:
@@ -137,55 +156,53 @@ def check_code(*, phone: str, purpose: str, code: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Lock-out
+# Failed logins: growing delays per (account, client address)
 
 
-def _locked_error(locked_until: datetime.datetime) -> DomainError:
-    minutes = max(1, math.ceil((locked_until - timezone.now()).total_seconds() / 60))
-    return DomainError(_("登录失败次数过多，账号已锁定，请%(n)d分钟后再试。") % {"n": minutes}, code="locked")
+def _failure_key(kind: str, identifier: str, client: str) -> str:
+    # The keyed hash, not the name or ID number, goes into the table; its prefix is enough to tell apart.
+    return f"login:{kind}:{keyed_hash(identifier)[:32]}:{client}"
 
 
-def _record_failure(user: User) -> None:
-    """Count one failed login in a single UPDATE (safe under concurrency); raise if it locks the account."""
-    lock_at = Q(failed_login_count__gte=settings.LOGIN_MAX_FAILURES - 1)
-    until = timezone.now() + datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    User.objects.filter(pk=user.pk).update(
-        failed_login_count=Case(When(lock_at, then=Value(0)), default=F("failed_login_count") + 1),
-        locked_until=Case(When(lock_at, then=Value(until)), default=F("locked_until")),
-    )
-    locked_until = User.objects.filter(pk=user.pk).values_list("locked_until", flat=True).get()
-    if locked_until and locked_until > timezone.now():
-        raise _locked_error(locked_until)
+def _before_attempt(key: str, client: str) -> None:
+    """Refuse (429) an address making too many attempts overall, or one still waiting after failures."""
+    throttle.enforce(f"login:client:{client}", settings.LOGIN_CLIENT_LIMIT)
+    wait = throttle.blocked_for(key)
+    if wait:
+        raise throttle.too_many(wait)
 
 
-def _clear_failures(user: User) -> None:
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-    user.failed_login_count, user.locked_until = 0, None
+def _failed(key: str, error: DomainError) -> DomainError:
+    """Count a failure; the error to raise: `error`, or 429 once this failure starts a delay."""
+    wait = throttle.record_failure(key, free=settings.LOGIN_FREE_FAILURES, delay=settings.LOGIN_DELAY_SECONDS,
+                                   max_delay=settings.LOGIN_DELAY_MAX_SECONDS)
+    return throttle.too_many(wait) if wait else error
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Resident login
 
 
-def resident_login(*, id_number: str, phone: str, code: str) -> User:
-    """ID number + phone + SMS code → the resident account. Unknown ID and wrong phone answer alike."""
+def resident_login(*, id_number: str, phone: str, code: str, client: str) -> User:
+    """ID number + phone + SMS code → the resident account.
+
+    The code is checked first and the account looked up only then, so an unknown ID number, a wrong phone
+    and a wrong code are told apart by nothing but the code's own message, which the phone's owner alone
+    can act on. Failures count against (ID number, client address), whether or not an account exists.
+    """
     id_number = normalize_id_number(id_number)
     phone = normalize_phone(phone)
-    wrong = DomainError(_("身份证号或手机号不正确。"), code="invalid_credentials")
-    user = User.objects.filter(id_number_hash=keyed_hash(id_number), kind=User.Kind.RESIDENT).first()
-    if user is None:
-        raise wrong
-    if user.is_locked and user.locked_until:
-        raise _locked_error(user.locked_until)
-    if not user.is_active or user.phone_hash != keyed_hash(phone):
-        _record_failure(user)
-        raise wrong
+    key = _failure_key("resident", id_number, client)
+    _before_attempt(key, client)
     try:
         check_code(phone=phone, purpose=SmsCode.Purpose.LOGIN, code=code)
-    except DomainError:
-        _record_failure(user)
-        raise
-    _clear_failures(user)
+    except DomainError as err:
+        raise _failed(key, err) from None
+    user = User.objects.filter(id_number_hash=keyed_hash(id_number), phone_hash=keyed_hash(phone),
+                               kind=User.Kind.RESIDENT).first()
+    if user is None or not user.can_sign_in_as_resident:
+        raise _failed(key, DomainError(_("身份证号或手机号不正确。"), code="invalid_credentials"))
+    throttle.clear(key)
     return user
 
 
@@ -213,29 +230,25 @@ def _accept_totp(user: User, code: str) -> bool:
         totp_last_step=step) == 1
 
 
-def staff_login(*, username: str, password: str, totp_code: str | None = None) -> User:
+def staff_login(*, username: str, password: str, client: str, totp_code: str | None = None) -> User:
     """Username + password (+ TOTP when enabled for a command-centre post) → the staff account.
 
-    The caller then does `django.contrib.auth.login(request, user)`; residents, who have no password, are
-    logged in the same way after `resident_login` (the single configured backend is used).
+    Failures count against (user name, client address), for unknown names too. The caller then does
+    `django.contrib.auth.login(request, user)`; residents, who have no password, are logged in the same way
+    after `resident_login` (the single configured backend is used).
     """
     username = (username or "").strip()
-    wrong = DomainError(_("用户名或密码错误。"), code="invalid_credentials")
-    account = User.objects.filter(username=username, kind=User.Kind.STAFF).first()
-    if account is not None and account.is_locked and account.locked_until:
-        raise _locked_error(account.locked_until)
+    key = _failure_key("staff", username.lower(), client)
+    _before_attempt(key, client)
     user = authenticate(None, username=username, password=password or "")
     if user is None:
-        if account is not None:
-            _record_failure(account)
-        raise wrong
+        raise _failed(key, DomainError(_("用户名或密码错误。"), code="invalid_credentials"))
     if policies.needs_second_factor(user):
         if not totp_code or not totp_code.strip():
             raise DomainError(_("请输入动态口令。"), code="totp_required", field="totp_code")
         if not _accept_totp(user, totp_code):
-            _record_failure(user)
-            raise DomainError(_("动态口令不正确。"), code="totp_invalid", field="totp_code")
-    _clear_failures(user)
+            raise _failed(key, DomainError(_("动态口令不正确。"), code="totp_invalid", field="totp_code"))
+    throttle.clear(key)
     return user
 
 
@@ -283,11 +296,14 @@ def disable_totp(*, actor: User, user: User) -> None:
 
 @transaction.atomic
 def unlock_account(*, actor: User, user: User) -> None:
-    """Lift a lock-out before it runs out (for a person who proved who they are by phone or in person)."""
+    """Lift the login delays on an account from every address (for a person who proved who they are by
+    phone or in person)."""
     if actor.pk == user.pk:
         raise Forbidden()
     _require_account_admin(actor, user)
-    _clear_failures(user)
+    throttle.clear_prefix(f"login:staff:{keyed_hash(user.username.lower())[:32]}:")
+    if user.id_number:
+        throttle.clear_prefix(f"login:resident:{keyed_hash(user.id_number.reveal())[:32]}:")
 
 
 # ---------------------------------------------------------------------------------------------------------

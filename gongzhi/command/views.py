@@ -13,11 +13,12 @@ from gongzhi.accounts import policies
 from gongzhi.accounts import services as account_services
 from gongzhi.command.forms import StaffLoginForm, TotpConfirmForm
 from gongzhi.command.geo import summarize_boundary
+from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Level
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.web.access import portal_home, portal_required, safe_next
-from gongzhi.web.forms import add_domain_error
+from gongzhi.web.forms import add_domain_error, refused
 
 TOTP_SESSION_KEY = "totp_enrolment_secret"
 
@@ -26,16 +27,19 @@ def staff_login(request):
     """One sign-in page for every staff portal; `next` brings them back where they were going."""
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     ask_totp = False
+    refusal = None
     if request.method == "POST":
         form = StaffLoginForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 user = account_services.staff_login(username=data["username"], password=data["password"],
-                                                    totp_code=data["totp_code"] or None)
+                                                    totp_code=data["totp_code"] or None,
+                                                    client=client_address(request))
             except DomainError as err:
                 ask_totp = err.code in {"totp_required", "totp_invalid"}
                 add_domain_error(form, err)
+                refusal = err
             else:
                 login(request, user)
                 return redirect(next_url or portal_home(user))
@@ -43,7 +47,8 @@ def staff_login(request):
             ask_totp = bool(request.POST.get("totp_code"))
     else:
         form = StaffLoginForm()
-    return render(request, "command/login.html", {"form": form, "ask_totp": ask_totp, "next": next_url or ""})
+    return refused(render(request, "command/login.html",
+                          {"form": form, "ask_totp": ask_totp, "next": next_url or ""}), refusal)
 
 
 @require_POST

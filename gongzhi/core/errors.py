@@ -1,5 +1,6 @@
 """Domain errors raised by services and policies; interfaces map them to responses."""
 
+import math
 from typing import TYPE_CHECKING
 
 from django.db import OperationalError
@@ -50,10 +51,16 @@ class Conflict(DomainError):
 
 
 class RateLimited(DomainError):
-    """Asked again too soon or too often; the message says when to try again."""
+    """Asked again too soon or too often; the message says when to try again, `retry_after` in seconds
+    (sent as Retry-After)."""
 
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: "StrOrPromise | None" = None, *, retry_after: float | None = None,
+                 **kwargs: str | None) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, math.ceil(retry_after)) if retry_after else None
 
 
 class ServiceUnavailable(DomainError):

@@ -82,3 +82,15 @@ class CacheVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.token}"
+
+
+class Throttle(models.Model):
+    """One abuse-limit counter (see core.throttle); times are Unix seconds, so raw upserts stay portable."""
+
+    bucket = models.CharField(max_length=150, primary_key=True)
+    hits = models.PositiveIntegerField(default=0)
+    window_ends = models.FloatField()
+    blocked_until = models.FloatField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.bucket}: {self.hits}"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
@@ -320,7 +321,7 @@ class _Writer:
         """A resident account for the demo head of household: signs in by ID number and SMS code."""
         id_number = self.demo_ids[demo.username]
         user = User(username=demo.username, kind=User.Kind.RESIDENT, real_name=demo.name, id_number=id_number,
-                    phone=demo.phone)
+                    phone=demo.phone, confirmed_at=timezone.now())
         user.set_unusable_password()
         user.save()
         self.summary.users += 1

@@ -214,3 +214,42 @@ def pii_target(user: User, subject_type: str, subject_id: int, field: str) -> Pi
     if person is None or path is None:
         raise NotFound()
     return PiiTarget(person=person, path=path, masked=getattr(person, field) if field in MASKERS else None)
+
+
+@dataclass
+class PendingVerification:
+    """An unverified resident account whose ID number the register knows, waiting for 当面核验."""
+
+    account: User
+    record: Resident  # the register's record for the ID number the account claims
+    name_matches: bool
+
+
+def verification_queue(user: User, *, limit: int = 200) -> tuple[list[PendingVerification], int]:
+    """Unverified accounts (oldest first, at most `limit`) claiming an ID number whose unlinked registry
+    record lies where `user` may verify residents, and how many there are in all."""
+    if not policies.identity_paths(user):
+        raise NotFound()
+    records = Resident.objects.filter(policies.identity_q(user, "household__grid__path"), user__isnull=True)
+    accounts = (User.objects.filter(kind=User.Kind.RESIDENT, is_active=True, confirmed_at__isnull=False,
+                                    resident_record__isnull=True,
+                                    id_number_hash__in=records.values("id_number_hash"))
+                .order_by("date_joined", "pk"))
+    total = accounts.count()
+    page = list(accounts[:limit])
+    by_hash = {r.id_number_hash: r for r in records.filter(id_number_hash__in=[a.id_number_hash for a in page])
+               .select_related("household__grid", "household__village")}
+    return [PendingVerification(account=a, record=by_hash[a.id_number_hash],
+                                name_matches=a.real_name == by_hash[a.id_number_hash].name)
+            for a in page if a.id_number_hash in by_hash], total
+
+
+def pending_account(user: User, account_id: int) -> User:
+    """An account of `user`'s verification queue, else NotFound."""
+    records = Resident.objects.filter(policies.identity_q(user, "household__grid__path"), user__isnull=True)
+    account = (User.objects.filter(pk=account_id, kind=User.Kind.RESIDENT, resident_record__isnull=True,
+                                   id_number_hash__in=records.values("id_number_hash")).first()
+               if policies.identity_paths(user) else None)
+    if account is None:
+        raise NotFound()
+    return account

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
-from gongzhi.accounts.selectors import primary_portal
+from gongzhi.accounts.selectors import is_verified_resident, primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status, actions_available
+from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
@@ -27,7 +28,7 @@ from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupFo
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required, portal_home, safe_next
 from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
-from gongzhi.web.forms import add_domain_error
+from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
 
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
@@ -53,10 +54,12 @@ def _send_code(request, form_class, *, purpose: str, template: str):
     """The "获取验证码" button: a whole-page re-render without JS, just the status line with htmx."""
     context: dict[str, object] = {"resend_after": settings.SMS_CODE_RESEND_SECONDS}
     phone = request.POST.get("phone", "")
+    refusal = None
     try:
-        account_services.send_login_code(phone=phone, purpose=purpose)
+        account_services.send_login_code(phone=phone, purpose=purpose, client=client_address(request))
     except DomainError as err:
         context["sms_error"] = err.message
+        refusal = err
     else:
         values = {"phone": mask_phone(normalize_phone(phone)),
                   "m": max(1, settings.SMS_CODE_TTL_SECONDS // 60)}
@@ -66,17 +69,18 @@ def _send_code(request, form_class, *, purpose: str, template: str):
         else:
             context["sms_notice"] = _("验证码已发送至%(phone)s，%(m)d分钟内有效。") % values
     if request.headers.get("HX-Request"):
-        return render(request, "resident/_sms_status.html", context)
+        return refused(render(request, "resident/_sms_status.html", context), refusal)
     initial = {name: request.POST.get(name, "") for name in form_class.base_fields}
     initial["consent"] = bool(request.POST.get("consent"))
     context["form"] = form_class(initial=initial)
-    return render(request, template, context)
+    return refused(render(request, template, context), refusal)
 
 
 def signup(request):
     if request.user.is_authenticated:
         return redirect("resident:home")
     template = "resident/signup.html"
+    refusal = None
     if request.method == "POST":
         if request.POST.get("action") == "send_code":
             return _send_code(request, SignupForm, purpose="signup", template=template)
@@ -85,22 +89,29 @@ def signup(request):
             data = form.cleaned_data
             try:
                 user = registry_services.register_resident(
-                    name=data["name"], id_number=data["id_number"], phone=data["phone"], code=data["code"])
+                    name=data["name"], id_number=data["id_number"], phone=data["phone"], code=data["code"],
+                    client=client_address(request))
             except DomainError as err:
                 add_domain_error(form, err)
+                refusal = err
             else:
                 login(request, user)
-                messages.success(request, _("注册成功，欢迎使用。"))
+                if is_verified_resident(user):
+                    messages.success(request, _("注册成功，已与户籍信息核实。欢迎使用。"))
+                else:
+                    messages.info(request, _("注册成功。您的身份尚未核实：可以反映问题、查看自己的事件；"
+                                             "请带身份证到村(社区)当面核验后，即可查看户籍信息。"))
                 return redirect("resident:home")
     else:
         form = SignupForm()
-    return render(request, template, {"form": form})
+    return refused(render(request, template, {"form": form}), refusal)
 
 
 def login_view(request):
     if request.user.is_authenticated:
         return redirect("resident:home")
     template = "resident/login.html"
+    refusal = None
     if request.method == "POST":
         if request.POST.get("action") == "send_code":
             return _send_code(request, LoginForm, purpose="login", template=template)
@@ -109,15 +120,17 @@ def login_view(request):
             data = form.cleaned_data
             try:
                 user = account_services.resident_login(
-                    id_number=data["id_number"], phone=data["phone"], code=data["code"])
+                    id_number=data["id_number"], phone=data["phone"], code=data["code"],
+                    client=client_address(request))
             except DomainError as err:
                 add_domain_error(form, err)
+                refusal = err
             else:
                 login(request, user)
                 return redirect(safe_next(request, request.GET.get("next")) or reverse("resident:home"))
     else:
         form = LoginForm()
-    return render(request, template, {"form": form})
+    return refused(render(request, template, {"form": form}), refusal)
 
 
 @require_POST

@@ -6,7 +6,16 @@ import pytest
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases.factories import make_categories, make_resident
+from gongzhi.core import throttle
 from gongzhi.org.factories import make_tree
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_memory():
+    """Each test starts with no over-limit keys remembered by this process (the table rolls back anyway)."""
+    throttle.forget_local_state()
+    yield
+    throttle.forget_local_state()
 
 
 @pytest.fixture

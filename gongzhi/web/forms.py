@@ -1,11 +1,12 @@
 """What the portals' forms share: how a service's refusal reaches the form, file fields, category lists."""
 
 from django import forms
+from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases import categories
 from gongzhi.cases.models import CategoryKind
-from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited
 
 MAX_PHOTOS = 9
 
@@ -26,6 +27,16 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
     field = form.fields.get(error.field or "")
     # A hidden field (a form's client key, say) shows nothing next to itself: its message goes on top.
     form.add_error(error.field if field is not None and not field.widget.is_hidden else None, str(error.message))
+
+
+def refused(response: HttpResponse, error: DomainError | None) -> HttpResponse:
+    """A page re-rendered after a refusal answers with the refusal's status when it is "too many attempts"
+    (429 with Retry-After), so scripts back off as they do on the API; other refusals keep the page's."""
+    if isinstance(error, RateLimited):
+        response.status_code = error.status
+        if error.retry_after:
+            response["Retry-After"] = str(error.retry_after)
+    return response
 
 
 class MultipleFileInput(forms.ClearableFileInput):

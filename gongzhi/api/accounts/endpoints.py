@@ -19,6 +19,7 @@ from pydantic import StrictStr
 from gongzhi.accounts import selectors, services
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, require_json
+from gongzhi.core.clients import client_address
 from gongzhi.registry.services import register_resident
 
 router = Router()
@@ -111,29 +112,34 @@ _POST_ERRORS = {400: UnparsableOut, 415: ErrorOut, 422: ErrorOut}
              summary="获取短信验证码")
 def sms_code(request: HttpRequest, payload: SmsCodeIn):
     """Texts a 6-digit code. A login code is only sent to phones with a resident account, but the answer
-    is the same either way. 429: asked again within 60 seconds or too often today."""
+    is the same either way. 429 (with Retry-After): asked again within 60 seconds, too often today, too
+    many codes from this address or to this number range, or the site's hourly SMS budget is spent."""
     require_json(request)
-    services.send_login_code(phone=payload.phone, purpose=payload.purpose)
+    services.send_login_code(phone=payload.phone, purpose=payload.purpose, client=client_address(request))
     return Status(204, None)
 
 
-@router.post("/resident-signup", response={201: SessionOut, 409: ErrorOut, **_POST_ERRORS},
+@router.post("/resident-signup", response={201: SessionOut, 409: ErrorOut, 429: ErrorOut, **_POST_ERRORS},
              summary="居民注册")
 def resident_signup(request: HttpRequest, payload: SignupIn):
-    """Creates the resident account (matched to the population register when possible) and signs in.
-    409: the ID number already has an account. 422: `field` names the input to correct."""
+    """Creates the resident account once the SMS code proves the phone, and signs in. The account is
+    verified (`verified_resident`) only when the phone is the one the population register holds for this
+    ID number and the name matches; otherwise it is unverified until the village verifies the person in
+    person. 409: this ID number and phone already have an account, or the ID number has a verified
+    account on another phone. 422: `field` names the input to correct. 429: too many sign-ups."""
     require_json(request)
     user = register_resident(name=payload.name, id_number=payload.id_number, phone=payload.phone,
-                             code=payload.code)
+                             code=payload.code, client=client_address(request))
     return Status(201, _start_session(request, user))
 
 
-@router.post("/resident-login", response={200: SessionOut, **_POST_ERRORS}, summary="居民登录")
+@router.post("/resident-login", response={200: SessionOut, 429: ErrorOut, **_POST_ERRORS}, summary="居民登录")
 def resident_login(request: HttpRequest, payload: LoginIn):
-    """ID number + phone + SMS login code; starts a session. 422 with code "locked" after repeated
-    failures."""
+    """ID number + phone + SMS login code; starts a session. 429 with Retry-After after repeated failures
+    from this address for this ID number (other addresses are not affected)."""
     require_json(request)
-    user = services.resident_login(id_number=payload.id_number, phone=payload.phone, code=payload.code)
+    user = services.resident_login(id_number=payload.id_number, phone=payload.phone, code=payload.code,
+                                   client=client_address(request))
     return _start_session(request, user)
 
 

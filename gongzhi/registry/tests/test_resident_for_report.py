@@ -7,13 +7,13 @@ import time_machine
 from django.db import IntegrityError
 
 from gongzhi.accounts import selectors
-from gongzhi.accounts.models import Membership, Role, User
+from gongzhi.accounts.models import AccountEvent, DevSmsMessage, Membership, Role, User
 from gongzhi.accounts.services import resident_login, send_login_code
 from gongzhi.accounts.tests.helpers import last_code, make_resident_account, valid_id
 from gongzhi.core.errors import DomainError, Forbidden
 from gongzhi.registry import services
 from gongzhi.registry.models import Household, Resident
-from gongzhi.registry.services import resident_for_report
+from gongzhi.registry.services import register_resident, resident_for_report
 
 pytestmark = pytest.mark.django_db
 
@@ -39,21 +39,56 @@ def residents() -> int:
     return User.objects.filter(kind=User.Kind.RESIDENT).count()
 
 
-def test_new_account_is_linked_to_the_register_and_placed_in_the_grid(tree, disp, record):
+CLIENT = "192.0.2.1"
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False) as traveller:
+        yield traveller
+
+
+def sign_up(phone: str, name: str = "王秀英") -> User:
+    send_login_code(phone=phone, purpose="signup", client=CLIENT)
+    return register_resident(name=name, id_number=ID, phone=phone, code=last_code(phone), client=CLIENT)
+
+
+def test_the_new_account_cannot_be_used_until_the_resident_confirms(tree, disp, record, clock):
     user = resident_for_report(actor=disp, name=" 王秀英 ", id_number=ID.lower(), phone="138 1234 5678")
     assert user.kind == User.Kind.RESIDENT and user.real_name == "王秀英" and not user.has_usable_password()
-    assert user.id_number == ID and user.phone == PHONE
+    assert user.id_number == ID and user.phone == PHONE and user.confirmed_at is None
     record.refresh_from_db()
-    assert record.user == user
-    assert [(m.unit, m.role) for m in Membership.objects.filter(user=user)] == [(tree["grid"], Role.RESIDENT)]
-    assert selectors.is_verified_household_head(user)
+    assert record.user is None and not Membership.objects.filter(user=user).exists()
+    # The phone staff typed in cannot sign in: no login code is even sent to it.
+    send_login_code(phone=PHONE, purpose="login", client=CLIENT)
+    assert not DevSmsMessage.objects.exists()
+    with pytest.raises(DomainError):
+        resident_login(id_number=ID, phone=PHONE, code="123456", client=CLIENT)
 
 
-def test_the_person_signs_in_later_with_id_phone_and_code(tree, disp, record):
+def test_signing_up_on_that_phone_confirms_the_same_account_unverified(tree, disp, record, clock):
     user = resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE)
-    with time_machine.travel(datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC), tick=False):
-        send_login_code(phone=PHONE, purpose="login")
-        assert resident_login(id_number=ID, phone=PHONE, code=last_code(PHONE)) == user
+    mine = sign_up(PHONE)
+    assert mine.pk == user.pk and mine.confirmed_at is not None
+    assert not selectors.is_verified_resident(mine)  # the register holds another phone for her
+    assert AccountEvent.objects.filter(user=mine, kind=AccountEvent.Kind.CLAIMED).exists()
+    clock.shift(61)
+    send_login_code(phone=PHONE, purpose="login", client=CLIENT)
+    assert resident_login(id_number=ID, phone=PHONE, code=last_code(PHONE), client=CLIENT) == user
+
+
+def test_signing_up_on_the_registers_phone_takes_the_account_over_verified(tree, disp, record, clock):
+    user = resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE)
+    mine = sign_up("13900000000")
+    assert mine.pk == user.pk and mine.phone == "13900000000"
+    assert selectors.is_verified_household_head(mine)
+
+
+def test_someone_else_signing_up_with_the_id_does_not_get_the_account(tree, disp, record, clock):
+    user = resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE)
+    other = sign_up("13700000000")
+    assert other.pk != user.pk and not selectors.is_verified_resident(other)
+    assert User.objects.get(pk=user.pk).confirmed_at is None
 
 
 def test_without_a_registry_record_the_account_is_created_unverified(tree, disp):
@@ -63,14 +98,20 @@ def test_without_a_registry_record_the_account_is_created_unverified(tree, disp)
     assert not Membership.objects.filter(user=user).exists() and not selectors.is_verified_resident(user)
 
 
-def test_an_existing_account_is_returned_unchanged(tree, disp):
-    account = make_resident_account(id_number=ID, phone="13900000000", grid=tree["grid2"], name="王秀英")
+def test_the_verified_account_is_returned_unchanged(tree, disp, record, clock):
+    account = sign_up("13900000000")
     before = residents()
     found = resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE)
     assert found == account and residents() == before
     found.refresh_from_db()
-    assert found.phone == "13900000000"  # the typed phone does not replace the one the person signed up with
-    assert list(Membership.objects.filter(user=found).values_list("unit", flat=True)) == [tree["grid2"].pk]
+    assert found.phone == "13900000000"  # the typed phone does not replace the one the person proved
+
+
+def test_an_account_on_the_same_phone_is_returned(tree, disp):
+    account = make_resident_account(id_number=ID, phone=PHONE, grid=tree["grid2"], name="王秀英")
+    before = residents()
+    assert resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE) == account
+    assert residents() == before
 
 
 def test_an_existing_account_under_another_name_is_refused(tree, disp):
@@ -136,9 +177,9 @@ def test_each_bad_input_names_its_field_and_writes_nothing(tree, disp):
 
 
 def test_a_concurrent_double_entry_returns_the_first_account(tree, disp, record, monkeypatch):
-    """Two staff members enter the same person at once: the second insert hits the unique ID number hash
-    and the account the first one made is returned."""
-    real_create = services._create_resident_account
+    """Two staff members enter the same person at once: the second insert hits the unique (ID number,
+    phone) hashes and the account the first one made is returned."""
+    real_create = services._open_for_report
     winner: list[User] = []
 
     def racing(**kwargs):
@@ -146,20 +187,19 @@ def test_a_concurrent_double_entry_returns_the_first_account(tree, disp, record,
         winner.append(real_create(**kwargs))
         return real_create(**kwargs)
 
-    monkeypatch.setattr(services, "_create_resident_account", racing)
+    monkeypatch.setattr(services, "_open_for_report", racing)
     user = resident_for_report(actor=disp, name="王秀英", id_number=ID, phone=PHONE)
     assert user == winner[0] and residents() == 1
-    assert Resident.objects.get(pk=record.pk).user == user
 
 
 def test_a_concurrent_entry_under_another_name_is_still_refused(tree, disp, monkeypatch):
-    real_create = services._create_resident_account
+    real_create = services._open_for_report
 
     def racing(**kwargs):
         real_create(**{**kwargs, "name": "李四"})
         return real_create(**kwargs)
 
-    monkeypatch.setattr(services, "_create_resident_account", racing)
+    monkeypatch.setattr(services, "_open_for_report", racing)
     with pytest.raises(DomainError) as exc:
         resident_for_report(actor=disp, name="张三", id_number=ID, phone=PHONE)
     assert exc.value.field == "name" and residents() == 1
@@ -169,6 +209,6 @@ def test_an_unrelated_integrity_error_is_not_swallowed(tree, disp, monkeypatch):
     def broken(**kwargs):
         raise IntegrityError("something else")
 
-    monkeypatch.setattr(services, "_create_resident_account", broken)
+    monkeypatch.setattr(services, "_open_for_report", broken)
     with pytest.raises(IntegrityError):
         resident_for_report(actor=disp, name="张三", id_number=ID, phone=PHONE)

@@ -11,7 +11,7 @@ import time_machine
 from django.contrib.auth.models import Permission
 
 from gongzhi.accounts import selectors
-from gongzhi.accounts.models import Membership, Role, SmsCode, User
+from gongzhi.accounts.models import AccountEvent, Membership, Role, User
 from gongzhi.accounts.services import reveal_pii, send_login_code
 from gongzhi.accounts.tests.helpers import last_code, valid_id
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -44,8 +44,9 @@ def signup(clock):
     """Ask for a code and sign up with it, as the form does."""
 
     def run(name, id_number, phone=PHONE):
-        send_login_code(phone=phone, purpose="signup")
-        user = register_resident(name=name, id_number=id_number, phone=phone, code=last_code(phone))
+        send_login_code(phone=phone, purpose="signup", client="192.0.2.1")
+        user = register_resident(name=name, id_number=id_number, phone=phone, code=last_code(phone),
+                                 client="192.0.2.1")
         clock.shift(61)
         return user
 
@@ -89,24 +90,68 @@ def test_without_a_registry_record_the_account_is_created_unverified(tree, signu
 
 
 @pytest.mark.django_db
-def test_name_not_matching_the_register_creates_nothing_and_keeps_the_code(tree, clock):
-    record = make_person(make_household(tree), "王秀英", valid_id(seq="222"))
-    send_login_code(phone=PHONE, purpose="signup")
-    code = last_code(PHONE)
-    err = refused(register_resident, name="王秀兰", id_number=valid_id(seq="222"), phone=PHONE, code=code)
-    assert err.field == "name" and err.code == "name_mismatch"
-    assert not User.objects.filter(kind=User.Kind.RESIDENT).exists()
+def test_name_and_id_on_another_phone_give_an_unverified_account_and_no_household_data(tree, signup):
+    """Knowing someone's name and ID number proves nothing: the register's phone is not theirs."""
+    head_id = valid_id(seq="222")
+    record = make_person(make_household(tree), "王秀英", head_id)
+    impostor = signup("王秀英", head_id, "13900000001")
     record.refresh_from_db()
-    assert record.user is None
-    assert SmsCode.objects.get().used_at is None  # corrected form can still use it
-    assert register_resident(name="王秀英", id_number=valid_id(seq="222"), phone=PHONE, code=code)
+    assert record.user is None and not selectors.is_verified_resident(impostor)
+    assert not Membership.objects.filter(user=impostor).exists()
+    # The real person, on the register's phone, is verified afterwards all the same.
+    owner = signup("王秀英", head_id, PHONE)
+    record.refresh_from_db()
+    assert owner != impostor and record.user == owner and selectors.is_verified_household_head(owner)
 
 
 @pytest.mark.django_db
-def test_second_account_for_the_same_id_is_refused(tree, signup):
+def test_a_name_not_matching_the_register_is_not_verified_even_on_its_phone(tree, signup):
+    record = make_person(make_household(tree), "王秀英", valid_id(seq="222"))
+    user = signup("王秀兰", valid_id(seq="222"))
+    record.refresh_from_db()
+    assert record.user is None and not selectors.is_verified_resident(user)
+    assert AccountEvent.objects.filter(user=user).count() == 0
+
+
+@pytest.mark.django_db
+def test_before_the_code_the_answer_does_not_depend_on_the_register(tree, clock):
+    make_person(make_household(tree), "王秀英", valid_id(seq="222"))
+    send_login_code(phone="13900000001", purpose="signup", client="192.0.2.1")
+    answers = set()
+    for name, id_number in (("王秀英", valid_id(seq="222")), ("王秀兰", valid_id(seq="222")),
+                            ("王秀英", valid_id(seq="999"))):
+        err = refused(register_resident, name=name, id_number=id_number, phone="13900000001", code="000000",
+                      client="192.0.2.1")
+        answers.add((err.status, err.code, err.field))
+    assert len(answers) == 1 and answers.pop()[2] == "code"
+
+
+@pytest.mark.django_db
+def test_sign_ups_are_limited_per_address_and_for_the_whole_site(tree, clock, settings):
+    settings.SIGNUP_CLIENT_LIMIT = (3, 3600)
+    statuses = [refused(register_resident, name="张三", id_number=valid_id(seq=f"{i:03d}"), phone=PHONE,
+                        code="000000", client="192.0.2.1").status for i in range(5)]
+    assert statuses == [422, 422, 422, 429, 429]
+    settings.SIGNUP_GLOBAL_LIMIT = (3, 3600)  # three attempts so far passed the address limit
+    err = refused(register_resident, name="张三", id_number=valid_id(), phone=PHONE, code="000000",
+                  client="192.0.2.9")
+    assert err.status == 429 and err.retry_after
+
+
+@pytest.mark.django_db
+def test_signing_up_again_on_the_same_phone_is_refused(tree, signup):
     signup("张三", valid_id(seq="555"))
-    err = refused(signup, "张三", valid_id(seq="555"), "13912345678")
-    assert isinstance(err, Conflict) and err.field == "id_number" and "已注册" in str(err.message)
+    err = refused(signup, "张三", valid_id(seq="555"))
+    assert isinstance(err, Conflict) and err.field == "id_number" and "直接登录" in str(err.message)
+    assert User.objects.filter(kind=User.Kind.RESIDENT).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_verified_person_cannot_be_shadowed_by_a_second_account(tree, signup):
+    make_person(make_household(tree), "王秀英", valid_id(seq="222"))
+    signup("王秀英", valid_id(seq="222"))
+    err = refused(signup, "王秀英", valid_id(seq="222"), "13900000001")
+    assert isinstance(err, Conflict) and err.code == "already_verified" and "换绑" in str(err.message)
     assert User.objects.filter(kind=User.Kind.RESIDENT).count() == 1
 
 
@@ -114,21 +159,22 @@ def test_second_account_for_the_same_id_is_refused(tree, signup):
 @pytest.mark.parametrize("name,why", [("张", "2到20"), ("张三a", "汉字"), ("·张三", "汉字"),
                                       ("张三·", "汉字"), ("", "请填写"), ("张" * 21, "2到20")])
 def test_bad_names(tree, clock, name, why):
-    err = refused(register_resident, name=name, id_number=valid_id(), phone=PHONE, code="123456")
+    err = refused(register_resident, name=name, id_number=valid_id(), phone=PHONE, code="123456",
+                  client="192.0.2.1")
     assert err.field == "name" and why in str(err.message)
 
 
 @pytest.mark.django_db
 def test_wrong_code_creates_nothing(tree, clock):
-    send_login_code(phone=PHONE, purpose="signup")
+    send_login_code(phone=PHONE, purpose="signup", client="192.0.2.1")
     wrong = f"{(int(last_code(PHONE)) + 1) % 10**6:06d}"
-    err = refused(register_resident, name="张三", id_number=valid_id(), phone=PHONE, code=wrong)
+    err = refused(register_resident, name="张三", id_number=valid_id(), phone=PHONE, code=wrong, client="192.0.2.1")
     assert err.field == "code" and not User.objects.filter(kind=User.Kind.RESIDENT).exists()
 
 
 @pytest.mark.django_db
 def test_each_bad_input_names_its_field(tree, clock):
-    good = {"name": "张三", "id_number": valid_id(), "phone": PHONE, "code": "123456"}
+    good = {"name": "张三", "id_number": valid_id(), "phone": PHONE, "code": "123456", "client": "192.0.2.1"}
     for field, bad in (("name", "Zhang"), ("id_number", "1"), ("phone", "1"), ("code", "1")):
         assert refused(register_resident, **{**good, field: bad}).field == field
 
@@ -176,12 +222,13 @@ _WRITER = textwrap.dedent("""
                             birth_date=datetime.date(1970, 5, 6), relation="head")
     Resident.objects.create(household=home, name="李娜", id_number=member_id, phone=member_phone, gender="F",
                             birth_date=datetime.date(1995, 1, 1), relation="child")
-    send_login_code(phone=phone, purpose="signup")
-    user = register_resident(name="王秀英", id_number=head_id, phone=phone, code=last_code(phone))
+    send_login_code(phone=phone, purpose="signup", client="192.0.2.1")
+    user = register_resident(name="王秀英", id_number=head_id, phone=phone, code=last_code(phone),
+                             client="192.0.2.1")
     # Let the login code go out without waiting out the resend limit.
     SmsCode.objects.update(created_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
-    send_login_code(phone=phone, purpose="login")
-    resident_login(id_number=head_id, phone=phone, code=last_code(phone))
+    send_login_code(phone=phone, purpose="login", client="192.0.2.1")
+    resident_login(id_number=head_id, phone=phone, code=last_code(phone), client="192.0.2.1")
     staff = User.objects.create_user(username="gw", password="Gongzhi#2026", phone=member_phone)
     Membership.objects.create(user=staff, unit=tree["grid"], role=Role.GRID_WORKER)
     staff.user_permissions.add(Permission.objects.get(codename="unmask_pii"))
