@@ -69,6 +69,8 @@ def case_new(request):
                 add_domain_error(form, err)
             else:
                 messages.success(request, _("已代为登记，编号%(number)s。") % {"number": case.number})
+                if case.reporter is not None and case.reporter.confirmed_at is None:
+                    messages.info(request, _("请告诉群众：用本手机号注册后，即可在手机上查看办理进度。"))
                 stored_phone = case.reporter.phone if case.reporter is not None else None
                 if stored_phone is not None and stored_phone != data["phone"]:
                     # An existing account keeps its number (changing it needs the person's SMS code).

@@ -1,15 +1,22 @@
 """The grid-worker portal (/worker/): my grids and their households, my tasks, field reports, my posts.
 Messages, the PII page and the case page are the shared ones of `gongzhi.web`."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import policies
 from gongzhi.accounts import selectors as account_selectors
 from gongzhi.cases import selectors
+from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.registry import selectors as registry_selectors
+from gongzhi.registry import services as registry_services
 from gongzhi.web.access import portal_required
+from gongzhi.web.forms import add_domain_error
 from gongzhi.web.report import report_page
+from gongzhi.worker.forms import RebindForm, VerifyForm
 
 HOUSEHOLDS_PER_PAGE = 50
 TASKS_PER_PAGE = 30
@@ -18,7 +25,9 @@ TASKS_PER_PAGE = 30
 @portal_required("worker")
 def home(request):
     grids = registry_selectors.grid_summaries(request.user)
-    return render(request, "worker/home.html", {"grids": grids})
+    waiting = (registry_selectors.verification_queue(request.user, limit=0)[1]
+               if policies.identity_paths(request.user) else None)
+    return render(request, "worker/home.html", {"grids": grids, "identity_waiting": waiting})
 
 
 @portal_required("worker")
@@ -49,3 +58,56 @@ def report(request):
     the worker's grid."""
     grid = account_selectors.first_grid_post(request.user)
     return report_page(request, grid_point=grid.inner_point() if grid is not None else None, show_anonymous=False)
+
+
+def _identity_page(request, *, verify_forms=None, rebind_form=None, status=200):
+    queue, total = registry_selectors.verification_queue(request.user)
+    verify_forms = verify_forms or {}
+    return render(request, "worker/identity.html", {
+        "queue": [(item, verify_forms.get(item.account.pk) or VerifyForm(auto_id=f"v{item.account.pk}-%s"))
+                  for item in queue],
+        "total": total, "rebind_form": rebind_form or RebindForm(), "section": "identity"}, status=status)
+
+
+@portal_required("worker")
+def identity(request):
+    """身份核验: unverified residents waiting to be seen in person, and re-binding a verified one's phone
+    (village administrators)."""
+    return _identity_page(request)
+
+
+@portal_required("worker")
+@require_POST
+def identity_verify(request, account_id: int):
+    account = registry_selectors.pending_account(request.user, account_id)
+    form = VerifyForm(request.POST, auto_id=f"v{account.pk}-%s")
+    if form.is_valid():
+        try:
+            record = registry_services.verify_in_person(actor=request.user, account=account,
+                                                        reason=form.cleaned_data["reason"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已核实%(name)s的身份。") % {"name": record.name})
+            return redirect("worker:identity")
+    return _identity_page(request, verify_forms={account.pk: form}, status=422)
+
+
+@portal_required("worker")
+@require_POST
+def identity_rebind(request):
+    if not policies.identity_paths(request.user):
+        raise NotFound()
+    form = RebindForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = registry_services.rebind_phone(actor=request.user, id_number=data["id_number"],
+                                                     phone=data["phone"], reason=data["reason"])
+        except DomainError as err:
+            add_domain_error(form, err)
+        else:
+            messages.success(request, _("已将%(name)s的手机号换绑为%(phone)s。") % {
+                "name": account.real_name, "phone": account.phone})
+            return redirect("worker:identity")
+    return _identity_page(request, rebind_form=form, status=422)

@@ -95,11 +95,12 @@ def test_signup_201_starts_a_session_and_me_shows_masked_numbers(client, head):
 
 def test_signup_409_for_a_registered_id_and_422_with_field(client, head, clock):
     make_resident_account(id_number=ID, phone=PHONE)
-    form = {"name": "王秀英", "id_number": ID, "phone": PHONE, "code": "123456"}
-    response = post(client, "resident-signup", form)
-    assert response.status_code == 409 and response.json()["field"] == "id_number"
+    post(client, "sms-code", {"phone": PHONE, "purpose": "signup"})
+    form = {"name": "王秀英", "id_number": ID, "phone": PHONE, "code": last_code(PHONE)}
     response = post(client, "resident-signup", {**form, "name": "Wang"})
     assert response.status_code == 422 and response.json()["field"] == "name"
+    response = post(client, "resident-signup", form)
+    assert response.status_code == 409 and response.json()["field"] == "id_number"
 
 
 def test_login_200_and_uniform_422(client, tree, clock):
@@ -108,7 +109,9 @@ def test_login_200_and_uniform_422(client, tree, clock):
     code = last_code(PHONE)
     bad = post(client, "resident-login", {"id_number": valid_id(seq="999"), "phone": PHONE, "code": code})
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_credentials"
-    good = post(client, "resident-login", {"id_number": ID, "phone": PHONE, "code": code})
+    clock.shift(61)
+    post(client, "sms-code", {"phone": PHONE, "purpose": "login"})
+    good = post(client, "resident-login", {"id_number": ID, "phone": PHONE, "code": last_code(PHONE)})
     assert good.status_code == 200 and good.json()["user"]["kind"] == "resident"
     assert "sessionid" in good.cookies
     assert client.get("/api/accounts/me").status_code == 200
@@ -133,6 +136,38 @@ def test_every_answer_is_documented():
         return set(schema["paths"][f"/api/accounts/{path}"][method]["responses"])
 
     assert documented("sms-code", "post") == {"204", "400", "415", "422", "429", "503"}
-    assert documented("resident-signup", "post") == {"201", "400", "409", "415", "422"}
-    assert documented("resident-login", "post") == {"200", "400", "415", "422"}
+    assert documented("resident-signup", "post") == {"201", "400", "409", "415", "422", "429"}
+    assert documented("resident-login", "post") == {"200", "400", "415", "422", "429"}
     assert documented("me", "get") == {"200", "401"}
+
+
+def test_repeated_login_failures_answer_429_with_retry_after_for_that_address_only(tree, clock):
+    make_resident_account(id_number=ID, phone=PHONE, grid=tree["grid"])
+    attacker, owner = Client(REMOTE_ADDR="198.51.100.66"), Client(REMOTE_ADDR="192.0.2.10")
+    for _ in range(4):
+        assert post(attacker, "resident-login", {"id_number": ID, "phone": PHONE, "code": "000000"}).status_code == 422
+    blocked = post(attacker, "resident-login", {"id_number": ID, "phone": PHONE, "code": "000000"})
+    assert blocked.status_code == 429 and blocked["Retry-After"] == "30" and blocked.json()["code"] == "rate_limited"
+    post(owner, "sms-code", {"phone": PHONE, "purpose": "login"})
+    assert post(owner, "resident-login", {"id_number": ID, "phone": PHONE, "code": last_code(PHONE)}).status_code == 200
+
+
+def test_sms_codes_from_one_address_are_limited_with_retry_after(tree, clock, settings):
+    settings.SMS_CLIENT_LIMIT = (3, 3600)
+    client = Client(REMOTE_ADDR="198.51.100.66")
+    answers = [post(client, "sms-code", {"phone": f"1391234{i:04d}", "purpose": "signup"}) for i in range(5)]
+    assert [a.status_code for a in answers] == [204, 204, 204, 429, 429]
+    assert answers[-1]["Retry-After"] == "3600"
+
+
+def test_behind_a_trusted_proxy_the_forwarded_address_counts(tree, clock, settings):
+    settings.SMS_CLIENT_LIMIT = (1, 3600)
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = Client(REMOTE_ADDR="127.0.0.1")
+    first = post(proxy, "sms-code", {"phone": "13912340001", "purpose": "signup"},
+                 HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.1")
+    other = post(proxy, "sms-code", {"phone": "13912340002", "purpose": "signup"},
+                 HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.2")
+    spoofed = post(proxy, "sms-code", {"phone": "13912340003", "purpose": "signup"},
+                   HTTP_X_FORWARDED_FOR="7.7.7.7, 198.51.100.1")
+    assert (first.status_code, other.status_code, spoofed.status_code) == (204, 204, 429)

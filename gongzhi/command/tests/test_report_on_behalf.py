@@ -121,8 +121,9 @@ def test_report_for_a_resident_creates_the_account_and_the_case(client, world):
     assert response.status_code == 302 and response["Location"] == f"/command/cases/{case.pk}/"
     resident = User.objects.get(kind=User.Kind.RESIDENT)
     record.refresh_from_db()
-    assert record.user == resident and resident.real_name == "王秀英" and resident.phone == PHONE
-    assert Membership.objects.filter(user=resident, unit=world["tree"]["grid"], role=Role.RESIDENT).exists()
+    # Not verified and not usable until she signs up on that phone herself: staff typed the number.
+    assert record.user is None and resident.real_name == "王秀英" and resident.phone == PHONE
+    assert resident.confirmed_at is None and not Membership.objects.filter(user=resident).exists()
     assert case.source == Source.ON_BEHALF and case.reporter == resident and case.entered_by == disp
     assert case.grid == world["tree"]["grid"] and case.holder == world["tree"]["town"]
     assert case.address == "村口" and not case.is_anonymous
@@ -132,6 +133,7 @@ def test_report_for_a_resident_creates_the_account_and_the_case(client, world):
     assert list(my_cases(resident)) == [case]
     page = client.get(response["Location"]).content.decode()
     assert f"已代为登记，编号{case.number}。" in page
+    assert "请告诉群众：用本手机号注册后，即可在手机上查看办理进度" in page
     assert f"工作人员代报（{disp.real_name or disp.username}登记）" in page  # who entered it, on the case page
     assert case.number in client.get("/command/cases/intake/").content.decode()
 
@@ -139,6 +141,7 @@ def test_report_for_a_resident_creates_the_account_and_the_case(client, world):
 def test_report_for_an_existing_account_at_a_chosen_grid(client, world):
     tree = world["tree"]
     account = make_resident_account(id_number=ID, phone="13900000000", grid=tree["grid"], name="王秀英")
+    Resident.objects.filter(pk=world["record"].pk).update(user=account)  # verified
     client.force_login(world["disp"])
     response = client.post(URL, form(world, grid=tree["grid2"].pk, lat="", lng="", is_anonymous="on"))
     assert response.status_code == 302

@@ -47,13 +47,14 @@ def test_wrong_password_and_missing_fields_are_explained(client, tree, make_staf
     assert "请填写用户名。" in page and "请填写密码。" in page
 
 
-def test_repeated_failures_lock_the_account_and_say_so(client, tree, make_staff):
+def test_repeated_failures_delay_this_address_and_say_so(client, tree, make_staff):
     make_staff("disp", tree["town"], Role.DISPATCHER)
     for _ in range(5):
-        page = post_login(client, "disp", password="wrong-one").content.decode()
-    assert "账号已锁定" in page
-    page = post_login(client, "disp").content.decode()  # even the right password now
-    assert "账号已锁定" in page and "_auth_user_id" not in client.session
+        response = post_login(client, "disp", password="wrong-one")
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+    assert "尝试次数过多，请30秒后再试。" in response.content.decode()
+    response = post_login(client, "disp")  # even the right password, from here, for now
+    assert response.status_code == 429 and "_auth_user_id" not in client.session
 
 
 def test_totp_step_keeps_the_username_and_then_logs_in(client, tree, make_staff):

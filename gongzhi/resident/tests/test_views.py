@@ -23,9 +23,10 @@ def id_number(seq: int, birth: str = "19800101", region: str = "621102") -> str:
 def household(tree):
     home = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-001",
                                     address="小山村一社12号")
-    Resident.objects.create(household=home, name="张三", id_number=id_number(11), gender="M",
+    # One phone for the household, as the register often holds it.
+    Resident.objects.create(household=home, name="张三", id_number=id_number(11), phone=PHONE, gender="M",
                             birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.HEAD)
-    Resident.objects.create(household=home, name="李梅", id_number=id_number(22), gender="F",
+    Resident.objects.create(household=home, name="李梅", id_number=id_number(22), phone=PHONE, gender="F",
                             birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.SPOUSE)
     return home
 
@@ -137,11 +138,32 @@ def test_logout_needs_post_and_login_with_code_works(client, household):
     assert "您好，张三" in client.get("/").content.decode()
 
 
-def test_login_with_unknown_id_shows_error_at_top(client, tree):
+def test_login_with_unknown_id_shows_error_at_top(client, household):
+    sign_up(client)
+    client.post(reverse("resident:logout"))
+    SmsCode.objects.update(created_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+    client.post(reverse("resident:login"), {"action": "send_code", "phone": PHONE})
     page = client.post(reverse("resident:login"), {
-        "action": "submit", "id_number": id_number(55), "phone": PHONE, "code": "123456"}).content.decode()
+        "action": "submit", "id_number": id_number(55), "phone": PHONE, "code": last_code()}).content.decode()
     assert "身份证号或手机号不正确。" in page
     assert "_auth_user_id" not in client.session
+
+
+def test_signing_up_on_a_phone_the_register_does_not_hold_is_unverified_and_says_why(client, household):
+    response = sign_up(client, phone="13700000000")
+    assert response.status_code == 302
+    page = client.get("/").content.decode()
+    assert "身份尚未核实" in page and "当面核验" in page and "小山村一社12号" not in page
+
+
+def test_repeated_login_failures_answer_429_with_retry_after(client, household):
+    for _ in range(4):
+        assert client.post(reverse("resident:login"), {
+            "action": "submit", "id_number": id_number(11), "phone": PHONE, "code": "000000"}).status_code == 200
+    response = client.post(reverse("resident:login"), {
+        "action": "submit", "id_number": id_number(11), "phone": PHONE, "code": "000000"})
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+    assert "尝试次数过多，请30秒后再试。" in response.content.decode()
 
 
 def test_dev_sms_page_lists_codes_only_when_enabled(client):
