@@ -126,14 +126,18 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     shot(desk, "on-behalf-case")
     assert errors == []
 
+    expect(desk.locator(".messages")).to_contain_text("用本手机号注册后", use_inner_text=True)
+    # The account staff opened cannot sign in; she signs up on that phone herself and finds her case.
     phone = new_page()
-    phone.goto(live_server.url + "/login/")
+    phone.goto(live_server.url + "/signup/")
+    phone.get_by_label("姓名").fill("王秀英")
     phone.get_by_label("身份证号").fill(ID_NUMBER)
     phone.get_by_label("手机号").fill(PHONE)
     phone.get_by_role("button", name="获取验证码").click()
     expect(phone.locator("#sms-status .notice-success")).to_be_visible()
     phone.get_by_label("短信验证码").fill(sms_code(phone, live_server.url))
-    phone.get_by_role("button", name="登录", exact=True).click()
+    phone.locator("#id_consent").check()
+    phone.locator("form button.btn-block").click()
     expect(phone).to_have_url(live_server.url + "/")
     phone.get_by_role("link", name="我的事件").first.click()
     expect(phone).to_have_url(live_server.url + "/cases/")

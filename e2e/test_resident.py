@@ -23,7 +23,7 @@ def village(make_staff):
     tree = make_tree()
     home = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-001",
                                     address="小山村一社12号")
-    Resident.objects.create(household=home, name="张三", id_number=ID_NUMBER, gender="M",
+    Resident.objects.create(household=home, name="张三", id_number=ID_NUMBER, phone=PHONE, gender="M",
                             birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.HEAD)
     make_staff("王网格", tree["grid"], Role.GRID_WORKER)
     return tree
