@@ -237,6 +237,13 @@ OFFICE_HOURS = (os.environ.get("GONGZHI_OFFICE_OPENS", "08:30"), os.environ.get(
 
 # Reports carry up to 9 photos and one voice note from a phone.
 UPLOAD_PHOTO_MAX_BYTES = 15 * 1024 * 1024
+# Decoded pixels, read from the header before decoding. Phones save at most 50 MP (larger sensors bin down
+# unless the user picks a special mode), and 50 MP decodes to 150 MB (200 MB with alpha); Pillow's own
+# bomb limit (89 MP, refused only above 179 MP) let a 260 KB PNG cost 0.8 GB.
+UPLOAD_PHOTO_MAX_PIXELS = int(os.environ.get("GONGZHI_UPLOAD_PHOTO_MAX_PIXELS", 50_000_000))
+# Photos decoded at once per process; more wait their turn. Each can hold up to ~2 full-size copies, so
+# this times ~400 MB is the worst a process spends on photos. A gunicorn sync worker decodes one anyway.
+UPLOAD_PHOTO_CONCURRENT_DECODES = int(os.environ.get("GONGZHI_UPLOAD_PHOTO_CONCURRENT_DECODES", 2))
 UPLOAD_VOICE_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_VOICE_MAX_SECONDS = 120
 UPLOAD_VOICE_MIN_SECONDS = 1.0
