@@ -248,6 +248,13 @@ UPLOAD_VOICE_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_VOICE_MAX_SECONDS = 120
 UPLOAD_VOICE_MIN_SECONDS = 1.0
 
+# Residents' personal data leaves a case this many days after it was closed (cases.services.anonymise,
+# nightly); the case and its statistics stay. Three years by default: long enough for complaints about the
+# handling, appeals and yearly assessments to look back at who was involved.
+CASE_PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("GONGZHI_CASE_RETENTION_DAYS", 3 * 365))
+if CASE_PERSONAL_DATA_RETENTION_DAYS < 1:
+    raise ValueError(f"GONGZHI_CASE_RETENTION_DAYS must be at least 1, got {CASE_PERSONAL_DATA_RETENTION_DAYS}")
+
 LOGIN_MAX_FAILURES = 5
 LOGIN_LOCKOUT_MINUTES = 15
 
