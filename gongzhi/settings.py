@@ -241,9 +241,24 @@ OFFICE_HOURS = (os.environ.get("GONGZHI_OFFICE_OPENS", "08:30"), os.environ.get(
 
 # Reports carry up to 9 photos and one voice note from a phone.
 UPLOAD_PHOTO_MAX_BYTES = 15 * 1024 * 1024
+# Decoded pixels, read from the header before decoding. Phones save at most 50 MP (larger sensors bin down
+# unless the user picks a special mode), and 50 MP decodes to 150 MB (200 MB with alpha); Pillow's own
+# bomb limit (89 MP, refused only above 179 MP) let a 260 KB PNG cost 0.8 GB.
+UPLOAD_PHOTO_MAX_PIXELS = int(os.environ.get("GONGZHI_UPLOAD_PHOTO_MAX_PIXELS", 50_000_000))
+# Photos decoded at once per process; more wait their turn. Each can hold up to ~2 full-size copies, so
+# this times ~400 MB is the worst a process spends on photos. A gunicorn sync worker decodes one anyway.
+UPLOAD_PHOTO_CONCURRENT_DECODES = int(os.environ.get("GONGZHI_UPLOAD_PHOTO_CONCURRENT_DECODES", 2))
 UPLOAD_VOICE_MAX_BYTES = 5 * 1024 * 1024
 UPLOAD_VOICE_MAX_SECONDS = 120
 UPLOAD_VOICE_MIN_SECONDS = 1.0
+
+# Residents' personal data leaves a case this many days after it was closed (cases.services.anonymise,
+# nightly); the case and its statistics stay. Three years by default: long enough for complaints about the
+# handling, appeals and yearly assessments to look back at who was involved.
+CASE_PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("GONGZHI_CASE_RETENTION_DAYS", 3 * 365))
+if CASE_PERSONAL_DATA_RETENTION_DAYS < 1:
+    raise ValueError(f"GONGZHI_CASE_RETENTION_DAYS must be at least 1, got {CASE_PERSONAL_DATA_RETENTION_DAYS}")
+
 
 # Abuse limits (gongzhi.core.throttle), counted per client address as `core.clients.client_address` sees
 # it: behind nginx set GONGZHI_TRUSTED_PROXY_COUNT=1, or every client shares nginx's address.

@@ -125,6 +125,9 @@ class Case(TimeStampedModel):
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                     related_name="merged_cases", verbose_name=_("并入事件"), db_index=False)
     closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    # Set by services.anonymise_closed_cases once the retention period after closing has passed: the
+    # residents' link to the case and their details in its texts are gone (docs/architecture.md).
+    personal_data_removed_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("事件")
@@ -138,6 +141,9 @@ class Case(TimeStampedModel):
             models.Index(fields=["holder", "status"]),
             *(models.Index(fields=[name], condition=models.Q(**{f"{name}__isnull": False}),
                            name=f"case_{name}_set") for name in ("entered_by", "subject_unit", "merged_into")),
+            # What the nightly anonymisation looks for; only closed cases it has not done yet are in it.
+            models.Index(fields=["closed_at"], name="case_closed_keeping_data",
+                         condition=models.Q(closed_at__isnull=False, personal_data_removed_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -251,7 +257,9 @@ class Attachment(models.Model):
     content_type = models.CharField(max_length=50)
     sha256 = models.CharField(max_length=64)
     duration_seconds = models.FloatField(null=True, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty once a resident's upload is anonymised (the photo stays, who sent it does not).
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                    related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -286,7 +294,9 @@ class Rating(models.Model):
         UNSATISFIED = "unsatisfied", _("不满意")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="ratings")
-    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty once the case is anonymised: the score still counts, who gave it is forgotten.
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="+")
     # The unit that handled the case when it was rated: 不满意 counts against it.
     handling_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     score = models.CharField(_("评价"), max_length=12, choices=Score.choices)

@@ -81,6 +81,7 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", _("督办")
     FOLLOW_UP = "follow_up", _("追问")
     REPLY = "reply", _("答复")
+    ANONYMISE = "anonymise", _("删除个人信息")
 
 
 def action_choices() -> Sequence[tuple[str, StrOrPromise]]:
@@ -133,6 +134,9 @@ TRANSITIONS: tuple[Transition, ...] = (
        note=True),
     _t(Action.REPLY, _WORKING | {S.ESCALATED, S.DEFERRED, S.HANDLED, S.CONFIRMED}, None,
        {C.DISPATCHER, C.ASSIGNEE}, note=True),
+    # The retention period after closing has passed: the residents' personal data is removed
+    # (services.anonymise_closed_cases); the status, and so every statistic, stays.
+    _t(Action.ANONYMISE, FINAL_STATES, None, {C.SYSTEM}, public=False),
 )
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
 

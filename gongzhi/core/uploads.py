@@ -6,7 +6,11 @@ gets back bytes that are safe to keep, and stores them where it likes.
 Photos (`process_photo`): decoded with Pillow whatever their name or declared content type says; JPEG,
 PNG, WebP and HEIC/HEIF are accepted; EXIF orientation is applied, then *all* metadata is dropped (EXIF
 with GPS, XMP, comments, ICC after converting the pixels to sRGB); the longest side is brought down to
-1920 px and the result re-encoded as a progressive JPEG, with a 320 px thumbnail next to it.
+1920 px and the result re-encoded as a progressive JPEG, with a 320 px thumbnail next to it. Decoding is
+what costs memory, so it is bounded three ways: the picture's size is read from its header and anything over
+UPLOAD_PHOTO_MAX_PIXELS is refused before a pixel is decoded; a JPEG is decoded straight at 1/2, 1/4 or 1/8
+scale when the output allows (draft mode); and at most UPLOAD_PHOTO_CONCURRENT_DECODES pictures are decoded
+at once in a process (the others wait their turn).
 
 Voice notes (`process_voice`): the bytes are kept as they are, but their type is recognised from their
 first bytes (WebM/Matroska, Ogg Opus/Vorbis, MP4/M4A/3GP, MP3, AMR-NB/WB, WAV) and their length is
@@ -23,13 +27,14 @@ import hashlib
 import io
 import math
 import struct
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import Image, ImageCms, ImageOps
+from PIL import ExifTags, Image, ImageCms
 
 from gongzhi.core.errors import DomainError
 
@@ -107,6 +112,57 @@ def _read_limited(upload: UploadLike, limit: int, too_large: DomainError, empty:
 
 # ---------------------------------------------------------------------------------------------- photos
 
+_decode_slots_lock = threading.Lock()
+_decode_slots: tuple[int, threading.BoundedSemaphore] | None = None
+
+
+def _decode_slot() -> threading.BoundedSemaphore:
+    """The process's decoding slots. Made on first use from the setting (and again if a test changes it),
+    so importing this module reads no settings."""
+    global _decode_slots
+    size: int = settings.UPLOAD_PHOTO_CONCURRENT_DECODES
+    with _decode_slots_lock:
+        if _decode_slots is None or _decode_slots[0] != size:
+            _decode_slots = (size, threading.BoundedSemaphore(size))
+        return _decode_slots[1]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's malloc_trim, or None elsewhere (musl has none)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+    return trim
+
+
+# Decodes from here up are worth giving back to the system at once (a 12 MP phone photo drafts to 3 MP).
+_TRIM_AFTER_PIXELS = 4_000_000
+
+
+# EXIF orientation → the transpose that brings the picture upright (what ImageOps.exif_transpose does; done
+# here by hand so it can run on the downscaled picture instead of copying the full-size one).
+_ORIENTATION = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _orientation(im: Image.Image) -> Image.Transpose | None:
+    try:
+        return _ORIENTATION.get(im.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # a damaged EXIF block must not cost the resident the photo
+        return None
+
 
 @functools.cache
 def _register_heif() -> None:
@@ -137,14 +193,19 @@ def _has_alpha(im: Image.Image) -> bool:
 
 
 def _to_resizable(im: Image.Image) -> Image.Image:
-    """Bring exotic modes to one that resizes smoothly: RGB, RGBA, L or CMYK (palette images resize only
-    with NEAREST, 16-bit greys would clip to white)."""
-    if im.mode in ("RGB", "RGBA", "L", "CMYK"):
+    """Bring exotic modes to one that resizes smoothly: RGB, RGBA, L, CMYK or 16-bit grey (palette images
+    resize only with NEAREST)."""
+    if im.mode in ("RGB", "RGBA", "L", "CMYK") or im.mode.startswith("I;16"):
         return im
-    if im.mode.startswith("I;16"):
-        # 16-bit greys (PNG): scale to 8 bits instead of clipping everything above 255 to white.
-        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
     return im.convert("RGBA" if _has_alpha(im) else "RGB")
+
+
+def _to_8_bits(im: Image.Image) -> Image.Image:
+    """16-bit greys (PNG): scale to 8 bits instead of clipping everything above 255 to white. Done after
+    downscaling: the 32-bit steps on the way would take 8 bytes a pixel at full size."""
+    if im.mode.startswith("I;16"):
+        return im.convert("I").point(lambda v: v * (1 / 256)).convert("L")
+    return im
 
 
 def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
@@ -200,12 +261,19 @@ def process_photo(upload: UploadLike, *, index: int | None = None) -> ProcessedP
     )
     damaged = _photo_error(_("%(photo)s已损坏或不完整，无法读取，请重新拍摄或选择。") % {"photo": label},
                            "photo_corrupt")
+    max_pixels: int = settings.UPLOAD_PHOTO_MAX_PIXELS
+    if Image.MAX_IMAGE_PIXELS is not None:  # someone lowered Pillow's own limit further: keep to it too
+        max_pixels = min(max_pixels, Image.MAX_IMAGE_PIXELS)
     too_many_pixels = _photo_error(
-        _("%(photo)s的像素太多，无法处理，请换一张或先缩小后再上传。") % {"photo": label}, "photo_too_many_pixels"
+        # Chinese counts pixels in 万 (5000万像素), English in millions: the catalogue picks its own number.
+        _("%(photo)s的像素太多（超过%(wan)s万像素），无法处理，请换一张或先缩小后再上传。")
+        % {"photo": label, "wan": f"{max_pixels / 10_000:g}", "millions": f"{max_pixels / 1_000_000:g}"},
+        "photo_too_many_pixels",
     )
 
     _register_heif()
     try:
+        # Lazy: reads the header (format, size, metadata), decodes no pixel.
         im = Image.open(io.BytesIO(data), formats=_PHOTO_FORMATS)
     except Image.DecompressionBombError:
         raise too_many_pixels from None
@@ -213,28 +281,41 @@ def process_photo(upload: UploadLike, *, index: int | None = None) -> ProcessedP
         raise not_an_image from None
 
     with im:
-        # Pillow only refuses outright above twice MAX_IMAGE_PIXELS (and merely warns above it); we refuse
-        # above it, before any pixel is decoded.
-        max_pixels = Image.MAX_IMAGE_PIXELS
-        if max_pixels is not None and im.width * im.height > max_pixels:
+        # Decoders allocate what the header declares, so refusing on it keeps every pixel buffer under the
+        # cap; Pillow itself only warns below twice its own, much higher, limit.
+        if im.width * im.height > max_pixels:
             raise too_many_pixels
         try:
             icc = im.info.get("icc_profile") or None
+            im.seek(0)  # animated PNG/WebP: the first frame; before draft(), which sets up what is decoded
             # JPEG can decode straight at 1/2, 1/4 or 1/8 scale: much faster and far less memory for a
-            # 12-50 MP phone photo. draft() never goes below the requested size.
+            # 12-50 MP phone photo. draft() never goes below the requested size. HEIF, PNG and WebP
+            # cannot; the pixel cap bounds them.
             if im.format in ("JPEG", "MPO"):
                 ratio = PHOTO_MAX_SIDE / max(im.size)
                 if ratio < 1:
                     im.draft("RGB", (math.ceil(im.width * ratio), math.ceil(im.height * ratio)))
-            im.seek(0)  # animated PNG/WebP: the first frame
-            im.load()
-            frame: Image.Image = im
-            try:
-                frame = ImageOps.exif_transpose(im) or im
-            except Exception:  # a damaged EXIF block must not cost the resident the photo
-                frame = im
-            frame = _to_resizable(frame)
-            frame.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)  # never upscales
+            with _decode_slot():
+                # Only the full-size pixels are held here: the slot is given back once they are gone.
+                im.load()
+                decoded_pixels = im.width * im.height
+                if decoded_pixels > max_pixels:  # a decoder that made more than its header said
+                    raise too_many_pixels
+                orientation = _orientation(im)
+                frame = _to_resizable(im)
+                if frame is not im:
+                    im.close()  # the converted copy is all we need: free the decoded original now
+                # In place and never upscaling: the full-size buffer is released as it returns.
+                frame.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
+            trim = _malloc_trim() if decoded_pixels >= _TRIM_AFTER_PIXELS else None
+            if trim is not None:
+                # Pillow's 16 MB blocks come from malloc's heap once glibc has raised its mmap threshold,
+                # and a freed heap is kept by the process: four big PNGs at once left a worker holding
+                # ~300 MB for good. Trimming costs a few milliseconds.
+                trim(0)
+            frame = _to_8_bits(frame)
+            if orientation is not None:  # turned upright after downscaling: the box is square
+                frame = frame.transpose(orientation)
             frame = _to_srgb(frame, icc if isinstance(icc, bytes) else None)
             thumb = frame.copy()
             thumb.thumbnail((PHOTO_THUMB_SIDE, PHOTO_THUMB_SIDE), Image.Resampling.LANCZOS)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
@@ -231,3 +231,18 @@ def mark_read(*, user: User | AnonymousUser, notification_ids: Iterable[int]) ->
 def mark_all_read(*, user: User | AnonymousUser) -> int:
     """Mark all of the user's notifications read; returns how many were unread."""
     return policies.notifications_visible_to(user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def forget_target(*, target_type: str, target_id: int, recipient_ids: Iterable[int],
+                  scrub: Callable[[str], str]) -> int:
+    """For an object whose personal data is being removed (a case after its retention period): delete the
+    messages about it sent to `recipient_ids` (with their deliveries) and pass every other message's body
+    through `scrub` (staff's messages quote notes). Returns how many were deleted. A second call changes
+    nothing more."""
+    about = Notification.objects.filter(target_type=target_type, target_id=target_id)
+    _total, per_model = about.filter(recipient_id__in=list(recipient_ids)).delete()
+    for pk, body in about.exclude(body="").values_list("pk", "body"):
+        if (clean := scrub(body)) != body:
+            Notification.objects.filter(pk=pk).update(body=clean)
+    return per_model.get(Notification._meta.label, 0)

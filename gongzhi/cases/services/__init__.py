@@ -7,13 +7,16 @@
 - `feedback`: follow-up questions and answers, return visits, ratings;
 - `merge`: merging a duplicate into the case that is worked on;
 - `supervision`: 督办 orders;
-- `disputes`: parties and mediation sessions of a dispute.
+- `disputes`: parties and mediation sessions of a dispute;
+- `anonymise`: removing residents' personal data from cases closed longer than the retention period
+  (a nightly task).
 
 The periodic sweep over time limits is `cases.sweep`; reads (duplicate and handler suggestions, dispute
 risks) are `cases.selectors`.
 """
 
 from gongzhi.cases.services.actions import ActionResult, payload_names, take_action
+from gongzhi.cases.services.anonymise import anonymise_closed_cases
 from gongzhi.cases.services.disputes import add_party, record_mediation
 from gongzhi.cases.services.feedback import (
     COMMENT_MAX_LENGTH,
@@ -31,7 +34,7 @@ from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, transition
 
 __all__ = [
     "COMMENT_MAX_LENGTH", "DESCRIPTION_MAX_LENGTH", "MAX_OPEN_FOLLOW_UPS", "MAX_PHOTOS", "NOTE_MAX_LENGTH",
-    "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "answer_follow_up", "ask_follow_up", "issue_supervision",
-    "mark_follow_ups_read", "merge_case", "payload_names", "rate_case", "record_mediation", "record_return_visit",
-    "report_on_behalf", "submit_case", "take_action", "transition",
+    "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "anonymise_closed_cases", "answer_follow_up",
+    "ask_follow_up", "issue_supervision", "mark_follow_ups_read", "merge_case", "payload_names", "rate_case",
+    "record_mediation", "record_return_visit", "report_on_behalf", "submit_case", "take_action", "transition",
 ]

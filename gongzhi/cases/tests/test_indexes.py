@@ -20,6 +20,8 @@ def test_the_case_table_has_no_index_covered_by_another():
         ("status", "handle_due"), ("holder_id", "status"),
         # Partial: only the few cases that have one.
         ("entered_by_id",), ("subject_unit_id",), ("merged_into_id",),
+        # Partial: closed cases whose personal data the nightly anonymisation has still to remove.
+        ("closed_at",),
     }
 
 

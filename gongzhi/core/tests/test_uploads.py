@@ -1,16 +1,21 @@
 """Photos and voice notes: every fixture is made here, with Pillow or by writing the bytes of the format."""
 
 import hashlib
+import importlib.util
 import io
 import math
 import os
 import random
 import struct
+import threading
+import time
 import wave
+import zlib
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ExifTags, Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageFile
 
 from gongzhi.core import uploads
 from gongzhi.core.errors import DomainError
@@ -246,13 +251,6 @@ def test_decompression_bomb_is_refused(monkeypatch, side):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
     error = refused(process_photo, upload(data), index=4)
     assert error.code == "photo_too_many_pixels" and "第4张照片的像素太多" in str(error.message)
-
-
-def test_twelve_megapixel_jpeg_is_decoded_at_reduced_size():
-    data = encode(Image.effect_noise((4000, 3000), 40).convert("RGB"), "JPEG", quality=90)
-    photo = process_photo(upload(data))
-    assert (photo.width, photo.height) == (1920, 1440)
-    assert len(photo.content) < len(data)
 
 
 # ------------------------------------------------------------------------------------------- voice: WAV
@@ -664,3 +662,167 @@ def test_multi_picture_jpeg_from_a_phone_keeps_its_first_picture():
     assert Image.open(io.BytesIO(mpo)).format == "MPO"
     photo = process_photo(upload(mpo, "IMG_0003.JPG"))
     assert close(Image.open(io.BytesIO(photo.content)).getpixel((150, 100)), (255, 0, 0))
+
+
+# ------------------------------------------------------------------------------- photos: memory bounds
+
+
+def one_colour_png(width: int, height: int) -> bytes:
+    """A valid black-and-white PNG written row by row: 9,400² px in 11 KB, without ever holding its pixels
+    (Pillow would decode it to 88 MB, then convert it to 265 MB of RGB)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\0" + b"\0" * ((width + 7) // 8)  # filter byte, then 1 bit a pixel
+    packer = zlib.compressobj(9)
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A small JPEG whose header (SOF0) claims another size: what a decoder would allocate for."""
+    data = bytearray(encode(Image.new("RGB", (16, 16), (90, 90, 90)), "JPEG"))
+    sof = data.index(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)  # marker(2) length(2) precision(1), then h, w
+    return bytes(data)
+
+
+@pytest.fixture
+def no_decoding(monkeypatch):
+    """Fails the test if any picture's pixels are decoded."""
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"decoded a {self.size} picture")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
+
+
+def test_the_bomb_fixture_is_a_real_9400_square_png():
+    data = one_colour_png(9400, 9400)
+    assert len(data) < 20_000
+    im = Image.open(io.BytesIO(data))
+    assert (im.format, im.size) == ("PNG", (9400, 9400))
+    assert im.width * im.height < Image.MAX_IMAGE_PIXELS  # just under Pillow's own limit: it would decode it
+
+
+def test_decompression_bomb_png_is_refused_from_its_header_without_decoding(no_decoding):
+    error = refused(process_photo, upload(one_colour_png(9400, 9400), "bomb.png", "image/png"), index=1)
+    assert error.code == "photo_too_many_pixels" and error.field == "photos"
+    assert str(error.message) == "第1张照片的像素太多（超过5000万像素），无法处理，请换一张或先缩小后再上传。"
+
+
+def test_default_pixel_cap_is_50_megapixels(no_decoding):
+    assert jpeg_claiming(8000, 6250)[:2] == b"\xff\xd8"  # 50,000,000 px: not refused for its size …
+    assert refused(process_photo, upload(jpeg_claiming(8000, 6250))).code == "photo_corrupt"  # … only decoded
+    error = refused(process_photo, upload(jpeg_claiming(8000, 6251)))
+    assert error.code == "photo_too_many_pixels"
+
+
+def test_jpeg_over_the_cap_is_refused_before_decoding(settings, no_decoding):
+    assert Image.open(io.BytesIO(jpeg_claiming(10_000, 7_000))).size == (10_000, 7_000)
+    error = refused(process_photo, upload(jpeg_claiming(10_000, 7_000), "IMG_0002.JPG"), index=2)
+    assert error.code == "photo_too_many_pixels" and error.field == "photos"
+    assert "第2张照片的像素太多（超过5000万像素）" in str(error.message)
+
+
+def test_pixel_cap_follows_the_setting(settings):
+    settings.UPLOAD_PHOTO_MAX_PIXELS = 1_000_000
+    data = encode(two_halves(1250, 800), "JPEG")
+    assert process_photo(upload(data)).width == 1250  # exactly 1,000,000 px
+    error = refused(process_photo, upload(encode(two_halves(1251, 800), "JPEG")))
+    assert error.code == "photo_too_many_pixels" and "超过100万像素" in str(error.message)
+
+
+def test_twelve_megapixel_jpeg_is_decoded_at_reduced_size(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    drafts, decoded = [], []
+    draft, load = JpegImagePlugin.JpegImageFile.draft, ImageFile.ImageFile.load
+
+    def spy_draft(self, mode, size):
+        drafts.append(result := draft(self, mode, size))
+        return result
+
+    def spy_load(self):
+        if self.tile:
+            decoded.append(self.size)
+        return load(self)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy_draft)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy_load)
+    data = encode(two_halves(4000, 3000), "JPEG", quality=90)
+    photo = process_photo(upload(data))
+    assert (photo.width, photo.height) == (1920, 1440)
+    assert len(photo.content) < len(data)
+    # libjpeg scales by 1/2: the smallest scale still ≥ 1920 (thumbnail's own later call finds it loaded).
+    assert [d for d in drafts if d] == [("RGB", (0, 0, 2000, 1500))]
+    assert decoded == [(2000, 1500)]  # 3 MP decoded, not 12
+
+
+def _decoding_watch(monkeypatch, seconds: float = 0.05):
+    """Slows every decode down and records how many run at the same time."""
+    load = ImageFile.ImageFile.load
+    lock = threading.Lock()
+    watch = {"now": 0, "most": 0}
+
+    def slow_load(self):
+        if not self.tile:  # already decoded: nothing to count
+            return load(self)
+        with lock:
+            watch["now"] += 1
+            watch["most"] = max(watch["most"], watch["now"])
+        try:
+            time.sleep(seconds)
+            return load(self)
+        finally:
+            with lock:
+                watch["now"] -= 1
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", slow_load)
+    return watch
+
+
+def _in_threads(n: int, call) -> list:
+    results: list = []
+
+    def run():
+        try:
+            results.append(call())
+        except Exception as error:  # noqa: BLE001 - the test looks at what came back
+            results.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_decoding_slots_bound_how_many_photos_a_process_decodes_at_once(settings, monkeypatch, slots):
+    settings.UPLOAD_PHOTO_CONCURRENT_DECODES = slots
+    watch = _decoding_watch(monkeypatch)
+    data = encode(two_halves(200, 100), "PNG")
+    results = _in_threads(6, lambda: process_photo(upload(data)))
+    assert len(results) == 6 and all(isinstance(r, uploads.ProcessedPhoto) for r in results)
+    assert watch["most"] == slots
+
+
+def test_a_refused_or_damaged_photo_gives_its_decoding_slot_back(settings):
+    settings.UPLOAD_PHOTO_CONCURRENT_DECODES = 1
+    data = encode(Image.effect_noise((800, 600), 60).convert("RGB"), "JPEG")
+    for _ in range(3):
+        assert refused(process_photo, upload(data[: len(data) // 2])).code == "photo_corrupt"
+    results = _in_threads(1, lambda: process_photo(upload(encode(two_halves(64, 64), "PNG"))))
+    assert len(results) == 1 and isinstance(results[0], uploads.ProcessedPhoto)  # did not wait forever
+
+
+def test_the_benchmark_runs_on_a_tiny_size():
+    path = Path(__file__).resolve().parents[3] / "bench" / "photos.py"
+    spec = importlib.util.spec_from_file_location("bench_photos", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    figures = bench.main(["--png-side", "300", "--jpeg-size", "400x300", "--threads", "2"])
+    assert set(figures) == {"png ×1", "png ×2", "jpeg ×1", "jpeg ×2"}
+    assert figures["png ×1"]["outcomes"] == ["300x300"] and figures["jpeg ×2"]["outcomes"] == ["400x300"]
