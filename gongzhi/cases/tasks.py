@@ -3,10 +3,16 @@
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from gongzhi.cases import sweep
+from gongzhi.cases import services, sweep
 
 
 @db_periodic_task(crontab(minute="*/5"))
 def sweep_case_limits() -> dict[str, int]:
     """Every 5 minutes: reminders, overdue marks, escalations and 督办 limits. Idempotent (see cases.sweep)."""
     return sweep.run_sweep().as_dict()
+
+
+@db_periodic_task(crontab(minute="17"))
+def expire_pending_uploads() -> int:
+    """Hourly: photos uploaded for a report that was never sent go after PENDING_UPLOAD_HOURS, files too."""
+    return services.expire_pending_uploads()
