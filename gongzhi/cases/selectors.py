@@ -213,6 +213,16 @@ def stored_file(user: User | AnonymousUser, name: str) -> files.ServedFile | Non
     return None
 
 
+def pending_uploads(user: User | AnonymousUser, tokens: list[str]) -> list[PendingUpload]:
+    """The user's own photos uploaded for a report not yet sent, for these tokens, in their order (others'
+    and unknown tokens are left out)."""
+    wanted = list(dict.fromkeys(tokens))
+    if not wanted:
+        return []
+    found = {p.token: p for p in policies.pending_uploads_visible_to(user).filter(token__in=wanted)}
+    return [found[token] for token in wanted if token in found]
+
+
 def attachments_of(case: Case) -> list[Attachment]:
     return list(case.attachments.order_by("pk"))
 
