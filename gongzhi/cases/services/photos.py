@@ -79,9 +79,12 @@ def upload_photo(*, actor: User, upload: UploadedFile) -> tuple[PendingUpload, b
         with transaction.atomic():
             pending.save()
     except IntegrityError:
-        # The same photo arrived twice at once (a retry overtaking a slow first try): keep the first.
         _delete_files([pending])
-        return PendingUpload.objects.get(owner=actor, upload_sha256=digest), False
+        # The same photo arrived twice at once (a retry overtaking a slow first try): keep the first.
+        first = PendingUpload.objects.filter(owner=actor, upload_sha256=digest).first()
+        if first is None:
+            raise
+        return first, False
     return pending, True
 
 

@@ -12,7 +12,7 @@
   var MAX = 9, SIDE = 1600, QUALITY = 0.8, TRIES = 5;
   var busy = 0, submitWhenDone = false;
   var hint = document.createElement("p");
-  hint.className = "hint";
+  hint.className = "hint photo-hint";
   hint.setAttribute("role", "status");
   list.parentNode.insertBefore(hint, list.nextSibling);
 
