@@ -176,8 +176,10 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is m
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 WHITENOISE_USE_FINDERS = True
-# Uploads are served by the app only when asked (the demo sets it); production lets nginx serve MEDIA_ROOT.
-SERVE_MEDIA = _env_bool("GONGZHI_SERVE_MEDIA", DEBUG)
+# Uploads are private: /media/<name> is answered by gongzhi.web.files after a permission check. Behind nginx
+# set this to its `internal` location (e.g. "/_protected_media/", docs/deploy.md) and nginx sends the file
+# (X-Accel-Redirect); empty, the application streams it itself.
+MEDIA_ACCEL_REDIRECT = os.environ.get("GONGZHI_MEDIA_ACCEL_REDIRECT", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path, re_path
-from django.views.static import serve
+from django.urls import include, path
 
 from gongzhi.api.health import healthz
 from gongzhi.api.main import api
+from gongzhi.web.files import media_file
 
 handler403 = "gongzhi.web.errors.permission_denied"
 handler404 = "gongzhi.web.errors.page_not_found"
@@ -18,8 +18,7 @@ urlpatterns = [
     path("command/", include("gongzhi.command.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    # Uploads: each through its owner's permission check (web.files); nothing under MEDIA_ROOT is public.
+    path(settings.MEDIA_URL.lstrip("/") + "<path:name>", media_file, name="media"),
     path("", include("gongzhi.resident.urls")),
 ]
-
-if settings.SERVE_MEDIA:  # the demo; production lets nginx serve MEDIA_ROOT
-    urlpatterns += [re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})]

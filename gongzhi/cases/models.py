@@ -265,6 +265,9 @@ class Attachment(models.Model):
     class Meta:
         verbose_name = _("附件")
         verbose_name_plural = _("附件")
+        # A /media/ URL is answered by finding its file by stored name (selectors.stored_file).
+        indexes = [models.Index(fields=["file"], name="case_attachment_file"),
+                   models.Index(fields=["thumbnail"], name="case_attachment_thumbnail")]
 
     def __str__(self) -> str:
         return f"{self.case} {self.kind}"
@@ -410,6 +413,37 @@ class MediationSession(models.Model):
     class Meta:
         verbose_name = _("调解记录")
         verbose_name_plural = _("调解记录")
+        indexes = [models.Index(fields=["agreement"], name="case_mediation_agreement")]  # as Attachment's
 
     def __str__(self) -> str:
         return f"{self.case} {self.held_on}"
+
+
+class PendingUpload(models.Model):
+    """A photo uploaded before the report it belongs to is sent (upload first, reference by token).
+
+    Processed like any photo (`core.uploads.process_photo`), visible only to its owner, turned into an
+    `Attachment` of the case the owner then submits (the files stay where they are), and deleted with its
+    files when unused for `services.photos.PENDING_UPLOAD_HOURS` (a periodic task).
+    """
+
+    token = models.CharField(max_length=32, unique=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                              db_index=False)  # the unique (owner, upload_sha256) serves it
+    file = models.FileField(upload_to="cases/%Y/%m/")
+    thumbnail = models.FileField(upload_to="cases/%Y/%m/thumbs/")
+    content_type = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64)  # of the processed photo, as Attachment.sha256
+    # Of the bytes as sent: a retried upload of the same photo answers with the first token.
+    upload_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("待提交的照片")
+        verbose_name_plural = _("待提交的照片")
+        indexes = [models.Index(fields=["file"], name="case_pending_upload_file"),
+                   models.Index(fields=["thumbnail"], name="case_pending_upload_thumbnail")]
+        constraints = [models.UniqueConstraint(fields=["owner", "upload_sha256"], name="pending_upload_once")]
+
+    def __str__(self) -> str:
+        return self.token

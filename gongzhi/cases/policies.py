@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
-from gongzhi.cases.models import Assignment, Case, Follower
+from gongzhi.cases.models import Assignment, Attachment, Case, Follower, MediationSession, PendingUpload
 from gongzhi.cases.workflow import Capacity
 from gongzhi.org.models import OrgUnit
 
@@ -41,6 +41,50 @@ def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     return Case.objects.filter(
         account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope) | Q(reporter=user)
         | Exists(following))
+
+
+def cases_seen_as_staff(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The cases a user sees through a staff post (placed in their scope or assigned to a unit in it), not
+    merely as their reporter or a follower."""
+    if not user.is_authenticated or not account_policies.scope_paths(user):
+        return Case.objects.none()
+    assigned_in_scope = Assignment.objects.filter(
+        account_policies.scope_q(user, "unit__path"), case=OuterRef("pk"))
+    return Case.objects.filter(account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope))
+
+
+# Files: each is seen by exactly those who may see what it belongs to (a check and a filter per kind).
+
+
+def attachments_visible_to(user: User | AnonymousUser) -> QuerySet[Attachment]:
+    """A case's photos and voice notes: for whoever may see the case (its reporter, anonymous or not, the
+    followers of a case their duplicate was merged into, staff in scope)."""
+    return Attachment.objects.filter(case__in=cases_visible_to(user))
+
+
+def can_view_attachment(user: User | AnonymousUser, attachment: Attachment) -> bool:
+    return cases_visible_to(user).filter(pk=attachment.case_id).exists()
+
+
+def agreements_visible_to(user: User | AnonymousUser) -> QuerySet[MediationSession]:
+    """The mediation sessions whose 调解协议书 the user may open: staff who see the dispute as staff. A dispute
+    is never public, and its reporter is not shown the signed agreement here (the mediator hands it over)."""
+    return MediationSession.objects.filter(case__in=cases_seen_as_staff(user)).exclude(agreement="")
+
+
+def can_view_agreement(user: User | AnonymousUser, session: MediationSession) -> bool:
+    return bool(session.agreement) and cases_seen_as_staff(user).filter(pk=session.case_id).exists()
+
+
+def pending_uploads_visible_to(user: User | AnonymousUser) -> QuerySet[PendingUpload]:
+    """Photos uploaded for a report not sent yet: their uploader's alone."""
+    if not user.is_authenticated:
+        return PendingUpload.objects.none()
+    return PendingUpload.objects.filter(owner=user)
+
+
+def can_use_pending_upload(user: User | AnonymousUser, upload: PendingUpload) -> bool:
+    return user.is_authenticated and upload.owner_id == user.pk
 
 
 def is_follower(user: User, case: Case) -> bool:

@@ -44,11 +44,14 @@ from gongzhi.cases.models import (
     DisputeParty,
     Follower,
     FollowUp,
+    MediationSession,
+    PendingUpload,
     Rating,
     SupervisionOrder,
     number_q,
 )
 from gongzhi.cases.workflow import NO_FLAG, OPEN_STATES, Action, Capacity, Flag, Status
+from gongzhi.core import files
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 
@@ -177,6 +180,47 @@ def case_by_number(user: User | AnonymousUser, number: str) -> Case | None:
     """The case with this number (编号) among those the user may see, else None."""
     by_number = number_q(number)
     return policies.cases_visible_to(user).filter(by_number).first() if by_number is not None else None
+
+
+def stored_file(user: User | AnonymousUser, name: str) -> files.ServedFile | None:
+    """The uploaded file stored under `name` (relative to MEDIA_ROOT, as in its /media/ URL) when the user
+    may see what it belongs to; None for a name nobody owns and for one they may not see alike.
+
+    A case's photo, thumbnail or voice note: whoever may see the case. A photo uploaded for a report not yet
+    sent: its uploader. A 调解协议书: staff who see the dispute as staff. Each lookup is one indexed equality
+    on the name, then the owner's policy.
+    """
+    if not user.is_authenticated:
+        return None
+    if name.startswith("cases/"):
+        field = "thumbnail" if "/thumbs/" in name else "file"
+        attachment = Attachment.objects.filter(**{field: name}).first()
+        if attachment is not None:
+            if not policies.can_view_attachment(user, attachment):
+                return None
+            if field == "thumbnail":
+                return files.served(attachment.thumbnail)  # always a JPEG (core.uploads)
+            return files.served(attachment.file, content_type=attachment.content_type)
+        pending = PendingUpload.objects.filter(**{field: name}).first()
+        if pending is not None and policies.can_use_pending_upload(user, pending):
+            return files.served(getattr(pending, field))
+    elif name.startswith("mediation/"):
+        session = MediationSession.objects.filter(agreement=name).select_related("case").first()
+        if session is not None and policies.can_view_agreement(user, session):
+            extension = name.rpartition(".")[2]
+            return files.served(session.agreement, document=True, download_name=_(
+                "调解协议书-%(number)s.%(extension)s") % {"number": session.case.number, "extension": extension})
+    return None
+
+
+def pending_uploads(user: User | AnonymousUser, tokens: list[str]) -> list[PendingUpload]:
+    """The user's own photos uploaded for a report not yet sent, for these tokens, in their order (others'
+    and unknown tokens are left out)."""
+    wanted = list(dict.fromkeys(tokens))
+    if not wanted:
+        return []
+    found = {p.token: p for p in policies.pending_uploads_visible_to(user).filter(token__in=wanted)}
+    return [found[token] for token in wanted if token in found]
 
 
 def attachments_of(case: Case) -> list[Attachment]:

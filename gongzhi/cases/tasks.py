@@ -18,3 +18,9 @@ def anonymise_closed_cases() -> int:
     """Nightly: residents' personal data out of cases closed longer than
     CASE_PERSONAL_DATA_RETENTION_DAYS. Idempotent, in batches (see cases.services.anonymise)."""
     return services.anonymise_closed_cases()
+
+
+@db_periodic_task(crontab(minute="17"))
+def expire_pending_uploads() -> int:
+    """Hourly: photos uploaded for a report that was never sent go after PENDING_UPLOAD_HOURS, files too."""
+    return services.expire_pending_uploads()

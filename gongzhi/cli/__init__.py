@@ -40,7 +40,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "demo":
         # Before Django reads its settings; the web and worker children inherit them.
         os.environ["GONGZHI_DEV_SMS_PAGE"] = "1"
-        os.environ["GONGZHI_SERVE_MEDIA"] = "1"
 
     import django
 

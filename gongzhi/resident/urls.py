@@ -3,6 +3,7 @@ from django.urls import path
 from gongzhi.resident import views
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required
+from gongzhi.web.report import photo_upload
 
 app_name = "resident"
 urlpatterns = [
@@ -14,6 +15,7 @@ urlpatterns = [
     *inbox.urlpatterns_for(login_required, list_view=views.inbox_or_own_portal),
     path("cases/", views.case_list, name="case_list"),
     path("cases/new/", views.case_new, name="case_new"),
+    path("cases/photos/", login_required(photo_upload), name="photo_upload"),
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case_follow_up"),
     path("cases/<int:case_id>/rate/", views.case_rate, name="case_rate"),

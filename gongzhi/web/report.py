@@ -5,13 +5,30 @@ from typing import cast
 
 from django import forms
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
 from gongzhi.cases import categories, selectors, services
 from gongzhi.core.errors import DomainError
-from gongzhi.web.forms import Form, MultiplePhotoField, add_domain_error, category_choices
+from gongzhi.web.forms import MAX_PHOTOS, Form, MultiplePhotoField, add_domain_error, category_choices
 from gongzhi.web.portals import portal_of
+
+
+class PhotoTokensField(forms.Field):
+    """The tokens of the photos uploaded one by one before the form is sent (photo-upload.js); the page
+    renders them back, with their thumbnails, when the form is refused. Whose they are is the service's
+    to check."""
+
+    widget = forms.MultipleHiddenInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        return [v.strip() for v in (value or []) if isinstance(v, str) and v.strip()][:MAX_PHOTOS + 1]
 
 
 class ReportFormBase(Form):
@@ -54,6 +71,7 @@ class ReportForm(ReportFormBase):
     WHERE_POINT = "point"
 
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    photo_tokens = PhotoTokensField()
     voice = forms.FileField(label=_("语音（可选）"), required=False,
                             widget=forms.ClearableFileInput(attrs={"accept": "audio/*"}))
     where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
@@ -70,6 +88,8 @@ class ReportForm(ReportFormBase):
 
     def clean(self):
         data = super().clean()
+        if len(data.get("photo_tokens") or []) + len(data.get("photos") or []) > MAX_PHOTOS:
+            self.add_error("photos", _("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS})
         if data.get("where") == self.WHERE_GRID and self.grid_point is not None:
             data["lat"], data["lng"] = self.grid_point
         elif data.get("where") == self.WHERE_POINT and "lat" in data and "lng" in data:
@@ -105,7 +125,7 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
                     actor=request.user, client_id=data["client_id"], category=category,
                     description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
                     is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
-                    voice=data["voice"])
+                    photo_tokens=data["photo_tokens"], voice=data["voice"])
             except DomainError as err:
                 add_domain_error(form, err)
             else:
@@ -117,5 +137,23 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
         confirmed = request.POST.copy()
         confirmed["confirmed"] = "on"
         form.data = confirmed
+    # Photos uploaded before stay with the form: their tokens and thumbnails are rendered back.
+    tokens = request.POST.getlist("photo_tokens")[:MAX_PHOTOS]
     return render(request, template, {"form": form, "duplicates": duplicates, "files_dropped": bool(request.FILES),
+                                      "pending_photos": selectors.pending_uploads(request.user, tokens),
                                       **context}, status=200 if duplicates else 422)
+
+
+@require_POST
+def photo_upload(request):
+    """One photo (multipart field `photo`) for a report being written: JSON with its token and thumbnail
+    URL (201; 200 when the same photo was sent before), or the refusal (422, `detail` to show)."""
+    upload = request.FILES.get("photo")
+    try:
+        if upload is None:
+            raise DomainError(_("请选择照片。"), code="photo_missing", field="photos")
+        pending, created = services.upload_photo(actor=request.user, upload=upload)
+    except DomainError as err:
+        return JsonResponse({"detail": str(err.message), "code": err.code, "field": err.field}, status=err.status)
+    return JsonResponse({"token": pending.token, "thumbnail_url": pending.thumbnail.url},
+                        status=201 if created else 200)

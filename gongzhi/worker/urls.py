@@ -2,6 +2,7 @@ from django.urls import path
 
 from gongzhi.web import cases, inbox, pii
 from gongzhi.web.access import portal_required
+from gongzhi.web.report import photo_upload
 from gongzhi.worker import views
 
 app_name = "worker"
@@ -17,5 +18,6 @@ urlpatterns = [
     path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", guard(pii.reveal_pii), name="pii"),
     path("cases/", views.tasks, name="tasks"),
     path("cases/report/", views.report, name="case_report"),
+    path("cases/photos/", guard(photo_upload), name="photo_upload"),
     *cases.urlpatterns_for(guard),
 ]

@@ -18,7 +18,7 @@ from typing import Annotated, Any, cast
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Status
+from ninja import File, Path, Query, Router, Status, UploadedFile
 
 from gongzhi.accounts.models import User
 from gongzhi.api.cases.schemas import (
@@ -38,6 +38,7 @@ from gongzhi.api.cases.schemas import (
     FollowUpIn,
     FollowUpOut,
     OnBehalfIn,
+    PhotoOut,
     RatingIn,
     RatingOut,
     ReturnVisitIn,
@@ -45,7 +46,7 @@ from gongzhi.api.cases.schemas import (
     SupervisionIn,
     SupervisionOut,
 )
-from gongzhi.api.schemas import ErrorOut, SignedIn, UnparsableOut, ValidationErrorOut, require_json
+from gongzhi.api.schemas import ErrorOut, SignedIn, SignedInUpload, UnparsableOut, ValidationErrorOut, require_json
 from gongzhi.cases import categories, selectors, services
 from gongzhi.cases.models import (
     Attachment,
@@ -154,13 +155,27 @@ def case_create(request: HttpRequest, payload: CaseIn):
     """Reports a case at a point (201) and answers with a short acknowledgement; the detail is at
     `GET /api/cases/{id}`. Sending the same `client_id` again returns the case already made (200) and
     creates nothing. 404: the point lies in no grid, or the `client_id` was used by someone
-    else. Photos and voice notes are sent with the report page's form (multipart), not here."""
+    else. Photos are uploaded first, one by one (`POST /api/cases/photos`), and named here by their
+    `photo_tokens`; a token that is not the caller's answers 422 on `photos` and nothing is stored."""
     require_json(request)
     case, created = services.submit_case(
         actor=_me(request), client_id=payload.client_id, category=_category(payload.category),
         description=payload.description, lat=payload.lat, lng=payload.lng, address=payload.address,
-        is_anonymous=payload.is_anonymous)
+        is_anonymous=payload.is_anonymous, photo_tokens=payload.photo_tokens)
     return _ack(case, created)
+
+
+@router.post("/photos", auth=SignedInUpload(), response={201: PhotoOut, 200: PhotoOut, **_WRITE},
+             summary="上传照片")
+def photo_upload(request: HttpRequest, photo: File[UploadedFile]):
+    """One photo (`multipart/form-data`, field `photo`; JPEG, PNG, WebP or HEIC) for a report not sent yet:
+    checked and re-encoded by the server (EXIF removed), kept for 24 hours for the caller alone, and
+    answered with a `token` to put in the report's `photo_tokens` (201). The same photo sent again (a
+    retry after a lost answer) answers with the same token (200). 422: not a photo we take, too large,
+    or too many waiting."""
+    pending, created = services.upload_photo(actor=_me(request), upload=photo)
+    return Status(201 if created else 200, {"token": pending.token, "thumbnail_url": pending.thumbnail.url,
+                                            "created": created})
 
 
 @router.post("/on-behalf", response={201: CaseAckOut, 200: CaseAckOut, **_WRITE}, summary="代为登记")
@@ -173,7 +188,8 @@ def case_create_on_behalf(request: HttpRequest, payload: OnBehalfIn):
     case, created = services.report_on_behalf(
         actor=_me(request), name=payload.name, id_number=payload.id_number, phone=payload.phone,
         client_id=payload.client_id, category=_category(payload.category), description=payload.description,
-        lat=payload.lat, lng=payload.lng, address=payload.address, is_anonymous=payload.is_anonymous)
+        lat=payload.lat, lng=payload.lng, address=payload.address, is_anonymous=payload.is_anonymous,
+        photo_tokens=payload.photo_tokens)
     return _ack(case, created)
 
 

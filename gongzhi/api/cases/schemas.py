@@ -35,6 +35,9 @@ else:
     ActionName = Literal[PERSON_ACTIONS]
 
 
+PhotoToken = Annotated[StrictStr, Field(min_length=1, max_length=services.photos.TOKEN_MAX_LENGTH)]
+
+
 class CaseListQuery(Schema):
     queue: Literal["intake", "tasks", "questions"] | None = Field(
         None, description="工作队列：intake 待本指挥中心受理，tasks 本单位主办及待回访，questions 有待答复的群众追问")
@@ -106,6 +109,9 @@ class CaseIn(StrictIn):
     lng: Lng
     address: StrictStr = Field("", max_length=200, description="地点说明")
     is_anonymous: StrictBool = Field(False, description="匿名反映：办理人员看不到反映人")
+    photo_tokens: list[PhotoToken] = Field(
+        [], max_length=services.MAX_PHOTOS,
+        description="先用 POST /api/cases/photos 逐张上传的照片的 token，按顺序成为事件的照片（最多9张）")
 
 
 class OnBehalfIn(CaseIn):
@@ -121,6 +127,12 @@ class CaseAckOut(Schema):
     status_label: str
     created: bool = Field(description="本次新建；false 表示同一 client_id 的事件已存在")
     created_at: datetime.datetime
+
+
+class PhotoOut(Schema):
+    token: str = Field(description="提交事件时放进 photo_tokens；24小时内未使用即删除")
+    thumbnail_url: str = Field(description="缩略图（只有上传者本人可以打开）")
+    created: bool = Field(description="本次新存；false 表示同一张照片已经上传过，返回原来的 token")
 
 
 class ActionIn(StrictIn):

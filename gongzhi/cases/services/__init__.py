@@ -3,6 +3,7 @@
 - `actions`: `take_action`, the one way a person acts on a case (every portal and the API), with replays
   of a client key answered by the first result;
 - `submit`: reporting a case (`submit_case`, 代为登记 `report_on_behalf`);
+- `photos`: photos uploaded before their report is sent (`upload_photo`, by token) and their expiry;
 - `transition`: the only code that changes a case's status, one CaseLog row per step;
 - `feedback`: follow-up questions and answers, return visits, ratings;
 - `merge`: merging a duplicate into the case that is worked on;
@@ -28,13 +29,15 @@ from gongzhi.cases.services.feedback import (
     record_return_visit,
 )
 from gongzhi.cases.services.merge import merge_case
+from gongzhi.cases.services.photos import PENDING_UPLOAD_HOURS, expire_pending_uploads, upload_photo
 from gongzhi.cases.services.submit import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS, report_on_behalf, submit_case
 from gongzhi.cases.services.supervision import SUPERVISION_MAX_DAYS, issue_supervision
 from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, transition
 
 __all__ = [
     "COMMENT_MAX_LENGTH", "DESCRIPTION_MAX_LENGTH", "MAX_OPEN_FOLLOW_UPS", "MAX_PHOTOS", "NOTE_MAX_LENGTH",
-    "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "anonymise_closed_cases", "answer_follow_up",
-    "ask_follow_up", "issue_supervision", "mark_follow_ups_read", "merge_case", "payload_names", "rate_case",
-    "record_mediation", "record_return_visit", "report_on_behalf", "submit_case", "take_action", "transition",
+    "PENDING_UPLOAD_HOURS", "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "anonymise_closed_cases",
+    "answer_follow_up", "ask_follow_up", "expire_pending_uploads", "issue_supervision", "mark_follow_ups_read",
+    "merge_case", "payload_names", "rate_case", "record_mediation", "record_return_visit", "report_on_behalf",
+    "submit_case", "take_action", "transition", "upload_photo",
 ]

@@ -20,6 +20,7 @@ from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
 from gongzhi.cases import deadlines
 from gongzhi.cases.models import Attachment, Case, CaseLog, Category, Source
+from gongzhi.cases.services import photos as photo_services
 from gongzhi.cases.services.transition import write_log
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import uploads
@@ -34,20 +35,21 @@ DESCRIPTION_MAX_LENGTH = 2000
 MAX_PHOTOS = 9
 
 
-def _process_uploads(photos: Sequence[UploadedFile], voice: UploadedFile | None,
+def _process_uploads(photos: Sequence[UploadedFile], voice: UploadedFile | None, *, first_index: int = 1,
                      ) -> tuple[list[uploads.ProcessedPhoto], uploads.ProcessedVoice | None]:
-    """Check and normalise every file before anything is written; a refusal names the photo."""
+    """Check and normalise every file before anything is written; a refusal names the photo (counted after
+    the photos uploaded before, which come first)."""
     if len(photos) > MAX_PHOTOS:
         raise DomainError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, code="too_many_photos",
                           field="photos")
-    processed = [uploads.process_photo(photo, index=i) for i, photo in enumerate(photos, start=1)]
+    processed = [uploads.process_photo(photo, index=i) for i, photo in enumerate(photos, start=first_index)]
     return processed, uploads.process_voice(voice) if voice is not None else None
 
 
 def _save_attachments(*, case: Case, log: CaseLog, actor: User, photos: list[uploads.ProcessedPhoto],
-                      voice: uploads.ProcessedVoice | None) -> None:
+                      voice: uploads.ProcessedVoice | None, first_index: int = 1) -> None:
     stem = case.client_id.hex if case.client_id else uuid.uuid4().hex
-    for i, photo in enumerate(photos, start=1):
+    for i, photo in enumerate(photos, start=first_index):
         attachment = Attachment(case=case, log=log, kind=Attachment.Kind.PHOTO, content_type=photo.content_type,
                                 sha256=photo.sha256, uploaded_by=actor)
         attachment.file.save(f"{stem}-{i}.{photo.extension}", ContentFile(photo.content), save=False)
@@ -64,18 +66,26 @@ def _save_attachments(*, case: Case, log: CaseLog, actor: User, photos: list[upl
 def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, description: str,
                 lat: float, lng: float, address: str = "", is_anonymous: bool = False,
                 on_behalf_of: User | None = None, photos: Sequence[UploadedFile] = (),
-                voice: UploadedFile | None = None) -> tuple[Case, bool]:
+                photo_tokens: Sequence[str] = (), voice: UploadedFile | None = None) -> tuple[Case, bool]:
     """Report a case at a point, with up to 9 photos and one voice note. Returns (case, created); a retried
     submission returns the first case and stores nothing new. Every file is checked before anything is
-    written, so a refused photo leaves no case behind."""
+    written, so a refused photo leaves no case behind.
+
+    Photos come as files, as tokens of photos the actor uploaded before (`services.photos.upload_photo`),
+    or both (a form sent without JavaScript after some were uploaded with it): tokens first, in their order.
+    An unknown or someone else's token refuses the report on `photos`."""
     reporter = on_behalf_of or actor
     if on_behalf_of is not None:  # 代为登记; an ordinary submission pays for none of these checks
         _check_on_behalf(actor=actor, resident=on_behalf_of)
-    if photos or voice:  # a retried upload is answered before its files are processed again
+    if photos or voice or photo_tokens:  # a retried upload is answered before its files are processed again
         existing = Case.objects.filter(client_id=client_id).first()
         if existing is not None:
             return _resubmitted(existing, actor=actor, reporter=reporter), False
-    processed_photos, processed_voice = _process_uploads(photos, voice)
+    if len(dict.fromkeys(photo_tokens)) + len(photos) > MAX_PHOTOS:
+        raise DomainError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, code="too_many_photos",
+                          field="photos")
+    pending = photo_services.pending_for(actor=actor, tokens=photo_tokens)
+    processed_photos, processed_voice = _process_uploads(photos, voice, first_index=len(pending) + 1)
     if not category.is_active or category.parent_id is None:
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     description = clean_text(description, field="description", max_length=DESCRIPTION_MAX_LENGTH,
@@ -102,7 +112,9 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
             insert_row(case)
             log = write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
                             public=True, first=True)
-            _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice)
+            photo_services.take_pending(case=case, log=log, actor=actor, pending=pending)
+            _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice,
+                              first_index=len(pending) + 1)
     except IntegrityError:
         # The insert comes first and a retry is told apart by the client_id's unique constraint: one query
         # fewer on every submission than looking first.

@@ -75,13 +75,11 @@ def test_own_command_help(argv, capsys):
     assert "--workers" in out
 
 
-def test_demo_turns_on_the_dev_sms_page_and_media_before_django_reads_settings(monkeypatch, capsys):
+def test_demo_turns_on_the_dev_sms_page_before_django_reads_settings(monkeypatch, capsys):
     monkeypatch.delenv("GONGZHI_DEV_SMS_PAGE", raising=False)
-    monkeypatch.delenv("GONGZHI_SERVE_MEDIA", raising=False)
     with pytest.raises(SystemExit):
         cli.main(["demo", "--help"])
     assert os.environ["GONGZHI_DEV_SMS_PAGE"] == "1"
-    assert os.environ["GONGZHI_SERVE_MEDIA"] == "1"
 
 
 def test_worker_runs_huey_with_a_heartbeat_and_stops_it(monkeypatch):

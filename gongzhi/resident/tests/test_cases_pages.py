@@ -217,6 +217,39 @@ def test_a_broken_photo_is_refused_and_nothing_is_created(logged_in, env_leaf):
     assert Case.objects.count() == 0
 
 
+def test_photos_uploaded_first_are_kept_when_the_form_is_refused(logged_in, neighbour, env_leaf):
+    """The page's script uploads each photo at once (the endpoint answers a token); a refused form is shown
+    again with those photos (thumbnail and token), and sending it fixed attaches them."""
+    uploaded = logged_in.post(reverse("resident:photo_upload"), {"photo": photo()})
+    assert uploaded.status_code == 201
+    token, thumbnail = uploaded.json()["token"], uploaded.json()["thumbnail_url"]
+    again = logged_in.post(reverse("resident:photo_upload"), {"photo": photo()})
+    assert again.status_code == 200 and again.json()["token"] == token
+    refused = logged_in.post(reverse("resident:photo_upload"), {"photo": SimpleUploadedFile("x.jpg", b"no")})
+    assert refused.status_code == 422 and refused.json()["field"] == "photos" and refused.json()["detail"]
+
+    theirs = services.upload_photo(actor=neighbour, upload=photo("theirs.jpg"))[0]
+    response = logged_in.post(reverse("resident:case_new"),
+                              form_data(env_leaf, description="", photo_tokens=[token, theirs.token]))
+    page = response.content.decode()
+    assert response.status_code == 422
+    assert f'name="photo_tokens" value="{token}"' in page and thumbnail in page
+    assert theirs.token not in page and theirs.thumbnail.url not in page  # never shown to anyone else
+    assert "请重新选择照片和语音后再提交。" not in page  # nothing was lost
+
+    response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, photo_tokens=[token]))
+    assert response.status_code == 302
+    assert Case.objects.get().attachments.get().thumbnail.url == thumbnail
+
+
+def test_someone_elses_photo_token_is_refused_on_the_photos_field(logged_in, neighbour, env_leaf):
+    theirs = services.upload_photo(actor=neighbour, upload=photo("theirs.jpg"))[0]
+    response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, photo_tokens=[theirs.token]))
+    page = response.content.decode()
+    assert response.status_code == 422 and 'id="id_photos-error"' in page and "照片已失效" in page
+    assert Case.objects.count() == 0
+
+
 # ---- 我的事件 and a case's page ----------------------------------------------------------------------------
 
 def test_my_cases_lists_only_mine_newest_first(logged_in, resident, neighbour, env_leaf):

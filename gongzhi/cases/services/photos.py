@@ -1,0 +1,130 @@
+"""Photos uploaded before their report is sent (upload first, reference by token).
+
+A phone on a weak signal sends each photo as soon as it is chosen (shrunk in the browser first), one per
+request, and the report form then carries tokens instead of files: a refused form keeps its photos, and a
+lost signal costs one photo's retry, not the whole report's. The server's processing stays the authority:
+every upload goes through `core.uploads.process_photo` exactly like a photo sent with the form.
+
+- `upload_photo`: one photo → a `PendingUpload` owned by the uploader, with a token. The same bytes sent
+  again by the same person (a retry after a lost answer) answer with the first token and store nothing.
+- `take_pending`: inside `submit_case`'s transaction, the uploader's own tokens become the case's
+  attachments (the files stay where they are); any unknown or foreign token refuses the whole report.
+- `expire_pending_uploads`: the periodic task's work; uploads unused for PENDING_UPLOAD_HOURS go, files
+  and all.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import uuid
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from gongzhi.accounts.models import User
+from gongzhi.cases import policies
+from gongzhi.cases.models import Attachment, Case, CaseLog, PendingUpload
+from gongzhi.core import uploads
+from gongzhi.core.errors import DomainError, NotFound
+
+PENDING_UPLOAD_HOURS = 24
+# A person's photos waiting for a report at once: three full reports' worth; more is not a resident.
+MAX_PENDING_PER_OWNER = 27
+TOKEN_MAX_LENGTH = 32
+
+
+def _digest(upload: UploadedFile) -> str | None:
+    """sha256 of the bytes as sent, or None when they are over the photo limit (process_photo refuses)."""
+    limit: int = settings.UPLOAD_PHOTO_MAX_BYTES
+    digest, seen = hashlib.sha256(), 0
+    try:
+        for chunk in upload.chunks():
+            seen += len(chunk)
+            if seen > limit:
+                return None
+            digest.update(chunk)
+    finally:
+        upload.seek(0)
+    return digest.hexdigest()
+
+
+def upload_photo(*, actor: User, upload: UploadedFile) -> tuple[PendingUpload, bool]:
+    """Check and keep one photo for a report the actor is writing. Returns (pending upload, created); the
+    same bytes again answer with the first one. Refused (422 on `photos`): not a photo we take, too large,
+    or too many waiting."""
+    if not actor.is_authenticated or not actor.is_active:
+        raise NotFound()
+    digest = _digest(upload)
+    if digest is not None:
+        existing = PendingUpload.objects.filter(owner=actor, upload_sha256=digest).first()
+        if existing is not None:
+            return existing, False
+    if PendingUpload.objects.filter(owner=actor).count() >= MAX_PENDING_PER_OWNER:
+        raise DomainError(_("待提交的照片太多了，请先提交事件，或稍后再试。"), code="too_many_pending",
+                          field="photos")
+    processed = uploads.process_photo(upload)  # refuses what it does not take, digest None included
+    stem = uuid.uuid4().hex
+    pending = PendingUpload(token=secrets.token_urlsafe(18), owner=actor, content_type=processed.content_type,
+                            sha256=processed.sha256, upload_sha256=digest or "")
+    pending.file.save(f"{stem}.{processed.extension}", ContentFile(processed.content), save=False)
+    pending.thumbnail.save(f"{stem}-thumb.{processed.extension}", ContentFile(processed.thumbnail), save=False)
+    try:
+        with transaction.atomic():
+            pending.save()
+    except IntegrityError:
+        _delete_files([pending])
+        # The same photo arrived twice at once (a retry overtaking a slow first try): keep the first.
+        first = PendingUpload.objects.filter(owner=actor, upload_sha256=digest).first()
+        if first is None:
+            raise
+        return first, False
+    return pending, True
+
+
+def pending_for(*, actor: User, tokens: Sequence[str]) -> list[PendingUpload]:
+    """The actor's own pending uploads for these tokens, in their order (repeats dropped); a refusal on
+    `photos` if any is unknown, expired and swept, or someone else's — told apart by nobody."""
+    wanted = list(dict.fromkeys(tokens))
+    if not wanted:
+        return []
+    found = {p.token: p for p in policies.pending_uploads_visible_to(actor).filter(token__in=wanted)}
+    if len(found) != len(wanted):
+        raise DomainError(_("有照片已失效，请重新选择照片后再提交。"), code="photo_token", field="photos")
+    return [found[token] for token in wanted]
+
+
+def take_pending(*, case: Case, log: CaseLog, actor: User, pending: Sequence[PendingUpload]) -> None:
+    """Turn the pending uploads into the case's photos, in the caller's transaction. Each row is deleted
+    first: one taken meanwhile (the same tokens sent twice at once, or the sweep) refuses the report."""
+    for item in pending:
+        deleted, _count = PendingUpload.objects.filter(pk=item.pk, owner=actor).delete()
+        if not deleted:
+            raise DomainError(_("有照片已失效，请重新选择照片后再提交。"), code="photo_token", field="photos")
+        Attachment.objects.create(case=case, log=log, kind=Attachment.Kind.PHOTO, file=item.file.name,
+                                  thumbnail=item.thumbnail.name, content_type=item.content_type,
+                                  sha256=item.sha256, uploaded_by=actor)
+
+
+def expire_pending_uploads(*, now: datetime.datetime | None = None) -> int:
+    """Delete the pending uploads older than PENDING_UPLOAD_HOURS, with their files once the deletion has
+    committed (a report taking one at the same moment wins or loses as a whole). Returns how many."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(hours=PENDING_UPLOAD_HOURS)
+    with transaction.atomic():
+        stale = list(PendingUpload.objects.select_for_update().filter(created_at__lt=cutoff))
+        PendingUpload.objects.filter(pk__in=[p.pk for p in stale]).delete()
+        transaction.on_commit(lambda: _delete_files(stale))
+    return len(stale)
+
+
+def _delete_files(items: Sequence[PendingUpload]) -> None:
+    for item in items:
+        for field in (item.file, item.thumbnail):
+            if field.name:
+                field.storage.delete(field.name)

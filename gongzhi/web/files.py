@@ -1,0 +1,58 @@
+"""Uploaded files (/media/<name>): every one through its owner's permission check, never straight off disk.
+
+The URL is the file's stored name, exactly what `FieldFile.url` gives, so the templates and the API keep
+writing `attachment.file.url`; the app that owns the name finds its record (an indexed lookup) and checks
+its policy (`cases.selectors.stored_file`). Unknown, not the user's, malformed: 404 alike, never 403, so
+names cannot be probed. Only what some app explicitly answers for is served; today that is nothing public.
+
+With `MEDIA_ACCEL_REDIRECT` set (production behind nginx) the answer is empty and names the file under
+that prefix in `X-Accel-Redirect`, an `internal` nginx location that sends it (docs/deploy.md); nginx keeps
+this answer's Content-Type, Content-Disposition and Cache-Control. Unset (the demo, development, tests),
+Django streams the file itself.
+"""
+
+import posixpath
+from urllib.parse import quote
+
+from django.conf import settings
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_safe
+
+from gongzhi.cases import selectors
+from gongzhi.core.files import ServedFile
+
+
+def _well_formed(name: str) -> bool:
+    """A plain relative name: no "..", no absolute path, no backslash or NUL (none is ever stored, so these
+    would find nothing anyway; refused before any lookup all the same)."""
+    return (bool(name) and not name.startswith("/") and "\\" not in name and "\x00" not in name
+            and posixpath.normpath(name) == name and ".." not in name.split("/"))
+
+
+@require_safe
+def media_file(request, name: str):
+    if not _well_formed(name):
+        raise Http404
+    found = selectors.stored_file(request.user, name)
+    if found is None:
+        raise Http404
+    return file_response(found)
+
+
+def file_response(found: ServedFile) -> HttpResponseBase:
+    prefix: str = settings.MEDIA_ACCEL_REDIRECT
+    response: HttpResponseBase
+    if prefix:
+        response = HttpResponse(content_type=found.content_type)
+        response["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(found.file.name or "")
+    else:
+        try:
+            handle = found.file.storage.open(found.file.name or "", "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(handle, content_type=found.content_type)
+    response["Content-Disposition"] = content_disposition_header(found.as_attachment, found.download_name) or ""
+    response["Cache-Control"] = f"private, max-age={found.max_age}" + (", immutable" if found.immutable else "")
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
