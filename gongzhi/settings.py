@@ -6,6 +6,8 @@ from urllib.parse import unquote, urlparse
 
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.private_files import create_private_file
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("GONGZHI_VAR_DIR", Path.cwd() / "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -25,8 +27,7 @@ def _secret_from_file(name: str, length: int = 48) -> str:
 
     path = VAR_DIR / name
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(length))
-        path.chmod(0o600)
+        create_private_file(path, secrets.token_urlsafe(length).encode())  # 0600 from the start
     return path.read_text().strip()
 
 
@@ -221,6 +222,8 @@ WORKER_STALE_SECONDS = 60
 if os.environ.get("REDIS_URL"):
     HUEY = {"huey_class": "huey.RedisHuey", "name": "gongzhi", "url": os.environ["REDIS_URL"],
             "immediate": False, "consumer": {"workers": 4, "worker_type": "thread"}}
+if HUEY["huey_class"] == "huey.SqliteHuey":
+    create_private_file(str(HUEY["filename"]))  # 0600 before SQLite creates it (and its -wal and -shm alike)
 
 # Outgoing SMS: the console backend logs the code and keeps it for the development page.
 SMS_BACKEND = os.environ.get("GONGZHI_SMS_BACKEND", "gongzhi.accounts.sms.ConsoleSmsBackend")

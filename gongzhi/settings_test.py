@@ -1,8 +1,14 @@
 """Settings for the test suite: tasks run inline, a fixed PII key, fast password hashing."""
 
+import os
+
 from gongzhi.settings import *  # noqa: F403
 
 HUEY = {**HUEY, "immediate": True}  # noqa: F405
+if os.environ.get("REDIS_URL"):
+    # scripts/test's pytest-redis step: tasks still run inline, but the queue's storage (the schedule of retries,
+    # results, flush) is the real Redis server, not Huey's in-memory stand-in.
+    HUEY["immediate_use_memory"] = False
 PII_KEY = "test-only-pii-key-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SHOW_DEV_SMS_PAGE = True

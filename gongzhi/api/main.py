@@ -3,6 +3,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
+from gongzhi.api.docs import StaticSwagger
 from gongzhi.core.errors import DatabaseBusy, DomainError, is_database_busy
 
 api = NinjaAPI(
@@ -11,6 +12,7 @@ api = NinjaAPI(
     description="Grassroots social governance: org tree, grids, accounts, cases. All times Asia/Shanghai.",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    docs=StaticSwagger(),  # Swagger UI from our static files: the CSP blocks Ninja's CDN page
     urls_namespace="api",
 )
 api.add_router("/org", "gongzhi.api.org.router", tags=["org"])

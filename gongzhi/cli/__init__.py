@@ -2,9 +2,9 @@
 
 Gongzhi's own commands live in this package because the demo reaches across all apps, and apps must not
 import upwards: `serve` and `worker` in `serve.py`, `demo` in `demo.py` (the children it starts and watches
-in `processes.py`). `generate` and `import-grids` map to management commands (of `gongzhi.demo` and
-`gongzhi.org`), and anything else is handed to Django, so `gongzhi migrate` or `gongzhi createsuperuser`
-work too.
+in `processes.py`), `backup` and `restore` in `backup.py`. `generate` and `import-grids` map to management
+commands (of `gongzhi.demo` and `gongzhi.org`), and anything else is handed to Django, so `gongzhi migrate`
+or `gongzhi createsuperuser` work too.
 """
 
 from __future__ import annotations
@@ -27,10 +27,13 @@ COMMAND_HELP = {
     "worker": gettext_lazy("启动后台任务进程（Huey），并定时写心跳供 /healthz 检查"),
     "generate": gettext_lazy("生成演示或压测数据，例如 --scale township --seed 1"),
     "import-grids": gettext_lazy("从 GeoJSON 文件导入网格边界：import-grids 文件.geojson"),
+    # Not yet in the English catalogue (gongzhi/locale is translated separately).
+    "backup": "备份数据库和上传文件到一个文件（不含密钥，除非 --include-keys）",
+    "restore": "从 gongzhi backup 的文件恢复到本实例（校验和、密钥和数量都会检查）",
 }
 
 # Run by Gongzhi itself, not by Django (see own_command).
-OWN_COMMANDS = ("demo", "serve", "worker")
+OWN_COMMANDS = ("demo", "serve", "worker", "backup", "restore")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,10 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def own_command(name: str) -> Callable[[Sequence[str]], int]:
     """The function that runs one of OWN_COMMANDS with its arguments and returns the exit status."""
     # Imported here, not at the top: the command modules use PROG and COMMAND_HELP from this one.
-    from gongzhi.cli import demo, serve
+    from gongzhi.cli import backup, demo, serve
 
     commands: dict[str, Callable[[Sequence[str]], int]] = {
         "demo": demo.demo, "serve": serve.serve, "worker": serve.worker,
+        "backup": backup.backup, "restore": backup.restore,
     }
     return commands[name]
 

@@ -175,3 +175,9 @@ class PiiHashField(models.CharField):
         value = keyed_hash(secret.reveal()) if secret is not None else None
         setattr(model_instance, self.attname, value)
         return value
+
+
+def key_fingerprint(secret: str) -> str:
+    """A short fingerprint that tells PII keys apart (backups record it) without revealing anything of the key:
+    an HMAC of a fixed text under the key's lookup-hash key."""
+    return hmac.new(_keys(secret)[1], b"gongzhi key fingerprint", hashlib.sha256).hexdigest()[:16]

@@ -23,6 +23,7 @@ The writers' queue
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
@@ -30,6 +31,8 @@ import time
 
 from django.db import OperationalError
 from django.db.backends.sqlite3 import base
+
+from gongzhi.core.private_files import create_private_file
 
 # How often a process waiting for another process's writer checks again; a transaction takes ~1 ms.
 _POLL_SECONDS = 0.0002
@@ -102,6 +105,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
     _busy_timeout: float = 5.0
 
     def get_new_connection(self, conn_params):
+        if not self.is_in_memory_db():
+            # A new database file is created 0600 before SQLite opens it; its -wal and -shm get the same mode.
+            with contextlib.suppress(FileNotFoundError):  # no such folder: SQLite's own error says so
+                create_private_file(self.settings_dict["NAME"])
         conn = super().get_new_connection(conn_params)
         self._file_identity = self._current_file_identity()
         # What the init command set, so the wait for our queue and SQLite's own wait agree.
