@@ -55,7 +55,8 @@ def test_rebinding_a_phone_from_the_desk(desk, waiting, tree):
     Resident.objects.create(household=home, name="李四", id_number=valid_id(seq="333"), phone="13600000000",
                             gender="M", birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.HEAD,
                             user=owner)
-    bad = desk.post(reverse("worker:identity_rebind"), {"id_number": valid_id(seq="333"), "phone": "1", "reason": "换号"})
+    bad = desk.post(reverse("worker:identity_rebind"),
+                    {"id_number": valid_id(seq="333"), "phone": "1", "reason": "换号"})
     assert bad.status_code == 422 and "手机号" in bad.content.decode()
     response = desk.post(reverse("worker:identity_rebind"),
                          {"id_number": valid_id(seq="333"), "phone": "13500000000", "reason": "原手机丢失"})
