@@ -59,6 +59,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the app folders, so the demo needs neither DEBUG nor collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses HTML and JSON (text only: photos are compressed already). Static files come from WhiteNoise
+    # above it, pre-compressed; whatever changes a response body must come below it.
+    "gongzhi.web.compression.GZipMiddleware",
     "gongzhi.web.csp.CSPMiddleware",  # django-csp's, with the header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
