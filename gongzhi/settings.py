@@ -170,16 +170,18 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # shared CSS/JS and vendored libraries
+# Collected (`gongzhi serve` and `gongzhi demo` run collectstatic when the sources changed): every file also
+# under a content-hashed name, cached for a year, with .gz and .br copies WhiteNoise or nginx send as they are.
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing (no collectstatic yet)
+WHITENOISE_USE_FINDERS = DEBUG  # in production only the collected, compressed files
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
-WHITENOISE_USE_FINDERS = True
 # Uploads are served by the app only when asked (the demo sets it); production lets nginx serve MEDIA_ROOT.
 SERVE_MEDIA = _env_bool("GONGZHI_SERVE_MEDIA", DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 SESSION_COOKIE_HTTPONLY = True
