@@ -57,7 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Serves /static/ from the app folders, so the demo needs neither DEBUG nor collectstatic.
+    # Serves /static/ from STATIC_ROOT (collected by `gongzhi serve`), each file as .br or .gz when accepted.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Compresses HTML and JSON (text only: photos are compressed already). Static files come from WhiteNoise
     # above it, pre-compressed; whatever changes a response body must come below it.
