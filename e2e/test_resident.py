@@ -63,7 +63,7 @@ def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village
     page.evaluate("window.sameDocument = true")
     request_code(page)
     expect(page.locator("#sms-status")).to_contain_text("139****5678", use_inner_text=True)
-    # htmx swapped in just the notice: the page was not reloaded.
+    # static/js/sms-code.js fetched just the notice: the page was not reloaded.
     assert page.evaluate("window.sameDocument === true")
     code = code_from_dev_page(page, live_server.url)
     page.get_by_label("短信验证码").fill(code)
@@ -138,3 +138,28 @@ def test_large_type_and_language_switch(page, live_server, village, shot):
         expect(page.locator("h1")).not_to_have_text("注册", use_inner_text=True)
     expect(page.locator("html")).to_contain_class("large-type")
     shot(page, "resident-signup-en-large-type")
+
+
+def test_code_button_counts_down_and_falls_back_to_the_whole_form(page, live_server, village):
+    page.goto(live_server.url + "/signup/")
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_label("手机号").fill(PHONE)
+    page.evaluate("window.sameDocument = true")
+    request_code(page)
+    button = page.locator("[data-sms-button]")
+    expect(button).to_be_disabled()  # the resend pause the server announced (60 s)
+    expect(button).to_contain_text("秒后重发", use_inner_text=True)
+    assert page.evaluate("window.sameDocument === true")
+
+    # A refused fetch (here: the signal dropped it) is sent again as the whole form; the page says what happened.
+    page.goto(live_server.url + "/signup/")
+    page.route("**/signup/", lambda route: route.abort() if route.request.headers.get("x-fragment")
+               else route.continue_())
+    page.get_by_label("姓名").fill("张三")
+    page.get_by_label("手机号").fill("13912345679")
+    page.evaluate("window.sameDocument = true")
+    page.get_by_role("button", name="获取验证码").click()
+    expect(page.locator("#sms-status")).to_contain_text("验证码已发送至139****5679", use_inner_text=True)
+    assert page.evaluate("window.sameDocument === undefined")  # a new page: the form was posted
+    expect(page.get_by_label("姓名")).to_have_value("张三")
+    expect(page.locator("[data-sms-button]")).to_be_disabled()

@@ -62,8 +62,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Serves /static/ from the app folders, so the demo needs neither DEBUG nor collectstatic.
+    # Serves /static/ from STATIC_ROOT (collected by `gongzhi serve`), each file as .br or .gz when accepted.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Compresses HTML and JSON (text only: photos are compressed already). Static files come from WhiteNoise
+    # above it, pre-compressed; whatever changes a response body must come below it.
+    "gongzhi.web.compression.GZipMiddleware",
     "gongzhi.web.csp.CSPMiddleware",  # django-csp's, with the header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -172,18 +175,20 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]  # shared CSS/JS and vendored libraries
+# Collected (`gongzhi serve` and `gongzhi demo` run collectstatic when the sources changed): every file also
+# under a content-hashed name, cached for a year, with .gz and .br copies WhiteNoise or nginx send as they are.
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns at every start when it is missing (no collectstatic yet)
+WHITENOISE_USE_FINDERS = DEBUG  # in production only the collected, compressed files
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
-WHITENOISE_USE_FINDERS = True
 # Uploads are private: /media/<name> is answered by gongzhi.web.files after a permission check. Behind nginx
 # set this to its `internal` location (e.g. "/_protected_media/", docs/deploy.md) and nginx sends the file
 # (X-Accel-Redirect); empty, the application streams it itself.
 MEDIA_ACCEL_REDIRECT = os.environ.get("GONGZHI_MEDIA_ACCEL_REDIRECT", "")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 SESSION_COOKIE_HTTPONLY = True

@@ -12,3 +12,7 @@ if os.environ.get("REDIS_URL"):
 PII_KEY = "test-only-pii-key-not-secret"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SHOW_DEV_SMS_PAGE = True
+# Templates and pages find static files in the source folders, unhashed, with no collectstatic first; the
+# browser test of page weight (e2e/test_page_weight.py) collects and serves them as production does.
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True

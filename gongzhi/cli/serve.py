@@ -43,6 +43,11 @@ def serve(argv: Sequence[str]) -> int:
 
     from gunicorn.app.base import BaseApplication
 
+    from gongzhi.cli.staticfiles import ensure_collected
+
+    # Before the application loads: WhiteNoise lists STATIC_ROOT once, when its middleware starts.
+    ensure_collected()
+
     class WebServer(BaseApplication):
         def load_config(self) -> None:
             options = {

@@ -51,7 +51,7 @@ def inbox_or_own_portal(request):
 
 
 def _send_code(request, form_class, *, purpose: str, template: str):
-    """The "获取验证码" button: a whole-page re-render without JS, just the status line with htmx."""
+    """The "获取验证码" button: a whole-page re-render without JS, just the status line for static/js/sms-code.js."""
     context: dict[str, object] = {"resend_after": settings.SMS_CODE_RESEND_SECONDS}
     phone = request.POST.get("phone", "")
     refusal = None
@@ -68,7 +68,7 @@ def _send_code(request, form_class, *, purpose: str, template: str):
             context["sms_notice"] = _("如该手机号已注册，验证码已发送至%(phone)s，%(m)d分钟内有效。") % values
         else:
             context["sms_notice"] = _("验证码已发送至%(phone)s，%(m)d分钟内有效。") % values
-    if request.headers.get("HX-Request"):
+    if request.headers.get("X-Fragment") == "sms-status":
         return refused(render(request, "resident/_sms_status.html", context), refusal)
     initial = {name: request.POST.get(name, "") for name in form_class.base_fields}
     initial["consent"] = bool(request.POST.get("consent"))

@@ -59,9 +59,9 @@ def test_send_code_without_js_rerenders_form_with_notice_and_keeps_input(client)
     assert SmsCode.objects.count() == 1
 
 
-def test_send_code_with_htmx_returns_only_the_status_line(client):
+def test_send_code_from_the_script_returns_only_the_status_line(client):
     response = client.post(reverse("resident:signup"), {"action": "send_code", "phone": PHONE},
-                           headers={"HX-Request": "true"})
+                           headers={"X-Fragment": "sms-status"})
     page = response.content.decode()
     assert "验证码已发送至139****5678" in page and "<form" not in page
 
