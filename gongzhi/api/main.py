@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
 
 from gongzhi.core.errors import DatabaseBusy, DomainError, is_database_busy
+from gongzhi.core.text import CONTROL_CHARACTERS_CODE, control_characters_message
 
 api = NinjaAPI(
     title="Gongzhi 共治 API",
@@ -40,6 +41,12 @@ def database_error(request: HttpRequest, exc: OperationalError):
 def validation_error(request: HttpRequest, exc: NinjaValidationError):
     from django.utils.translation import gettext as _
 
+    for error in exc.errors:
+        if error.get("type") == CONTROL_CHARACTERS_CODE:  # api.schemas.TextIn: name the field
+            field = error["ctx"]["field"]
+            return api.create_response(request, {
+                "detail": control_characters_message(field), "code": CONTROL_CHARACTERS_CODE, "field": field,
+                "errors": exc.errors}, status=422)
     return api.create_response(
         request, {"detail": _("输入的数据无效。"), "code": "invalid", "errors": exc.errors}, status=422
     )
