@@ -212,6 +212,9 @@ HUEY = {
 # The task worker writes a heartbeat this often; /healthz calls the worker stale after WORKER_STALE_SECONDS.
 WORKER_HEARTBEAT_SECONDS = 15
 WORKER_STALE_SECONDS = 60
+# A write refused as busy (503) touches this file; /healthz says degraded for WRITES_REFUSED_WINDOW_SECONDS after.
+WRITES_REFUSED_FILE = VAR_DIR / "writes-refused"
+WRITES_REFUSED_WINDOW_SECONDS = 60
 if os.environ.get("REDIS_URL"):
     HUEY = {"huey_class": "huey.RedisHuey", "name": "gongzhi", "url": os.environ["REDIS_URL"],
             "immediate": False, "consumer": {"workers": 4, "worker_type": "thread"}}

@@ -5,6 +5,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from gongzhi.core.errors import DatabaseBusy, DomainError, is_database_busy
 from gongzhi.core.text import CONTROL_CHARACTERS_CODE, control_characters_message
+from gongzhi.core.writes import note_write_refused
 
 api = NinjaAPI(
     title="Gongzhi 共治 API",
@@ -33,6 +34,7 @@ def domain_error(request: HttpRequest, exc: DomainError):
 @api.exception_handler(OperationalError)
 def database_error(request: HttpRequest, exc: OperationalError):
     if is_database_busy(exc):
+        note_write_refused()  # /healthz reports degraded for a while
         return domain_error(request, DatabaseBusy())
     raise exc
 

@@ -2,15 +2,16 @@
 
 Views let `NotFound` and `Forbidden` from services and selectors propagate; `DomainErrorMiddleware` answers
 them with the 404 or 403 page of the portal the request is in, and a write that waited too long for the
-database with the 503 page (Retry-After; nothing was changed). Django's own `Http404` and
-`PermissionDenied` reach the same pages through `handler404`/`handler403` in the URL conf. The JSON API maps
-the same errors itself (gongzhi.api.main), before any middleware sees them.
+database with the 503 page (Retry-After; nothing was changed; /healthz is told through `core.writes`).
+Django's own `Http404` and `PermissionDenied` reach the same pages through `handler404`/`handler403` in the
+URL conf. The JSON API maps the same errors itself (gongzhi.api.main), before any middleware sees them.
 """
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from gongzhi.core.errors import DatabaseBusy, Forbidden, NotFound, is_database_busy
+from gongzhi.core.writes import note_write_refused
 from gongzhi.web.portals import RESIDENT, portal_of
 
 
@@ -32,6 +33,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 
 def database_busy(request: HttpRequest) -> HttpResponse:
+    note_write_refused()  # /healthz reports degraded for a while
     response = render(request, "web/503.html", {"base": _base(request)}, status=503)
     response["Retry-After"] = str(DatabaseBusy.retry_after)
     return response
