@@ -59,12 +59,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from the app folders, so the demo needs neither DEBUG nor collectstatic.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on API answers, signed-in pages and form answers (not on static files, above).
+    "gongzhi.web.caching.NoStoreMiddleware",
     "gongzhi.web.csp.CSPMiddleware",  # django-csp's, with the header built once
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.accounts.sessions.StaffIdleTimeoutMiddleware",  # inside SessionMiddleware, which saves what it sets
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # NotFound / Forbidden from services → the portal's 404 / 403 page.
@@ -183,6 +186,18 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("GONGZHI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS behind nginx (docs/deploy.md §2). With secure cookies on, plain http is redirected to https and
+# browsers are told to use only https from then on (HSTS); nginx's X-Forwarded-Proto says whether a request
+# came over https (nginx sets it on every request, so a client's own never gets through). /healthz stays on
+# plain http, for load balancers probing 127.0.0.1.
+if SESSION_COOKIE_SECURE:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("GONGZHI_HSTS_SECONDS", 365 * 24 * 3600))
+# A staff session ends after this long without a request; residents keep Django's two weeks
+# (gongzhi.accounts.sessions.StaffIdleTimeoutMiddleware).
+STAFF_IDLE_MINUTES = int(os.environ.get("GONGZHI_STAFF_IDLE_MINUTES", 30))
 X_FRAME_OPTIONS = "SAMEORIGIN"  # WeChat mini-program web-view embeds us from its own origin
 # The report map's basemap (static/js/map-picker.js): a Leaflet tile URL template such as 天地图's or
 # "https://tile.openstreetmap.org/{z}/{x}/{y}.png", and the attribution its licence asks for. Empty (the demo,
