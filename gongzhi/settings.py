@@ -198,6 +198,9 @@ if SESSION_COOKIE_SECURE:
 # A staff session ends after this long without a request; residents keep Django's two weeks
 # (gongzhi.accounts.sessions.StaffIdleTimeoutMiddleware).
 STAFF_IDLE_MINUTES = int(os.environ.get("GONGZHI_STAFF_IDLE_MINUTES", 30))
+# Error reports (an error mail to ADMINS, Django's 500 report) show no submitted values and no local variables
+# outside DEBUG: they hold login codes, ID numbers and what residents wrote.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "gongzhi.web.errors.PrivateReporterFilter"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # WeChat mini-program web-view embeds us from its own origin
 # The report map's basemap (static/js/map-picker.js): a Leaflet tile URL template such as 天地图's or
 # "https://tile.openstreetmap.org/{z}/{x}/{y}.png", and the attribution its licence asks for. Empty (the demo,

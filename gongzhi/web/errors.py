@@ -7,8 +7,12 @@ Django's own `Http404` and `PermissionDenied` reach the same pages through `hand
 URL conf. The JSON API maps the same errors itself (gongzhi.api.main), before any middleware sees them.
 """
 
-from django.http import HttpRequest, HttpResponse
+from types import FrameType
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.views.debug import SafeExceptionReporterFilter
 
 from gongzhi.core.errors import DatabaseBusy, Forbidden, NotFound, is_database_busy
 from gongzhi.core.writes import note_write_refused
@@ -54,3 +58,23 @@ class DomainErrorMiddleware:
         if is_database_busy(exception):
             return database_busy(request)
         return None
+
+
+class PrivateReporterFilter(SafeExceptionReporterFilter):
+    """Django's error reports (the mail to ADMINS, a 500 report) without any submitted value or local variable
+    outside DEBUG, not only those a view marked sensitive: forms and services hold login codes, passwords, ID
+    and phone numbers and what residents wrote, and a report must not carry them off (docs/architecture.md,
+    "Nothing personal goes into logs"). The traceback's lines, names and exception stay."""
+
+    def get_post_parameters(self, request: HttpRequest | None) -> Any:
+        if request is None or not self.is_active(request):
+            return super().get_post_parameters(request)
+        cleansed = QueryDict(mutable=True)
+        for name in request.POST:
+            cleansed[name] = self.cleansed_substitute
+        return cleansed
+
+    def get_traceback_frame_variables(self, request: HttpRequest | None, tb_frame: FrameType) -> Any:
+        if not self.is_active(request):
+            return super().get_traceback_frame_variables(request, tb_frame)
+        return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
