@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves /static/ from STATIC_ROOT (collected by `gongzhi serve`), each file as .br or .gz when accepted.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Cache-Control: no-store on API answers, signed-in pages and form answers (not on static files, above).
+    "gongzhi.web.caching.NoStoreMiddleware",
     # Compresses HTML and JSON (text only: photos are compressed already). Static files come from WhiteNoise
     # above it, pre-compressed; whatever changes a response body must come below it.
     "gongzhi.web.compression.GZipMiddleware",
@@ -73,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.accounts.sessions.StaffIdleTimeoutMiddleware",  # inside SessionMiddleware, which saves what it sets
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # NotFound / Forbidden from services → the portal's 404 / 403 page.
@@ -195,6 +198,21 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("GONGZHI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS behind nginx (docs/deploy.md §2). With secure cookies on, plain http is redirected to https and
+# browsers are told to use only https from then on (HSTS); nginx's X-Forwarded-Proto says whether a request
+# came over https (nginx sets it on every request, so a client's own never gets through). /healthz stays on
+# plain http, for load balancers probing 127.0.0.1.
+if SESSION_COOKIE_SECURE:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("GONGZHI_HSTS_SECONDS", 365 * 24 * 3600))
+# A staff session ends after this long without a request; residents keep Django's two weeks
+# (gongzhi.accounts.sessions.StaffIdleTimeoutMiddleware).
+STAFF_IDLE_MINUTES = int(os.environ.get("GONGZHI_STAFF_IDLE_MINUTES", 30))
+# Error reports (an error mail to ADMINS, Django's 500 report) show no submitted values and no local variables
+# outside DEBUG: they hold login codes, ID numbers and what residents wrote.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "gongzhi.web.errors.PrivateReporterFilter"
 X_FRAME_OPTIONS = "SAMEORIGIN"  # WeChat mini-program web-view embeds us from its own origin
 # The report map's basemap (static/js/map-picker.js): a Leaflet tile URL template such as 天地图's or
 # "https://tile.openstreetmap.org/{z}/{x}/{y}.png", and the attribution its licence asks for. Empty (the demo,
@@ -224,6 +242,9 @@ HUEY = {
 # The task worker writes a heartbeat this often; /healthz calls the worker stale after WORKER_STALE_SECONDS.
 WORKER_HEARTBEAT_SECONDS = 15
 WORKER_STALE_SECONDS = 60
+# A write refused as busy (503) touches this file; /healthz says degraded for WRITES_REFUSED_WINDOW_SECONDS after.
+WRITES_REFUSED_FILE = VAR_DIR / "writes-refused"
+WRITES_REFUSED_WINDOW_SECONDS = 60
 if os.environ.get("REDIS_URL"):
     HUEY = {"huey_class": "huey.RedisHuey", "name": "gongzhi", "url": os.environ["REDIS_URL"],
             "immediate": False, "consumer": {"workers": 4, "worker_type": "thread"}}

@@ -1,6 +1,8 @@
 """Settings for the test suite: tasks run inline, a fixed PII key, fast password hashing."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from gongzhi.settings import *  # noqa: F403
 
@@ -16,3 +18,6 @@ SHOW_DEV_SMS_PAGE = True
 # browser test of page weight (e2e/test_page_weight.py) collects and serves them as production does.
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True
+# Not the real var/ (a test's refused write must not show on a running demo's /healthz); the testing plugin
+# removes it before each test.
+WRITES_REFUSED_FILE = Path(tempfile.gettempdir()) / f"gongzhi-test-writes-refused-{os.getpid()}"

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, Role, SmsCode, User
-from gongzhi.accounts.sms import SmsSendError, get_sms_backend
+from gongzhi.accounts.sms import get_sms_backend
 from gongzhi.core import throttle
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited, ServiceUnavailable
 from gongzhi.core.models import PiiAccessLog
@@ -107,11 +107,12 @@ def send_login_code(*, phone: str, purpose: str, client: str) -> None:
         "code": code, "m": minutes}
     try:
         get_sms_backend().send(phone, message)
-    except SmsSendError:
+    except Exception as exc:  # SmsSendError, or whatever else a provider's adaptor raises
         # Sent outside any transaction (a slow provider must not hold the database); undo the row by hand
-        # so the person may ask again at once.
+        # so the person may ask again at once. Only the error's type is logged: a provider's error may quote
+        # the text it was given, code and all. `from None`: nor does an error report show it.
         record.delete()
-        logger.warning("SMS provider failed for a %s code", purpose)
+        logger.warning("SMS provider failed for a %s code (%s)", purpose, type(exc).__name__)
         raise ServiceUnavailable(_("短信发送失败，请稍后重试。"), field="phone") from None
 
 

@@ -5,6 +5,8 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from gongzhi.api.docs import StaticSwagger
 from gongzhi.core.errors import DatabaseBusy, DomainError, is_database_busy
+from gongzhi.core.text import CONTROL_CHARACTERS_CODE, control_characters_message
+from gongzhi.core.writes import note_write_refused
 
 api = NinjaAPI(
     title="Gongzhi 共治 API",
@@ -34,6 +36,7 @@ def domain_error(request: HttpRequest, exc: DomainError):
 @api.exception_handler(OperationalError)
 def database_error(request: HttpRequest, exc: OperationalError):
     if is_database_busy(exc):
+        note_write_refused()  # /healthz reports degraded for a while
         return domain_error(request, DatabaseBusy())
     raise exc
 
@@ -42,6 +45,12 @@ def database_error(request: HttpRequest, exc: OperationalError):
 def validation_error(request: HttpRequest, exc: NinjaValidationError):
     from django.utils.translation import gettext as _
 
+    for error in exc.errors:
+        if error.get("type") == CONTROL_CHARACTERS_CODE:  # api.schemas.TextIn: name the field
+            field = error["ctx"]["field"]
+            return api.create_response(request, {
+                "detail": control_characters_message(field), "code": CONTROL_CHARACTERS_CODE, "field": field,
+                "errors": exc.errors}, status=422)
     return api.create_response(
         request, {"detail": _("输入的数据无效。"), "code": "invalid", "errors": exc.errors}, status=422
     )

@@ -7,9 +7,11 @@ from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.security import SessionAuth
 from ninja.utils import check_csrf
-from pydantic import ConfigDict
+from pydantic import ConfigDict, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from gongzhi.core.errors import DomainError
+from gongzhi.core.text import CONTROL_CHARACTERS_CODE, has_control_characters, normalize_newlines
 
 
 class ErrorOut(Schema):
@@ -28,8 +30,35 @@ class UnparsableOut(Schema):
     detail: str
 
 
-class StrictIn(Schema):
-    """Input that refuses unknown fields instead of ignoring them."""
+class TextIn(Schema):
+    """Input whose text follows `core.text`'s rule, every field of it: a control character other than newline
+    and tab is refused (422 naming the field, see `api.main`), CRLF becomes LF. Checked before the field's
+    own type and constraints, so a pattern (an ID number's, say) does not hide which rule was broken. Query
+    schemas use it as it is; bodies through `StrictIn`."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            return normalize_newlines(_checked(value, info))
+        if isinstance(value, list | tuple):
+            for item in value:
+                if isinstance(item, str):
+                    _checked(item, info)
+            return type(value)(normalize_newlines(v) if isinstance(v, str) else v for v in value)
+        return value
+
+
+def _checked(value: str, info: ValidationInfo) -> str:
+    if has_control_characters(value):
+        # The field's name travels in the error's context; api.main answers with it.
+        raise PydanticCustomError(CONTROL_CHARACTERS_CODE, "control characters other than newline and tab",
+                                  {"field": info.field_name})
+    return value
+
+
+class StrictIn(TextIn):
+    """Input that refuses unknown fields instead of ignoring them (and control characters, see TextIn)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -3,6 +3,7 @@ the preset categories and the cast of people the case tests share. Defined once,
 and the browser tests."""
 
 import pytest
+from django.conf import settings
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.cases.factories import make_categories, make_resident
@@ -16,6 +17,15 @@ def _fresh_throttle_memory():
     throttle.forget_local_state()
     yield
     throttle.forget_local_state()
+
+
+@pytest.fixture(autouse=True)
+def _no_refused_writes_from_other_tests():
+    """A write refused as busy in one test must not make another's /healthz degraded (core.writes)."""
+    path = settings.WRITES_REFUSED_FILE
+    path.unlink(missing_ok=True)
+    yield
+    path.unlink(missing_ok=True)
 
 
 @pytest.fixture

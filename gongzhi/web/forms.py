@@ -1,18 +1,65 @@
-"""What the portals' forms share: how a service's refusal reaches the form, file fields, category lists."""
+"""What the portals' forms share: the text rule, how a service's refusal reaches the form, file fields,
+category lists."""
+
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
-from django.http import HttpResponse
+from django.core.validators import ProhibitNullCharactersValidator
+from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases import categories
 from gongzhi.cases.models import CategoryKind
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited
+from gongzhi.core.text import (
+    CONTROL_CHARACTERS_CODE,
+    control_characters_message,
+    has_control_characters,
+    normalize_newlines,
+)
 
 MAX_PHOTOS = 9
 
 
 class Form(forms.Form):
+    """Every portal form. Its text follows `core.text`'s rule, as the API's does: the browser's CRLF line
+    breaks arrive as LF, and a text field holding another control character than newline and tab is refused
+    next to that field, by its label (this replaces Django's own check, which catches only NUL)."""
+
     use_required_attribute = False  # our own translated messages, not the browser's
+
+    def __init__(self, data: Mapping[str, Any] | None = None, *args: Any, **kwargs: Any) -> None:
+        super().__init__(_newlines_normalized(data), *args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField):
+                field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+                field.validators.append(_NoControlCharacters(field, name))
+
+
+class _NoControlCharacters:
+    def __init__(self, field: forms.Field, name: str) -> None:
+        self.field, self.name = field, name
+
+    def __call__(self, value: Any) -> None:
+        if isinstance(value, str) and has_control_characters(value):
+            # The label is read now: some forms set it after the field was made.
+            raise forms.ValidationError(control_characters_message(self.field.label or self.name),
+                                        code=CONTROL_CHARACTERS_CODE)
+
+
+def _newlines_normalized(data: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The submitted data with CRLF as LF; the same object when no value holds a CR."""
+    if data is None:
+        return None
+    if isinstance(data, QueryDict):
+        if not any(isinstance(v, str) and "\r" in v for _key, values in data.lists() for v in values):
+            return data
+        copy = data.copy()
+        for key, values in data.lists():
+            copy.setlist(key, [normalize_newlines(v) if isinstance(v, str) else v for v in values])
+        return copy
+    return {key: normalize_newlines(v) if isinstance(v, str) else v for key, v in data.items()}
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from ninja import Field, Path, Schema
 from pydantic import StrictBool, StrictInt, StrictStr
 
-from gongzhi.api.schemas import StrictIn
+from gongzhi.api.schemas import StrictIn, TextIn
 from gongzhi.cases import services
 from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH
 from gongzhi.cases.selectors import TimelineEntry
@@ -38,7 +38,7 @@ else:
 PhotoToken = Annotated[StrictStr, Field(min_length=1, max_length=services.photos.TOKEN_MAX_LENGTH)]
 
 
-class CaseListQuery(Schema):
+class CaseListQuery(TextIn):
     queue: Literal["intake", "tasks", "questions"] | None = Field(
         None, description="工作队列：intake 待本指挥中心受理，tasks 本单位主办及待回访，questions 有待答复的群众追问")
     status: CaseStatus | None = Field(None, description="按状态筛选")
@@ -219,7 +219,7 @@ class RatingOut(Schema):
     round: int
 
 
-class DuplicateQuery(Schema):
+class DuplicateQuery(TextIn):
     category: str = Field(min_length=1, max_length=60, description="分类编码")
     lat: Lat
     lng: Lng

@@ -26,7 +26,7 @@ from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import uploads
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.rows import insert_row
-from gongzhi.core.text import clean_text
+from gongzhi.core.text import check_text, clean_text
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import Level
 from gongzhi.registry import services as registry_services
@@ -90,6 +90,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
     description = clean_text(description, field="description", max_length=DESCRIPTION_MAX_LENGTH,
                              required_message=_("请填写反映的内容。"))
+    address = check_text(address or "", field="address").strip()[:200]
     place = org_selectors.locate_place(lat, lng)
     if on_behalf_of is not None and not any(place.path.startswith(p)
                                             for p in account_policies.on_behalf_paths(actor)):
@@ -101,7 +102,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         source = Source.ON_BEHALF
     case = Case(
         client_id=client_id, category=category, category_version=category.version,
-        description=description, lat=lat, lng=lng, address=(address or "").strip()[:200], grid_id=place.grid_id,
+        description=description, lat=lat, lng=lng, address=address, grid_id=place.grid_id,
         area_path=place.path, holder_id=place.township_id, source=source, reporter=reporter,
         entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
         is_public=category.is_public and category.kind != "dispute",
