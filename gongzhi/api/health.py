@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from gongzhi.accounts import services as account_services
 from gongzhi.core import writes
 from gongzhi.core.models import ServiceHeartbeat
 
@@ -81,6 +82,15 @@ def check_writes() -> dict[str, Any]:
             "last_refused": last.isoformat(timespec="seconds")}
 
 
+def check_sms() -> dict[str, Any]:
+    """Degraded while a number prefix or the site's hourly SMS budget is refusing codes (someone is pumping
+    SMS, or the budget is too small for the day's sign-ups)."""
+    if not account_services.sms_over_limit():
+        return {"status": OK}
+    return {"status": DEGRADED, "reason": "SMS codes refused this hour: a number range or the hourly budget "
+                                          "is spent (GONGZHI_SMS_PREFIX_LIMIT, GONGZHI_SMS_HOURLY_BUDGET)"}
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -92,6 +102,7 @@ class Check:
 CHECKS: list[Check] = [
     Check("worker", check_worker),
     Check("writes", check_writes, needs_database=False),
+    Check("sms", check_sms),
 ]
 
 

@@ -30,7 +30,7 @@ def test_database_up_and_worker_fresh_is_ok(client, frozen):
     assert body["status"] == "ok"
     assert body["checks"] == {"database": {"status": "ok", "vendor": connection.vendor},
                               "worker": {"status": "ok", "last_seen": "2026-03-02T09:29:50+08:00"},
-                              "writes": {"status": "ok"}}
+                              "writes": {"status": "ok"}, "sms": {"status": "ok"}}
     assert body["version"]
     assert set(body) == {"status", "checks", "version"}
 
@@ -248,3 +248,23 @@ def test_a_refused_write_that_cannot_be_noted_still_answers(settings, tmp_path):
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         writes.note_write_refused()
     assert writes.last_write_refused() is None
+
+
+@pytest.mark.django_db
+def test_sms_pumping_shows_as_degraded_for_the_rest_of_the_hour(client, frozen, settings):
+    from gongzhi.accounts.services import send_login_code
+    from gongzhi.core.errors import RateLimited
+
+    settings.SMS_HOURLY_BUDGET = 2
+    beat(10)
+    for i in range(3):
+        try:
+            send_login_code(phone=f"1391234{i:04d}", purpose="signup", client=f"198.51.100.{i}")
+        except RateLimited:
+            pass
+    sms = client.get("/healthz").json()["checks"]["sms"]
+    assert sms["status"] == "degraded" and "budget" in sms["reason"]
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        ServiceHeartbeat.objects.update(last_seen=NOW + timedelta(hours=1))
+        body = client.get("/healthz").json()
+        assert body["checks"]["sms"] == {"status": "ok"} and body["status"] == "ok"
