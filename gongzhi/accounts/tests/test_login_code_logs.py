@@ -102,5 +102,5 @@ def test_the_console_backend_still_logs_the_code_for_development(caplog):
     from gongzhi.accounts.tests.helpers import last_code
 
     with caplog.at_level(logging.INFO):
-        send_login_code(phone=PHONE, purpose="signup")
+        send_login_code(phone=PHONE, purpose="signup", client="192.0.2.1")
     assert last_code(PHONE) in caplog.text

@@ -6,6 +6,8 @@ from schemathesis.core.parameters import ParameterLocation
 
 # A well-formed CSRF secret; the cookie and the X-CSRFToken header must agree.
 CSRF = "abcdefghijklmnopqrstuvwxyzABCDEF"
+# Answers uncompressed: the WSGI transport hands schemathesis the body as sent, and the app gzips on request.
+IDENTITY = {"Accept-Encoding": "identity"}
 
 
 def session_cookies(user) -> dict[str, str]:

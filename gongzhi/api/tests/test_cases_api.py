@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from gongzhi.accounts.models import Membership, Role, User
-from gongzhi.api.tests.fuzzing import CSRF, breaks_the_cookie, session_cookies
+from gongzhi.api.tests.fuzzing import CSRF, IDENTITY, breaks_the_cookie, session_cookies
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Case, CaseLog, FollowUp, Rating
 from gongzhi.cases.workflow import Action
@@ -329,7 +329,7 @@ def dispatcher_cookies(people, cats):
 def test_signed_in_endpoints_conform_to_their_schema(case, dispatcher_cookies, keep_test_connection):
     if breaks_the_cookie(case):
         return
-    case.call_and_validate(cookies=dispatcher_cookies, headers={"X-CSRFToken": CSRF},
+    case.call_and_validate(cookies=dispatcher_cookies, headers={"X-CSRFToken": CSRF, **IDENTITY},
                            excluded_checks=[positive_data_acceptance, ignored_auth])
 
 

@@ -7,7 +7,7 @@ from django.test import Client
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
-from gongzhi.api.tests.fuzzing import CSRF, breaks_the_cookie, session_cookies
+from gongzhi.api.tests.fuzzing import CSRF, IDENTITY, breaks_the_cookie, session_cookies
 from gongzhi.notifications import services
 from gongzhi.notifications.models import Notification
 from gongzhi.notifications.tests.helpers import make_user
@@ -177,7 +177,7 @@ def test_signed_in_endpoints_conform_to_their_schema(case, alice_cookies, keep_t
     session cookie is always sent, so cases that break only the cookie (the 401s) are left to that test."""
     if breaks_the_cookie(case):
         return
-    case.call_and_validate(cookies=alice_cookies, headers={"X-CSRFToken": CSRF},
+    case.call_and_validate(cookies=alice_cookies, headers={"X-CSRFToken": CSRF, **IDENTITY},
                            excluded_checks=[positive_data_acceptance, ignored_auth])
 
 
