@@ -84,7 +84,7 @@ def snapshot(case):
                                                                      "created_at")),
         "assignments": list(case.assignments.values_list("unit_id", "role", "is_active")),
         "mediations": list(case.mediations.values_list("kind", "outcome", "held_on", "mediator_id")),
-        "parties": list(case.parties.values_list("role", flat=True)),
+        "parties": list(case.parties.order_by("pk").values_list("role", flat=True)),
     }
 
 
