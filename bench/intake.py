@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,7 @@ CSRF = "abcdefghijklmnopqrstuvwxyzABCDEF"  # a well-formed CSRF secret: cookie a
 GRID_SW = (35.58, 104.60)  # make_tree's 小山村第1网格: a 0.01° square from here
 SETTINGS_MODULE = "intake_bench_settings"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 # ------------------------------------------------------------------ the server side (imported by Django)
@@ -142,9 +144,9 @@ def wait_until_answering(port: int, server: subprocess.Popen, timeout: float = 6
     raise SystemExit("the server did not answer in time")
 
 
-def server_cpu_seconds(session_id: int) -> float:
-    """User + system CPU of every live process in the server's session (gunicorn's master and workers)."""
-    total = 0
+def session_processes(*session_ids: int) -> Iterator[list[str]]:
+    """The /proc/<pid>/stat fields after "pid (comm) " of every live process in these sessions (a server
+    started with `start_new_session=True`: gunicorn's master and workers, or nginx's)."""
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -152,10 +154,19 @@ def server_cpu_seconds(session_id: int) -> float:
             stat = Path(entry.path, "stat").read_text()
         except OSError:
             continue  # gone meanwhile
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
-        if int(fields[3]) == session_id:  # field 6, the session id
-            total += int(fields[11]) + int(fields[12])  # fields 14 and 15, utime and stime
-    return total / CLOCK_TICKS
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) in session_ids:  # field 6, the session id
+            yield fields
+
+
+def server_cpu_seconds(*session_ids: int) -> float:
+    """User + system CPU of every live process in these sessions (fields 14 and 15, utime and stime)."""
+    return sum(int(fields[11]) + int(fields[12]) for fields in session_processes(*session_ids)) / CLOCK_TICKS
+
+
+def server_rss_bytes(*session_ids: int) -> int:
+    """Resident memory of every live process in these sessions (field 24, rss in pages)."""
+    return sum(int(fields[21]) for fields in session_processes(*session_ids)) * PAGE_SIZE
 
 
 def case_body() -> bytes:
