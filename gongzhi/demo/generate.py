@@ -61,6 +61,8 @@ class DemoResident:
     sequence: str  # the ID number's 3-digit sequence; its last digit is odd for men
 
 
+WAITING_SIGNUPS = 3  # unverified sign-ups in the first village, for its 身份核验 queue
+
 # Fixed people (not generated), heads of the first household of the first two villages.
 DEMO_RESIDENTS = (
     DemoResident("jumin_demo1", "王秀兰", "F", datetime.date(1968, 4, 12), "19912340001", "382"),
@@ -312,6 +314,8 @@ class _Writer:
             for p in members
         ]
         Resident.objects.bulk_create(residents, batch_size=BATCH)
+        if demo is DEMO_RESIDENTS[0]:
+            self._waiting_signups(rng, residents)
         self.summary.households += len(households)
         self.summary.residents += len(residents)
         self.summary.floating += sum(r.is_floating for r in residents)
@@ -326,6 +330,18 @@ class _Writer:
         user.save()
         self.summary.users += 1
         return {id_number: user.pk}
+
+    def _waiting_signups(self, rng: random.Random, residents: list[Resident]) -> None:
+        """A few adults of the first village who signed up on a phone the register does not hold for them, so
+        the village administrator's 身份核验 queue has people in it; the last typed a different name."""
+        adults = [r for r in residents if r.user_id is None and r.birth_date.year <= 2000 and r.phone]
+        for n, record in enumerate(rng.sample(adults, min(WAITING_SIGNUPS, len(adults))), 1):
+            user = User(username=f"r-demo-waiting-{n}", kind=User.Kind.RESIDENT, id_number=record.id_number,
+                        real_name=record.name if n < WAITING_SIGNUPS else _misspelt(record.name),
+                        phone=self.phones.issue(), confirmed_at=timezone.now())
+            user.set_unusable_password()
+            user.save()
+            self.summary.users += 1
 
     # --- staff ---------------------------------------------------------------------------------------
     def staff(self, accounts: list[Account]) -> None:
@@ -359,6 +375,10 @@ class _Writer:
                 self.summary.users += len(users)
                 self.summary.memberships += len(posts)
                 bar.update(len(batch))
+
+
+def _misspelt(name: str) -> str:
+    return name[:-1] + ("华" if name[-1] != "华" else "英")
 
 
 def _household_sizes(rng: random.Random, households: int, residents: int) -> list[int]:

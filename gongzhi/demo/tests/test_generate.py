@@ -378,3 +378,17 @@ def test_dispatchers_and_village_admins_may_unmask_and_grid_workers_may_not(tiny
         assert user.has_perm("accounts.unmask_pii"), user.username
     for user in [*holders(Role.GRID_WORKER), *holders(Role.GRID_LEADER), *holders(Role.RESIDENT)]:
         assert not user.has_perm("accounts.unmask_pii"), user.username
+
+
+def test_the_first_village_administrator_has_sign_ups_waiting_for_verification(tiny):
+    from gongzhi.registry.selectors import verification_queue
+
+    first_village = gen.demo_logins("tiny", SEED)[-2]["unit"]  # where jumin_demo1 lives
+    admin = User.objects.get(memberships__role=Role.VILLAGE_ADMIN, memberships__unit__name=first_village,
+                             memberships__unit__level=Level.VILLAGE)
+    waiting, total = verification_queue(admin)
+    assert total == gen.WAITING_SIGNUPS == len(waiting)
+    assert [item.name_matches for item in waiting].count(False) == 1  # one typed another name
+    for item in waiting:
+        assert item.record.household.village.name == first_village
+        assert item.account.phone.reveal() != item.record.phone.reveal()  # else signing up had verified them
