@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from gongzhi.accounts import selectors
 from gongzhi.accounts.models import AccountEvent, Role, User
-from gongzhi.accounts.tests.helpers import make_resident_account, valid_id
+from gongzhi.accounts.tests.helpers import last_code, make_resident_account, valid_id
 from gongzhi.registry.models import Household, Resident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -68,7 +68,10 @@ def test_the_village_admin_verifies_in_person_and_rebinds_a_phone(new_page, live
     rebind.get_by_label("身份证号").fill(LI)
     rebind.get_by_label("新手机号").fill("13500000000")
     rebind.get_by_label("换绑事由").fill("原手机丢失，已查验身份证")
-    rebind.get_by_role("button", name="确认换绑").click()
+    rebind.get_by_role("button", name="发送验证码到新手机").click()
+    expect(rebind).to_contain_text("验证码已发送到135****0000", use_inner_text=True)
+    rebind.get_by_label("新手机收到的验证码").fill(last_code("13500000000"))
+    rebind.get_by_label("新手机收到的验证码").press("Enter")  # Enter confirms; it does not send another code
     expect(page.locator("main")).to_contain_text("135****0000", use_inner_text=True)
     shot(page, f"identity-desk-rebound-{width}")
     assert User.objects.get(pk=village["li"].pk).phone == "13500000000"

@@ -126,6 +126,7 @@ class SmsCode(models.Model):
     class Purpose(models.TextChoices):
         SIGNUP = "signup", _("注册")
         LOGIN = "login", _("登录")
+        REBIND = "rebind", _("换绑手机号")
 
     phone_hash = models.CharField(max_length=64, db_index=True)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)

@@ -59,6 +59,13 @@ def _normalize_purpose(purpose: str) -> str:
 
 
 def send_login_code(*, phone: str, purpose: str, client: str) -> None:
+    """A sign-up or login code for `phone`, asked for by whoever holds it (`send_code`)."""
+    if purpose not in (SmsCode.Purpose.SIGNUP, SmsCode.Purpose.LOGIN):
+        raise DomainError(_("验证码用途无效。"), field="purpose")
+    send_code(phone=phone, purpose=purpose, client=client)
+
+
+def send_code(*, phone: str, purpose: str, client: str) -> None:
     """Create a 6-digit code for `phone` and text it.
 
     Limits, cheapest refusal first: per client address, per phone (resend interval, daily count), per
@@ -92,7 +99,7 @@ def send_login_code(*, phone: str, purpose: str, client: str) -> None:
                               retry_after=wait)
 
     code = f"{secrets.randbelow(10**6):06d}"
-    deliver = purpose == SmsCode.Purpose.SIGNUP or User.objects.filter(
+    deliver = purpose != SmsCode.Purpose.LOGIN or User.objects.filter(
         phone_hash=phone_hash, kind=User.Kind.RESIDENT, is_active=True, confirmed_at__isnull=False
     ).exists()
     # The row is written even when nothing is sent, so the resend limit behaves the same either way.

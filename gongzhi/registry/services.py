@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies
 from gongzhi.accounts.models import AccountEvent, Membership, Role, SmsCode, User
-from gongzhi.accounts.services import check_code
+from gongzhi.accounts.services import check_code, send_code
 from gongzhi.accounts.sms import get_sms_backend
 from gongzhi.core import throttle
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -221,25 +221,47 @@ def verify_in_person(*, actor: User, account: User, reason: str) -> Resident:
     return record
 
 
-@transaction.atomic
-def rebind_phone(*, actor: User, id_number: str, phone: str, reason: str) -> User:
-    """换绑手机号: a village administrator binds a verified resident's account (and the register's record) to
-    a new phone, e.g. after a lost phone. Logged (numbers masked); the old number is told by SMS; every
-    session of the account ends. NotFound unless the person is verified and lives where `actor` may act."""
+def _rebind_target(actor: User, id_number: str, phone: str) -> tuple[Resident, str]:
+    """The register's record of the verified resident whose phone `actor` may re-bind to `phone`, and the
+    normalised new phone; NotFound, DomainError or Conflict (with `field`) otherwise."""
     id_number = normalize_id_number(id_number)
     record = (Resident.objects.select_related("household__grid", "user")
               .filter(id_number_hash=keyed_hash(id_number)).first())
     if record is None or record.user is None or not policies.can_manage_identity(actor, record.household.grid.path):
         raise NotFound(_("未找到该身份证号的实名账号，或不在您的管辖范围内。"), field="id_number")
     phone = normalize_phone(phone)
-    reason = _reason(reason)
     account = record.user
-    old = account.phone.reveal() if account.phone else ""
-    if old == phone:
+    if account.phone and account.phone.reveal() == phone:
         raise DomainError(_("新手机号与原手机号相同。"), field="phone")
     if User.objects.filter(id_number_hash=account.id_number_hash, phone_hash=keyed_hash(phone)).exists():
         raise Conflict(_("该手机号已注册了此身份证号的另一个账号，请改为当面核验那个账号。"), code="duplicate",
                        field="phone")
+    return record, phone
+
+
+def send_rebind_code(*, actor: User, id_number: str, phone: str, client: str) -> str:
+    """Text a code to the new phone of a 换绑手机号, so the resident at the desk proves they hold it (and a
+    mistyped number is caught before anything changes). Returns the number, masked."""
+    _record, phone = _rebind_target(actor, id_number, phone)
+    send_code(phone=phone, purpose=SmsCode.Purpose.REBIND, client=client)
+    return mask_phone(phone)
+
+
+def rebind_phone(*, actor: User, id_number: str, phone: str, reason: str, code: str) -> User:
+    """换绑手机号: a village administrator binds a verified resident's account (and the register's record) to
+    a new phone, e.g. after a lost phone, once the code texted to it (`send_rebind_code`) is given back.
+    Logged (numbers masked); the old number is told by SMS; every session of the account ends. NotFound
+    unless the person is verified and lives where `actor` may act."""
+    reason = _reason(reason)
+    record, phone = _rebind_target(actor, id_number, phone)
+    check_code(phone=phone, purpose=SmsCode.Purpose.REBIND, code=code)  # outside the transaction: a wrong
+    with transaction.atomic():                                           # code's attempt stays counted
+        return _rebind(actor, record, phone, reason)
+
+
+def _rebind(actor: User, record: Resident, phone: str, reason: str) -> User:
+    account = User.objects.select_for_update().get(pk=record.user_id)
+    old = account.phone.reveal() if account.phone else ""
     account.phone = phone
     account.set_unusable_password()  # a new session hash: whoever holds the old phone is signed out
     account.save(update_fields=["phone", "phone_hash", "password"])

@@ -28,3 +28,6 @@ class RebindForm(Form):
     reason = forms.CharField(label=_("换绑事由"), max_length=200, error_messages={"required": _("请填写换绑事由。")},
                              help_text=_("如：原手机丢失，本人持身份证办理。原手机号会收到短信通知。"),
                              widget=forms.TextInput(attrs=_REASON_ATTRS))
+    code = forms.CharField(label=_("新手机收到的验证码"), max_length=6, required=False,
+                           help_text=_("请居民读出新手机收到的6位数字。"),
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))

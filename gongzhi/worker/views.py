@@ -10,11 +10,12 @@ from django.views.decorators.http import require_POST
 from gongzhi.accounts import policies
 from gongzhi.accounts import selectors as account_selectors
 from gongzhi.cases import selectors
+from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.web.access import portal_required
-from gongzhi.web.forms import add_domain_error
+from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
 from gongzhi.worker.forms import RebindForm, VerifyForm
 
@@ -60,13 +61,14 @@ def report(request):
     return report_page(request, grid_point=grid.inner_point() if grid is not None else None, show_anonymous=False)
 
 
-def _identity_page(request, *, verify_forms=None, rebind_form=None, status=200):
+def _identity_page(request, *, verify_forms=None, rebind_form=None, code_sent_to="", status=200):
     queue, total = registry_selectors.verification_queue(request.user)
     verify_forms = verify_forms or {}
     return render(request, "worker/identity.html", {
         "queue": [(item, verify_forms.get(item.account.pk) or VerifyForm(auto_id=f"v{item.account.pk}-%s"))
                   for item in queue],
-        "total": total, "rebind_form": rebind_form or RebindForm(), "section": "identity"}, status=status)
+        "total": total, "rebind_form": rebind_form or RebindForm(), "code_sent_to": code_sent_to,
+        "section": "identity"}, status=status)
 
 
 @portal_required("worker")
@@ -96,18 +98,30 @@ def identity_verify(request, account_id: int):
 @portal_required("worker")
 @require_POST
 def identity_rebind(request):
+    """换绑手机号 in two presses: 发送验证码到新手机 (the code goes to the new phone), then 确认换绑 with the code
+    the resident reads out."""
     if not policies.identity_paths(request.user):
         raise NotFound()
     form = RebindForm(request.POST)
+    sending = "send_code" in request.POST
+    refusal = None
     if form.is_valid():
         data = form.cleaned_data
         try:
-            account = registry_services.rebind_phone(actor=request.user, id_number=data["id_number"],
-                                                     phone=data["phone"], reason=data["reason"])
+            if sending:
+                sent_to = registry_services.send_rebind_code(actor=request.user, id_number=data["id_number"],
+                                                             phone=data["phone"], client=client_address(request))
+            else:
+                account = registry_services.rebind_phone(actor=request.user, id_number=data["id_number"],
+                                                         phone=data["phone"], reason=data["reason"],
+                                                         code=data["code"])
         except DomainError as err:
             add_domain_error(form, err)
+            refusal = err
         else:
+            if sending:
+                return _identity_page(request, rebind_form=form, code_sent_to=sent_to)
             messages.success(request, _("已将%(name)s的手机号换绑为%(phone)s。") % {
                 "name": account.real_name, "phone": account.phone})
             return redirect("worker:identity")
-    return _identity_page(request, rebind_form=form, status=422)
+    return refused(_identity_page(request, rebind_form=form, status=422), refusal)

@@ -15,7 +15,7 @@ from gongzhi.accounts.tests.helpers import last_code, valid_id
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry.models import Household, Resident
-from gongzhi.registry.services import rebind_phone, register_resident, verify_in_person
+from gongzhi.registry.services import rebind_phone, register_resident, send_rebind_code, verify_in_person
 
 pytestmark = pytest.mark.django_db
 
@@ -105,8 +105,10 @@ def test_rebinding_moves_account_and_register_to_the_new_phone_and_tells_the_old
     account = sign_up(REGISTER_PHONE)
     client = Client()
     client.force_login(account)
+    assert send_rebind_code(actor=village_admin, id_number=ID, phone="13500000000", client=CLIENT) == "135****0000"
     with django_capture_on_commit_callbacks(execute=True):
-        rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="原手机丢失，本人持身份证办理")
+        rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="原手机丢失，本人持身份证办理",
+                     code=last_code("13500000000"))
     account.refresh_from_db()
     record.refresh_from_db()
     assert account.phone == "13500000000" and record.phone == "13500000000"
@@ -124,15 +126,48 @@ def test_rebinding_is_refused_outside_the_village_or_for_unverified_people(tree,
                                                                           make_staff):
     sign_up("13700000000")  # unverified
     with pytest.raises(NotFound):
-        rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="换号")
+        send_rebind_code(actor=village_admin, id_number=ID, phone="13500000000", client=CLIENT)
     account = sign_up(REGISTER_PHONE)
     assert selectors.is_verified_resident(account)
+    texts = DevSmsMessage.objects.count()
     with pytest.raises(NotFound):
-        rebind_phone(actor=make_staff("va2", tree["village2"], Role.VILLAGE_ADMIN), id_number=ID,
-                     phone="13500000000", reason="换号")
+        send_rebind_code(actor=make_staff("va2", tree["village2"], Role.VILLAGE_ADMIN), id_number=ID,
+                         phone="13500000000", client=CLIENT)
     with pytest.raises(DomainError) as exc:
-        rebind_phone(actor=village_admin, id_number=ID, phone=REGISTER_PHONE, reason="换号")
+        send_rebind_code(actor=village_admin, id_number=ID, phone=REGISTER_PHONE, client=CLIENT)
     assert exc.value.field == "phone"
     with pytest.raises(Conflict):  # the unverified account of this ID already uses that phone
-        rebind_phone(actor=village_admin, id_number=ID, phone="13700000000", reason="换号")
+        send_rebind_code(actor=village_admin, id_number=ID, phone="13700000000", client=CLIENT)
+    assert DevSmsMessage.objects.count() == texts  # refused before anything is texted
+    send_rebind_code(actor=village_admin, id_number=ID, phone="13500000000", client=CLIENT)
+    code = last_code("13500000000")
+    with pytest.raises(NotFound):  # the code does not let another village act
+        rebind_phone(actor=make_staff("va3", tree["village2"], Role.VILLAGE_ADMIN), id_number=ID,
+                     phone="13500000000", reason="换号", code=code)
     assert User.objects.get(pk=account.pk).phone == REGISTER_PHONE
+
+
+@pytest.mark.parametrize("typed", ["", "12345", "wrong"])
+def test_rebinding_needs_the_code_texted_to_the_new_phone(tree, record, sign_up, village_admin, typed):
+    account = sign_up(REGISTER_PHONE)
+    with pytest.raises(DomainError) as exc:  # no code asked for yet
+        rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="换号", code="123456")
+    assert exc.value.field == "code"
+    send_rebind_code(actor=village_admin, id_number=ID, phone="13500000000", client=CLIENT)
+    code = last_code("13500000000")
+    wrong = f"{(int(code) + 1) % 10**6:06d}" if typed == "wrong" else typed
+    with pytest.raises(DomainError) as exc:
+        rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="换号", code=wrong)
+    assert exc.value.field == "code"
+    with pytest.raises(DomainError):  # a code texted to one number does not bind another
+        rebind_phone(actor=village_admin, id_number=ID, phone="13400000000", reason="换号", code=code)
+    assert User.objects.get(pk=account.pk).phone == REGISTER_PHONE
+    assert not AccountEvent.objects.filter(kind=AccountEvent.Kind.PHONE_REBOUND).exists()
+    rebind_phone(actor=village_admin, id_number=ID, phone="13500000000", reason="换号", code=code)
+    assert User.objects.get(pk=account.pk).phone == "13500000000"
+
+
+def test_a_rebind_code_cannot_be_asked_for_through_the_public_sign_in():
+    with pytest.raises(DomainError) as exc:
+        send_login_code(phone="13500000000", purpose="rebind", client=CLIENT)
+    assert exc.value.field == "purpose"

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from gongzhi.accounts import selectors
 from gongzhi.accounts.models import AccountEvent, Role, User
-from gongzhi.accounts.tests.helpers import make_resident_account, valid_id
+from gongzhi.accounts.tests.helpers import last_code, make_resident_account, valid_id
 from gongzhi.registry.models import Household, Resident
 
 pytestmark = pytest.mark.django_db
@@ -55,11 +55,17 @@ def test_rebinding_a_phone_from_the_desk(desk, waiting, tree):
     Resident.objects.create(household=home, name="李四", id_number=valid_id(seq="333"), phone="13600000000",
                             gender="M", birth_date=datetime.date(1980, 1, 1), relation=Resident.Relation.HEAD,
                             user=owner)
-    bad = desk.post(reverse("worker:identity_rebind"),
-                    {"id_number": valid_id(seq="333"), "phone": "1", "reason": "换号"})
+    url = reverse("worker:identity_rebind")
+    typed = {"id_number": valid_id(seq="333"), "phone": "13500000000", "reason": "原手机丢失"}
+    bad = desk.post(url, {**typed, "phone": "1", "send_code": "1"})
     assert bad.status_code == 422 and "手机号" in bad.content.decode()
-    response = desk.post(reverse("worker:identity_rebind"),
-                         {"id_number": valid_id(seq="333"), "phone": "13500000000", "reason": "原手机丢失"})
+    page = desk.post(url, {**typed, "send_code": "1"})
+    assert page.status_code == 200 and "验证码已发送到135****0000" in page.content.decode()
+    assert 'value="原手机丢失"' in page.content.decode()  # what was typed stays for the second press
+    wrong = desk.post(url, {**typed, "code": "000000" if last_code("13500000000") != "000000" else "111111"})
+    assert wrong.status_code == 422 and "验证码错误" in wrong.content.decode()
+    assert User.objects.get(pk=owner.pk).phone == "13600000000"
+    response = desk.post(url, {**typed, "code": last_code("13500000000")})
     assert response.status_code == 302
     assert User.objects.get(pk=owner.pk).phone == "13500000000"
     assert AccountEvent.objects.filter(user=owner, kind=AccountEvent.Kind.PHONE_REBOUND).count() == 1
