@@ -23,7 +23,7 @@ finds it. The manifest records a fingerprint of the PII key instead (an HMAC, wh
 key), so `restore` can say before touching anything whether the key in use is the one the data was written
 with, and after restoring it decrypts a sample of the personal data to prove it.
 
-The messages are Chinese like the rest of the command line, but not yet in the English catalogue.
+The messages are Chinese like the rest of the command line, marked for translation with gettext.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from gongzhi.cli import COMMAND_HELP, PROG
@@ -95,7 +96,9 @@ def _sha256_file(path: Path) -> str:
 
 def _key_source(name: str) -> str:
     setting, variable = KEY_FILES[name]
-    return f"环境变量 {variable}" if os.environ.get(variable) else f"文件 {_var_dir() / name}"
+    if os.environ.get(variable):
+        return _("环境变量 %(variable)s") % {"variable": variable}
+    return _("文件 %(path)s") % {"path": _var_dir() / name}
 
 
 def _var_dir() -> Path:
@@ -194,7 +197,8 @@ def _postgres_bin(tool: str) -> str:
                       key=lambda p: [int(part) for part in p.parts[-3].split(".") if part.isdigit()])
     found = str(versions[-1]) if versions else shutil.which(tool)
     if not found:
-        raise BackupError(f"找不到 {tool}：请安装 PostgreSQL 客户端（Debian：apt-get install postgresql-client）")
+        raise BackupError(_("找不到 %(tool)s：请安装 PostgreSQL 客户端（Debian：apt-get install postgresql-client）")
+                          % {"tool": tool})
     return found
 
 
@@ -220,7 +224,8 @@ def _run_with_progress(command: list[str], env: dict[str, str], bar: tqdm, marke
         tail = [*tail[-19:], line.rstrip()]
     if process.wait() != 0:
         errors = [line for line in tail if "error" in line.lower()] or tail
-        raise BackupError(f"{Path(command[0]).name} 失败（退出码 {process.returncode}）：\n" + "\n".join(errors))
+        raise BackupError(_("%(tool)s 失败（退出码 %(code)s）：\n%(errors)s")
+                          % {"tool": Path(command[0]).name, "code": process.returncode, "errors": "\n".join(errors)})
 
 
 # ---------------------------------------------------------------------------------------------------- backup
@@ -229,7 +234,7 @@ def _run_with_progress(command: list[str], env: dict[str, str], bar: tqdm, marke
 def _sqlite_snapshot(source: str, target: Path, quiet: bool) -> None:
     """Copy the live SQLite database with the online backup API, inside one read transaction."""
     if not Path(source).is_file():
-        raise BackupError(f"数据库文件不存在：{source}")
+        raise BackupError(_("数据库文件不存在：%(path)s") % {"path": source})
     create_private_file(target)
     src = sqlite3.connect(source, isolation_level=None)
     dst = sqlite3.connect(target)
@@ -237,7 +242,7 @@ def _sqlite_snapshot(source: str, target: Path, quiet: bool) -> None:
         # A read transaction pins one moment (WAL: writers go on); the copy, step after step, reads that moment.
         src.execute("BEGIN")
         pages = src.execute("PRAGMA page_count").fetchone()[0]
-        with _progress(quiet, total=pages, desc="数据库", unit="页") as bar:
+        with _progress(quiet, total=pages, desc=_("数据库"), unit=_("页")) as bar:
             src.backup(dst, pages=SQLITE_PAGES_PER_STEP,
                        progress=lambda status, remaining, total: bar.update(total - remaining - bar.n))
         src.execute("COMMIT")
@@ -250,7 +255,7 @@ def _gzip(source: Path, target: Path, quiet: bool) -> None:
     create_private_file(target)
     with open(source, "rb") as raw, open(target, "wb") as out, \
             gzip.GzipFile(filename="gongzhi.sqlite3", mode="wb", fileobj=out, compresslevel=6, mtime=0) as packed, \
-            _progress(quiet, total=source.stat().st_size, desc="压缩数据库", unit="B", unit_scale=True) as bar:
+            _progress(quiet, total=source.stat().st_size, desc=_("压缩数据库"), unit="B", unit_scale=True) as bar:
         while chunk := raw.read(CHUNK):
             packed.write(chunk)
             bar.update(len(chunk))
@@ -289,7 +294,7 @@ def _backup_postgres(staging: Path, quiet: bool) -> tuple[Path, dict[str, int], 
         tables = len(connection.introspection.table_names(cursor))
         command = [_postgres_bin("pg_dump"), "--format=custom", "--verbose", f"--snapshot={snapshot}",
                    f"--file={dump}", f"--dbname={name}"]
-        with _progress(quiet, total=tables, desc="数据库", unit="表") as bar:
+        with _progress(quiet, total=tables, desc=_("数据库"), unit=_("表")) as bar:
             _run_with_progress(command, env, bar, "dumping contents of table")
     return dump, counts, referenced
 
@@ -297,15 +302,15 @@ def _backup_postgres(staging: Path, quiet: bool) -> tuple[Path, dict[str, int], 
 def backup(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"{PROG} backup", description=str(COMMAND_HELP["backup"]))
     parser.add_argument("-o", "--output", type=Path,
-                        help="备份文件路径（默认 $GONGZHI_VAR_DIR/backups/gongzhi-<时间>.tar）")
+                        help=_("备份文件路径（默认 $GONGZHI_VAR_DIR/backups/gongzhi-<时间>.tar）"))
     parser.add_argument("--include-keys", action="store_true",
-                        help="把 SECRET_KEY 和 PII_KEY 也放进备份（默认不放：密钥应与备份分开保管）")
-    parser.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+                        help=_("把 SECRET_KEY 和 PII_KEY 也放进备份（默认不放：密钥应与备份分开保管）"))
+    parser.add_argument("-q", "--quiet", action="store_true", help=_("不显示进度条"))
     args = parser.parse_args(argv)
     try:
         path = make_backup(args.output, include_keys=args.include_keys, quiet=args.quiet)
     except BackupError as error:
-        _say(f"错误：{error}")
+        _say(_("错误：%(error)s") % {"error": error})
         return 1
     print(path)
     return 0
@@ -323,11 +328,11 @@ def make_backup(output: Path | None = None, *, include_keys: bool = False, quiet
         output = private_directory(_var_dir() / "backups") / f"gongzhi-{now:%Y%m%d-%H%M%S}.tar"
     output = output.resolve()
     if output.exists():
-        raise BackupError(f"{output} 已存在，不覆盖")
+        raise BackupError(_("%(path)s 已存在，不覆盖") % {"path": output})
     private_directory(output.parent)
     vendor = connection.vendor
     if vendor not in {"sqlite", "postgresql"}:
-        raise BackupError(f"不支持的数据库：{vendor}")
+        raise BackupError(_("不支持的数据库：%(vendor)s") % {"vendor": vendor})
 
     partial = output.with_name(output.name + ".partial")
     partial.unlink(missing_ok=True)
@@ -337,7 +342,7 @@ def make_backup(output: Path | None = None, *, include_keys: bool = False, quiet
         with tempfile.TemporaryDirectory(prefix=".gongzhi-backup-", dir=output.parent) as tmp, \
                 tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
             staging = Path(tmp)
-            _say(f"正在备份数据库（{vendor}）……")
+            _say(_("正在备份数据库（%(vendor)s）……") % {"vendor": vendor})
             if vendor == "sqlite":
                 database, counts, referenced = _backup_sqlite(staging, quiet)
                 database_member = SQLITE_MEMBER
@@ -349,8 +354,9 @@ def make_backup(output: Path | None = None, *, include_keys: bool = False, quiet
 
             media = list(_media_files(_media_root()))
             total = sum(path.stat().st_size for _name, path in media)
-            _say(f"正在备份上传文件（{len(media)} 个，{total / 1e6:.1f} MB）……")
-            with _progress(quiet, total=total, desc="上传文件", unit="B", unit_scale=True) as bar:
+            _say(_("正在备份上传文件（%(count)s 个，%(megabytes)s MB）……")
+                 % {"count": len(media), "megabytes": f"{total / 1e6:.1f}"})
+            with _progress(quiet, total=total, desc=_("上传文件"), unit="B", unit_scale=True) as bar:
                 for name, path in media:
                     members[MEDIA_PREFIX + name] = _add(tar, MEDIA_PREFIX + name, path, bar.update)
             missing = sorted(referenced - {name for name, _path in media})
@@ -378,18 +384,23 @@ def make_backup(output: Path | None = None, *, include_keys: bool = False, quiet
         raise
 
     c = manifest["counts"]
-    _say(f"已备份：{c['cases']} 个事件，{c['case_log']} 条办理记录，{c['attachments']} 个附件，{c['users']} 个账号，"
-         f"{c['files']} 个文件；备份文件 {output.stat().st_size / 1e6:.1f} MB → {output}")
+    _say(_("已备份：%(cases)s 个事件，%(case_log)s 条办理记录，%(attachments)s 个附件，%(users)s 个账号，"
+           "%(files)s 个文件；备份文件 %(megabytes)s MB → %(path)s")
+         % {"cases": c["cases"], "case_log": c["case_log"], "attachments": c["attachments"], "users": c["users"],
+            "files": c["files"], "megabytes": f"{output.stat().st_size / 1e6:.1f}", "path": output})
     if missing:
-        _say(f"警告：数据库引用的 {len(missing)} 个文件在 {_media_root()} 中不存在（例如 {missing[0]}）")
+        _say(_("警告：数据库引用的 %(count)s 个文件在 %(media_root)s 中不存在（例如 %(example)s）")
+             % {"count": len(missing), "media_root": _media_root(), "example": missing[0]})
     fingerprint = manifest["keys"]["pii_key_fingerprint"]
     if include_keys:
-        _say("警告：此备份包含密钥。任何拿到它的人都能读出所有身份证号和手机号：请像保管密钥一样保管它。")
+        _say(_("警告：此备份包含密钥。任何拿到它的人都能读出所有身份证号和手机号：请像保管密钥一样保管它。"))
     else:
-        _say("注意：此备份不含密钥。没有 PII_KEY，备份中的身份证号和手机号永远无法读出。\n"
-             f"      当前 PII_KEY 来自{_key_source('pii.key')}（指纹 {fingerprint}），"
-             f"SECRET_KEY 来自{_key_source('secret.key')}；\n"
-             "      请把它们另行保存在与备份分开的安全位置（见 docs/deploy.md「密钥」）。")
+        _say(_("注意：此备份不含密钥。没有 PII_KEY，备份中的身份证号和手机号永远无法读出。\n"
+               "      当前 PII_KEY 来自%(pii_key_source)s（指纹 %(fingerprint)s），"
+               "SECRET_KEY 来自%(secret_key_source)s；\n"
+               "      请把它们另行保存在与备份分开的安全位置（见 docs/deploy.md「密钥」）。")
+             % {"pii_key_source": _key_source("pii.key"), "fingerprint": fingerprint,
+                "secret_key_source": _key_source("secret.key")})
     return output
 
 
@@ -411,18 +422,20 @@ def _read_manifest(tar: tarfile.TarFile) -> dict:
         assert handle is not None
         manifest = json.loads(handle.read())
     except (KeyError, AssertionError, ValueError, tarfile.TarError) as error:
-        raise BackupError(f"不是完整的共治备份文件（manifest.json 缺失或损坏：{error}）") from None
+        raise BackupError(_("不是完整的共治备份文件（%(manifest)s 缺失或损坏：%(error)s）")
+                          % {"manifest": MANIFEST, "error": error}) from None
     if manifest.get("format") != FORMAT:
-        raise BackupError("不是共治备份文件")
+        raise BackupError(_("不是共治备份文件"))
     if manifest.get("version") != FORMAT_VERSION:
-        raise BackupError(f"备份格式版本 {manifest.get('version')} 不受支持（本程序读版本 {FORMAT_VERSION}）")
+        raise BackupError(_("备份格式版本 %(version)s 不受支持（本程序读版本 %(supported)s）")
+                          % {"version": manifest.get("version"), "supported": FORMAT_VERSION})
     return manifest
 
 
 def _safe_name(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts or "\\" in name:
-        raise BackupError(f"备份中的文件名不安全：{name!r}")
+        raise BackupError(_("备份中的文件名不安全：%(name)s") % {"name": repr(name)})
     return path
 
 
@@ -432,14 +445,14 @@ def _extract_verified(tar: tarfile.TarFile, manifest: dict, staging: Path, quiet
     expected: dict[str, dict] = manifest["members"]
     seen: set[str] = set()
     total = sum(int(entry["size"]) for entry in expected.values())
-    with _progress(quiet, total=total, desc="校验", unit="B", unit_scale=True) as bar:
+    with _progress(quiet, total=total, desc=_("校验"), unit="B", unit_scale=True) as bar:
         for member in tar:
             if member.name == MANIFEST:
                 continue
             if member.name not in expected:
-                raise BackupError(f"备份中有清单之外的文件：{member.name}")
+                raise BackupError(_("备份中有清单之外的文件：%(name)s") % {"name": member.name})
             if not member.isfile():
-                raise BackupError(f"备份中的 {member.name} 不是普通文件")
+                raise BackupError(_("备份中的 %(name)s 不是普通文件") % {"name": member.name})
             target = staging.joinpath(*_safe_name(member.name).parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
@@ -451,10 +464,11 @@ def _extract_verified(tar: tarfile.TarFile, manifest: dict, staging: Path, quiet
                     out.write(chunk)
                     bar.update(len(chunk))
             if digest.hexdigest() != expected[member.name]["sha256"]:
-                raise BackupError(f"备份已损坏：{member.name} 的校验和不符")
+                raise BackupError(_("备份已损坏：%(name)s 的校验和不符") % {"name": member.name})
             seen.add(member.name)
     if missing := sorted(set(expected) - seen):
-        raise BackupError(f"备份不完整：缺少 {len(missing)} 个文件（例如 {missing[0]}）")
+        raise BackupError(_("备份不完整：缺少 %(count)s 个文件（例如 %(example)s）")
+                          % {"count": len(missing), "example": missing[0]})
 
 
 def _target_contents() -> list[str]:
@@ -465,9 +479,10 @@ def _target_contents() -> list[str]:
     tables = set(connection.introspection.table_names())
     for model in _models(CONTENT_MODELS):
         if model._meta.db_table in tables and model.objects.exists():
-            found.append(f"{model._meta.db_table} 表中有 {model.objects.count()} 行")
-    if any(True for _ in _media_files(_media_root())):
-        found.append(f"{_media_root()} 中有文件")
+            found.append(_("%(table)s 表中有 %(count)s 行")
+                         % {"table": model._meta.db_table, "count": model.objects.count()})
+    if any(True for _entry in _media_files(_media_root())):
+        found.append(_("%(media_root)s 中有文件") % {"media_root": _media_root()})
     return found
 
 
@@ -477,7 +492,7 @@ def _key_in_use(manifest: dict, staging: Path) -> tuple[str, str]:
 
     archived = staging / "keys" / "pii.key"
     if manifest["keys"]["included"] and not os.environ.get("GONGZHI_PII_KEY"):
-        return archived.read_text(), "备份中的 keys/pii.key"
+        return archived.read_text(), _("备份中的 keys/pii.key")
     return settings.PII_KEY, _key_source("pii.key")
 
 
@@ -492,13 +507,13 @@ def _restore_sqlite(packed: Path, stamp: str, quiet: bool, *, keep: bool) -> str
     fresh.unlink(missing_ok=True)
     create_private_file(fresh)
     with gzip.open(packed, "rb") as source, open(fresh, "wb") as out, \
-            _progress(quiet, desc="解压数据库", unit="B", unit_scale=True) as bar:
+            _progress(quiet, desc=_("解压数据库"), unit="B", unit_scale=True) as bar:
         while chunk := source.read(CHUNK):
             out.write(chunk)
             bar.update(len(chunk))
     with sqlite3.connect(fresh) as check:
         if check.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise BackupError("备份中的 SQLite 数据库未通过完整性检查")
+            raise BackupError(_("备份中的 SQLite 数据库未通过完整性检查"))
     check.close()
     kept = None
     if keep and target.exists():
@@ -520,11 +535,11 @@ def _restore_postgres(dump: Path, quiet: bool) -> None:
     listing = subprocess.run([_postgres_bin("pg_restore"), "--list", str(dump)], env=env, capture_output=True,
                              text=True, check=False)
     if listing.returncode != 0:
-        raise BackupError(f"pg_restore 读不了备份中的数据库：{listing.stderr.strip()}")
+        raise BackupError(_("pg_restore 读不了备份中的数据库：%(error)s") % {"error": listing.stderr.strip()})
     tables = sum(1 for line in listing.stdout.splitlines() if " TABLE DATA " in line)
     command = [_postgres_bin("pg_restore"), "--verbose", "--clean", "--if-exists", "--no-owner",
                "--no-privileges", "--single-transaction", "--exit-on-error", f"--dbname={name}", str(dump)]
-    with _progress(quiet, total=tables, desc="数据库", unit="表") as bar:
+    with _progress(quiet, total=tables, desc=_("数据库"), unit=_("表")) as bar:
         _run_with_progress(command, env, bar, "processing data for table")
 
 
@@ -597,16 +612,16 @@ def check_pii_readable(sample: int = PII_SAMPLE) -> tuple[int, list[str]]:
 
 def restore(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog=f"{PROG} restore", description=str(COMMAND_HELP["restore"]))
-    parser.add_argument("archive", type=Path, help="gongzhi backup 生成的备份文件")
+    parser.add_argument("archive", type=Path, help=_("%(prog)s backup 生成的备份文件") % {"prog": PROG})
     parser.add_argument("--force", action="store_true",
-                        help="目标实例已有数据时也恢复（原数据库和上传文件改名保留，不删除）")
-    parser.add_argument("--verify-only", action="store_true", help="只校验备份文件，不恢复")
-    parser.add_argument("-q", "--quiet", action="store_true", help="不显示进度条")
+                        help=_("目标实例已有数据时也恢复（原数据库和上传文件改名保留，不删除）"))
+    parser.add_argument("--verify-only", action="store_true", help=_("只校验备份文件，不恢复"))
+    parser.add_argument("-q", "--quiet", action="store_true", help=_("不显示进度条"))
     args = parser.parse_args(argv)
     try:
         restore_archive(args.archive, force=args.force, verify_only=args.verify_only, quiet=args.quiet)
     except BackupError as error:
-        _say(f"错误：{error}")
+        _say(_("错误：%(error)s") % {"error": error})
         return 1
     return 0
 
@@ -617,49 +632,55 @@ def restore_archive(archive: Path, *, force: bool = False, verify_only: bool = F
     from django.db.migrations.executor import MigrationExecutor
 
     if not archive.is_file():
-        raise BackupError(f"找不到备份文件：{archive}")
+        raise BackupError(_("找不到备份文件：%(path)s") % {"path": archive})
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
     try:
         tar = tarfile.open(archive, "r:")
     except tarfile.TarError as error:
-        raise BackupError(f"不是可读的备份文件（{error}）") from None
+        raise BackupError(_("不是可读的备份文件（%(error)s）") % {"error": error}) from None
     with tar, tempfile.TemporaryDirectory(prefix=".gongzhi-restore-", dir=_var_dir()) as tmp:
         manifest = _read_manifest(tar)
         vendor = manifest["database"]["vendor"]
-        _say(f"备份创建于 {manifest['created_at']}（共治 {manifest['gongzhi_version']}，数据库 {vendor}）")
+        _say(_("备份创建于 %(created_at)s（共治 %(version)s，数据库 %(vendor)s）")
+             % {"created_at": manifest["created_at"], "version": manifest["gongzhi_version"], "vendor": vendor})
         if vendor != connection.vendor:
-            raise BackupError(f"备份来自 {vendor} 数据库，本实例使用 {connection.vendor}：不能跨数据库恢复")
+            raise BackupError(_("备份来自 %(vendor)s 数据库，本实例使用 %(own_vendor)s：不能跨数据库恢复")
+                              % {"vendor": vendor, "own_vendor": connection.vendor})
         staging = Path(tmp)
         try:
             _extract_verified(tar, manifest, staging, quiet)
         except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as error:
-            raise BackupError(f"备份已损坏或不完整（{error}）") from None
-        _say(f"校验通过：{len(manifest['members'])} 个文件的 sha256 全部相符")
+            raise BackupError(_("备份已损坏或不完整（%(error)s）") % {"error": error}) from None
+        _say(_("校验通过：%(count)s 个文件的 sha256 全部相符") % {"count": len(manifest["members"])})
 
         key, source = _key_in_use(manifest, staging)
         fingerprint = key_fingerprint(key)
         if fingerprint != manifest["keys"]["pii_key_fingerprint"]:
             raise BackupError(
-                f"PII_KEY 不对：恢复后将使用的密钥（来自{source}，指纹 {fingerprint}）不是写入这些数据的密钥"
-                f"（指纹 {manifest['keys']['pii_key_fingerprint']}，当时来自{manifest['keys']['pii_key_source']}）。"
-                "用它恢复，所有身份证号和手机号都无法读出。请把原实例的 PII_KEY 设为环境变量 GONGZHI_PII_KEY"
-                "（或写入 var/pii.key）后再恢复。未做任何改动。")
+                _("PII_KEY 不对：恢复后将使用的密钥（来自%(source)s，指纹 %(fingerprint)s）不是写入这些数据的密钥"
+                  "（指纹 %(archived_fingerprint)s，当时来自%(archived_source)s）。"
+                  "用它恢复，所有身份证号和手机号都无法读出。请把原实例的 PII_KEY 设为环境变量 GONGZHI_PII_KEY"
+                  "（或写入 var/pii.key）后再恢复。未做任何改动。")
+                % {"source": source, "fingerprint": fingerprint,
+                   "archived_fingerprint": manifest["keys"]["pii_key_fingerprint"],
+                   "archived_source": manifest["keys"]["pii_key_source"]})
         if verify_only:
-            _say("只校验，未恢复。")
+            _say(_("只校验，未恢复。"))
             return manifest
 
         if (contents := _target_contents()) and not force:
-            raise BackupError("目标实例不是空的（" + "；".join(contents) + "）。确认要覆盖时加 --force"
-                              "（原数据库文件和上传目录会改名保留）。未做任何改动。")
+            raise BackupError(_("目标实例不是空的（%(contents)s）。确认要覆盖时加 --force"
+                                "（原数据库文件和上传目录会改名保留）。未做任何改动。")
+                              % {"contents": "；".join(contents)})
 
         kept = []
-        _say("正在恢复数据库……")
+        _say(_("正在恢复数据库……"))
         if vendor == "sqlite":
             kept.append(_restore_sqlite(staging / "database" / "gongzhi.sqlite3.gz", stamp, quiet,
                                         keep=bool(contents)))
         else:
             _restore_postgres(staging / "database" / "gongzhi.pgdump", quiet)
-        _say("正在恢复上传文件……")
+        _say(_("正在恢复上传文件……"))
         kept.append(_restore_media(staging / "media", stamp))
         written_keys = _restore_keys(staging, stamp)
 
@@ -676,27 +697,33 @@ def restore_archive(archive: Path, *, force: bool = False, verify_only: bool = F
     files = {name for name, _path in _media_files(_media_root())}
     expected = manifest["counts"]
     found = {**counts, "files": len(files)}
-    wrong = [f"{name}: 备份中 {expected[name]}，恢复后 {found[name]}"
+    wrong = [_("%(name)s: 备份中 %(expected)s，恢复后 %(found)s")
+             % {"name": name, "expected": expected[name], "found": found[name]}
              for name in found if found[name] != expected[name]]
     if wrong:
-        raise BackupError("恢复后的数量与备份不符：" + "；".join(wrong))
+        raise BackupError(_("恢复后的数量与备份不符：%(differences)s") % {"differences": "；".join(wrong)})
     missing = sorted(referenced - files)
     checked, unreadable = check_pii_readable()
     c = found
-    _say(f"已恢复：{c['cases']} 个事件，{c['case_log']} 条办理记录，{c['attachments']} 个附件，{c['users']} 个账号，"
-         f"{c['org_units']} 个组织单位，{c['residents']} 个居民，{c['files']} 个文件"
-         f"（{expected['file_bytes'] / 1e6:.1f} MB）")
+    _say(_("已恢复：%(cases)s 个事件，%(case_log)s 条办理记录，%(attachments)s 个附件，%(users)s 个账号，"
+           "%(org_units)s 个组织单位，%(residents)s 个居民，%(files)s 个文件（%(megabytes)s MB）")
+         % {"cases": c["cases"], "case_log": c["case_log"], "attachments": c["attachments"], "users": c["users"],
+            "org_units": c["org_units"], "residents": c["residents"], "files": c["files"],
+            "megabytes": f"{expected['file_bytes'] / 1e6:.1f}"})
     for path in filter(None, kept):
-        _say(f"原有数据已改名保留：{path}")
+        _say(_("原有数据已改名保留：%(path)s") % {"path": path})
     for path in written_keys:
-        _say(f"已从备份写入密钥：{path}")
+        _say(_("已从备份写入密钥：%(path)s") % {"path": path})
     if missing:
-        _say(f"警告：数据库引用的 {len(missing)} 个文件不在上传目录中（例如 {missing[0]}）")
+        _say(_("警告：数据库引用的 %(count)s 个文件不在上传目录中（例如 %(example)s）")
+             % {"count": len(missing), "example": missing[0]})
     executor = MigrationExecutor(connection)
     if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        _say(f"数据库结构比本程序旧：请运行 {PROG} migrate")
+        _say(_("数据库结构比本程序旧：请运行 %(prog)s migrate") % {"prog": PROG})
     if unreadable:
-        raise BackupError(f"当前 PII_KEY（来自{source}）解不开恢复后的个人信息（{', '.join(unreadable)}）："
-                          "身份证号和手机号无法读出。请换成原实例的 PII_KEY 后再运行 restore --force。")
-    _say(f"个人信息可读：用当前 PII_KEY（来自{source}）解密抽查了 {checked} 个身份证号/手机号，全部成功。")
+        raise BackupError(_("当前 PII_KEY（来自%(source)s）解不开恢复后的个人信息（%(columns)s）："
+                            "身份证号和手机号无法读出。请换成原实例的 PII_KEY 后再运行 restore --force。")
+                          % {"source": source, "columns": ", ".join(unreadable)})
+    _say(_("个人信息可读：用当前 PII_KEY（来自%(source)s）解密抽查了 %(count)s 个身份证号/手机号，全部成功。")
+         % {"source": source, "count": checked})
     return manifest
