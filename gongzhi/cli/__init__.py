@@ -27,9 +27,8 @@ COMMAND_HELP = {
     "worker": gettext_lazy("启动后台任务进程（Huey），并定时写心跳供 /healthz 检查"),
     "generate": gettext_lazy("生成演示或压测数据，例如 --scale township --seed 1"),
     "import-grids": gettext_lazy("从 GeoJSON 文件导入网格边界：import-grids 文件.geojson"),
-    # Not yet in the English catalogue (gongzhi/locale is translated separately).
-    "backup": "备份数据库和上传文件到一个文件（不含密钥，除非 --include-keys）",
-    "restore": "从 gongzhi backup 的文件恢复到本实例（校验和、密钥和数量都会检查）",
+    "backup": gettext_lazy("备份数据库和上传文件到一个文件（不含密钥，除非 --include-keys）"),
+    "restore": gettext_lazy("从 gongzhi backup 的文件恢复到本实例（校验和、密钥和数量都会检查）"),
 }
 
 # Run by Gongzhi itself, not by Django (see own_command).
