@@ -260,7 +260,8 @@ def rebind_phone(*, actor: User, id_number: str, phone: str, reason: str, code: 
 
 
 def _rebind(actor: User, record: Resident, phone: str, reason: str) -> User:
-    account = User.objects.select_for_update().get(pk=record.user_id)
+    account = record.user
+    assert account is not None  # _rebind_target returns verified people only
     old = account.phone.reveal() if account.phone else ""
     account.phone = phone
     account.set_unusable_password()  # a new session hash: whoever holds the old phone is signed out
