@@ -119,6 +119,12 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
         case.handle_due = deadlines.handle_due(case.category, case.holder.level, start=now)
 
 
+def unit_refused(field: str) -> DomainError:
+    """A unit that does not exist, or lies outside where the case's holder may dispatch: one answer for both
+    and no name, so a caller cannot learn which units exist outside their area."""
+    return DomainError(_("所选单位不存在，或不在本级的派单范围内。"), field=field)
+
+
 def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgUnit, ...]) -> None:
     if lead_unit is None:
         raise DomainError(_("请选择主办单位。"), field="lead_unit")
@@ -128,7 +134,7 @@ def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgU
     for unit in units:
         # The holder dispatches within its own area: its departments, villages and grids.
         if not unit.path.startswith(case.holder.path) or not unit.is_active:
-            raise DomainError(_("“%(unit)s”不在本级的派单范围内。") % {"unit": unit.name}, field="lead_unit")
+            raise unit_refused("lead_unit" if unit is lead_unit else "assist_units")
     case.assignments.filter(is_active=True).update(is_active=False)
     Assignment.objects.create(case=case, unit=lead_unit, role=Assignment.Role.LEAD)
     for unit in assist_units:
