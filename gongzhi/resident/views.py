@@ -17,7 +17,7 @@ from gongzhi.accounts.selectors import is_verified_resident, primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
-from gongzhi.cases.workflow import Action, Status, actions_available
+from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
@@ -202,7 +202,7 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
     if not policies.is_follower(request.user, case):
         raise Http404  # staff read cases in their own portal
     timeline = selectors.public_timeline(case, viewer=request.user)
-    available = {t.action for t in actions_available(case.status, policies.capacities(request.user, case))}
+    available = {t.action for t in policies.actions_for(request.user, case)}
     rated = selectors.has_rated_this_round(request.user, case)
     scores = [(value, label) for value, label in Rating.Score.choices
               if (Action.RATE_UNSATISFIED if value == Rating.Score.UNSATISFIED else Action.RATE) in available]

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
-from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity, actions_available
+from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
 from gongzhi.core.errors import DomainError
 from gongzhi.web import case_forms
 from gongzhi.web.forms import add_domain_error
@@ -62,7 +62,7 @@ def _make_form(name: str, case: Case, data=None):
 def _available(user, case: Case) -> list[str]:
     """The action forms to show, in workflow order."""
     names: list[str] = []
-    for rule in actions_available(case.status, policies.capacities(user, case)):
+    for rule in policies.actions_for(user, case):
         name = _FORM_OF.get(rule.action, rule.action)
         if rule.action in _STAFF_ACTIONS and name not in names and name != Action.REPLY:
             names.append(name)
@@ -70,7 +70,7 @@ def _available(user, case: Case) -> list[str]:
 
 
 def _open_follow_ups(user, case: Case) -> list:
-    if Action.REPLY not in {r.action for r in actions_available(case.status, policies.capacities(user, case))}:
+    if Action.REPLY not in {r.action for r in policies.actions_for(user, case)}:
         return []
     return selectors.open_follow_ups(case)
 

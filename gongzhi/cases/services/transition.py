@@ -23,7 +23,6 @@ from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
 
 NOTE_MAX_LENGTH = 2000
 # Actions a complaint's subject unit may not take on it (B5).
-_NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
 
 
 def write_log(*, case: Case, action: str, from_status: str, actor: User | None, note: str, public: bool,
@@ -72,8 +71,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if case.status not in rule.sources:
         raise DomainError(_("事件当前为“%(status)s”，不能执行“%(action)s”。") % {
             "status": Status(case.status).label, "action": Action(action).label}, code="invalid_state")
-    if actor is not None and action in _NOT_BY_SUBJECT and policies.is_subject_of_complaint(actor, case):
-        raise Forbidden(_("该事件投诉的是您所在的单位，须由其他单位处理。"))
+    refusal = policies.barred(actor, case, action) if actor is not None else None
+    if refusal is not None:
+        raise Forbidden(refusal)
     note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH,
                       required_message=_("请填写说明。") if rule.note_required else None)
     if step_key and case.logs.filter(step_key=step_key).exists():
