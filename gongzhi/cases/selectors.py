@@ -241,9 +241,14 @@ def follow_up_of(case: Case, follow_up_id: int) -> FollowUp:
     return found
 
 
-def current_round(case: Case) -> int:
-    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意)."""
-    return case.logs.filter(to_status=Status.REOPENED).count() + 1
+def current_round(case: Case, *, before_seq: int | None = None) -> int:
+    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意); with
+    `before_seq`, the round the step of that number was taken in. Counted by the steps that reopen, not by
+    rows ending reopened: a question or a reminder on a reopened case writes one too."""
+    reopenings = case.logs.filter(to_status=Status.REOPENED).exclude(from_status=Status.REOPENED)
+    if before_seq is not None:
+        reopenings = reopenings.filter(seq__lt=before_seq)
+    return reopenings.count() + 1
 
 
 def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:
