@@ -59,14 +59,20 @@ def _make_form(name: str, case: Case, data=None):
     return form
 
 
+# The step that moves a case on, where the user may take it, comes first (open, the primary button); the
+# others (退回, 不予受理, 挂账, 上报上级 …) follow in workflow order.
+_NEXT_STEPS = (str(Action.ACCEPT), str(Action.DISPATCH), str(Action.SIGN), str(Action.COMPLETE), "visit",
+               str(Action.CLOSE), str(Action.RESUME), str(Action.RESOLVE_ON_SPOT))
+
+
 def _available(user, case: Case) -> list[str]:
-    """The action forms to show, in workflow order."""
+    """The action forms to show: the next step first, then the rest in workflow order."""
     names: list[str] = []
     for rule in policies.actions_for(user, case):
         name = _FORM_OF.get(rule.action, rule.action)
         if rule.action in _STAFF_ACTIONS and name not in names and name != Action.REPLY:
             names.append(name)
-    return names
+    return sorted(names, key=lambda name: name not in _NEXT_STEPS)
 
 
 def _open_follow_ups(user, case: Case) -> list:

@@ -37,6 +37,19 @@ class Form(forms.Form):
                 field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
                 field.validators.append(_NoControlCharacters(field, name))
 
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Also give the first field with an error `autofocus`: a refused form comes back with the cursor in
+        the field to fix, scrolled into view, however far down the page it is (a case page's action forms
+        lie 1,000 px and more below its top)."""
+        super().add_error(field, error)
+        first = next((name for name in self.fields if name in self.errors
+                      and not self.fields[name].widget.is_hidden), None)
+        for name, form_field in self.fields.items():
+            if name == first:
+                form_field.widget.attrs["autofocus"] = True
+            else:
+                form_field.widget.attrs.pop("autofocus", None)
+
 
 class _NoControlCharacters:
     def __init__(self, field: forms.Field, name: str) -> None:
