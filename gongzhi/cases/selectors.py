@@ -23,6 +23,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -85,7 +86,15 @@ def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None
         When(flag=Flag.RED.value, then=Value(0)), When(flag=Flag.YELLOW.value, then=Value(1)),
         When(flag=Flag.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
     )
+    # The limit the flag is about: for a red case the one that passed (a 督办 order's, when its own limits
+    # are still ahead), so "已超期" never stands next to a future date.
+    first_overdue_order = (SupervisionOrder.objects.filter(case=OuterRef("pk"), fulfilled_at__isnull=True,
+                                                           due_at__lt=h.now)
+                           .order_by("due_at").values("due_at")[:1])
     due = SqlCase(
+        When(respond_running & Q(respond_due__lt=h.now), then=F("respond_due")),
+        When(handle_running & Q(handle_due__lt=h.now), then=F("handle_due")),
+        When(Q(status__in=OPEN_STATES) & order_overdue, then=Subquery(first_overdue_order)),
         When(respond_running, then=F("respond_due")), When(handle_running, then=F("handle_due")),
         default=None, output_field=DateTimeField(),
     )
