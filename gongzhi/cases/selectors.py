@@ -129,13 +129,17 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
-    """我的任务: flagged cases led by one of the user's units, and handled cases in the user's scope that
-    wait for a return visit; `has_unread`: a question to the user's units is unread."""
+    """我的任务: flagged cases led by one of the user's units, handled cases in the user's scope that wait
+    for a return visit, and the user's own reports still open (a worker follows what they found in the
+    field); `has_unread`: a question to the user's units is unread; `is_own_report`."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
     led = policies.capacity_q(user, Capacity.ASSIGNEE)
+    own_open = Q(reporter=user, status__in=OPEN_STATES)
     unread = questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
-    return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
+    return (cases_for(user).filter(led | Q(status=Status.HANDLED) | own_open)
+            .annotate(has_unread=Exists(unread),
+                      is_own_report=ExpressionWrapper(Q(reporter=user), output_field=BooleanField())))
 
 
 def questions_to(user: User) -> QuerySet[FollowUp]:

@@ -113,3 +113,18 @@ def test_who_handled_a_case_is_not_offered_its_return_visit(client, world):
     colleague.memberships.create(unit=world["tree"]["grid"], role=Role.GRID_LEADER)
     client.force_login(colleague)
     assert f'action="/worker/cases/{case.pk}/visit/"' in client.get(f"/worker/cases/{case.pk}/").content.decode()
+
+
+def test_the_workers_own_field_reports_are_in_my_tasks_until_they_are_finished(client, world):
+    client.force_login(world["gw"])
+    data = {"client_id": str(uuid.uuid4()), "category": world["cats"]["policy"].pk, "description": "低保政策咨询",
+            "address": "", "where": "grid", "lat": "", "lng": "", "confirmed": "on"}
+    assert client.post("/worker/cases/report/", data).status_code == 302
+    mine = Case.objects.get(client_id=data["client_id"])
+    page = client.get("/worker/cases/").content.decode()
+    assert mine.number in page and "我上报的" in page
+    client.force_login(world["gw2"])  # another grid's worker: neither theirs nor in their grid
+    assert mine.number not in client.get("/worker/cases/").content.decode()
+    services.transition(actor=User.objects.get(username="disp"), case=mine, action="reject", note="不属实")
+    client.force_login(world["gw"])
+    assert mine.number not in client.get("/worker/cases/").content.decode()
