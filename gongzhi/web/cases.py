@@ -24,6 +24,7 @@ from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
 from gongzhi.core.errors import DomainError
+from gongzhi.notifications import services as notification_services
 from gongzhi.web import case_forms
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.portals import portal_of
@@ -111,10 +112,11 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
 
 
 def case_page(request, case_id: int):
-    """One case. Opening it marks the questions addressed to the user's units read (the badge counts
-    unread ones)."""
+    """One case. Opening it marks read the questions addressed to the user's units and the user's messages
+    about it (the badges count unread ones)."""
     case = selectors.case_for(request.user, case_id)
     services.mark_follow_ups_read(actor=request.user, case=case)
+    notification_services.mark_target_read(user=request.user, target_type="case", target_id=case.pk)
     return _render_case(request, case)
 
 
