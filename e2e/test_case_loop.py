@@ -29,7 +29,7 @@ def log_in(page, url: str, username: str) -> None:
 
 def test_whole_case_loop(new_page, live_server, make_staff, shot):
     tree = make_tree()
-    cats = make_categories()
+    make_categories()
     resident = User.objects.create_user(username="res", password=PASSWORD, real_name="王小明",
                                         kind=User.Kind.RESIDENT)
     make_staff("调度员", tree["town"], Role.DISPATCHER)
@@ -41,7 +41,8 @@ def test_whole_case_loop(new_page, live_server, make_staff, shot):
     mobile.context.add_cookies([{"name": "sessionid", "value": session.cookies["sessionid"].value,
                                  "url": live_server.url}])
     mobile.goto(f"{live_server.url}/cases/new/")
-    mobile.get_by_label("事件分类").select_option(value=str(cats["family"].pk))
+    mobile.get_by_label("事件类型").select_option(label="矛盾纠纷")  # two steps: type, then matter
+    mobile.get_by_label("具体事项").select_option(label="婚姻家庭纠纷")
     mobile.get_by_label("要说的事").fill("邻里因宅基地边界发生争执。")
     photo = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 40, 40)).save(photo, "JPEG")

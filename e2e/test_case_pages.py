@@ -250,7 +250,7 @@ def test_grid_worker_reports_despite_a_duplicate_nearby(new_page, live_server, m
     phone.get_by_role("link", name="任务").click()
     phone.get_by_role("link", name="上报事件").click()
     expect(phone).to_have_url(live_server.url + "/worker/cases/report/")
-    phone.get_by_label("事件分类").select_option(label="垃圾清运")
+    phone.get_by_label("具体事项").select_option(label="垃圾清运")
     phone.get_by_label("要说的事").fill("巡查发现小河边垃圾成堆。")
     expect(phone.get_by_label("我所在的网格")).to_be_checked()
     phone.get_by_role("button", name="提交").click()

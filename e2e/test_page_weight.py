@@ -232,7 +232,8 @@ def test_the_measure_counts_compressed_bytes_and_static_files_are_precompressed_
     assert html["encoding"] == "gzip"  # the page, by the middleware (never brotli: see web/compression.py)
     css = next(r for r in items if r["type"] == "text/css")
     scripts = [r for r in items if r["type"].endswith("javascript")]
-    assert {Path(r["url"]).name.split(".")[0] for r in scripts} == {"report", "map-picker", "photo-upload"}
+    assert {Path(r["url"]).name.split(".")[0] for r in scripts} == {"report", "map-picker", "photo-upload",
+                                                                         "category-picker"}
     for item in [css, *scripts]:
         # Hashed name, cached for good, sent from the copy collectstatic compressed.
         assert re.search(r"\.[0-9a-f]{12}\.(css|js)$", item["url"]), item

@@ -48,7 +48,7 @@ def test_a_photo_shrinks_uploads_and_survives_a_refused_form(new_page, live_serv
     log_in_as(page, live_server, resident)
     page.goto(live_server.url + "/cases/new/")
 
-    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("具体事项").select_option(label="垃圾清运")
     page.get_by_label("照片（最多9张）").set_input_files(str(picture))
     item = page.locator(".photo-upload")
     expect(item).to_have_count(1)
@@ -96,7 +96,7 @@ def test_the_form_waits_for_a_photo_still_uploading(page, live_server, resident,
     page.goto(live_server.url + "/cases/new/")
     release = []
     page.route("**/cases/photos/", lambda route: release.append(route))
-    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("具体事项").select_option(label="垃圾清运")
     page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
     page.get_by_label("纬度").fill("35.585")
     page.get_by_label("经度").fill("104.605")

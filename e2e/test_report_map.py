@@ -32,7 +32,7 @@ def test_resident_picks_the_place_on_the_map(page, live_server, tree, resident, 
 
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="我要说事").click()
-    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("具体事项").select_option(label="垃圾清运")
     page.get_by_label("要说的事").fill("小山村村口的路灯坏了。")
     page.get_by_label("在地图上选点").check()
 

@@ -44,7 +44,7 @@ def test_resident_reports_with_a_photo_and_sees_it_in_my_cases(page, live_server
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="我要说事").click()
     expect(page).to_have_url(live_server.url + "/cases/new/")
-    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("具体事项").select_option(label="垃圾清运")  # in 常用, the type shown first
     page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
     page.get_by_label("照片（最多9张）").set_input_files(str(Path(picture)))
     page.get_by_label("纬度").fill("35.585")
@@ -95,7 +95,7 @@ def test_a_report_while_the_database_is_busy_is_refused_plainly_and_goes_through
     monkeypatch.setattr(services, "submit_case", busy_once)
     log_in_as(page, live_server, resident)
     page.goto(live_server.url + "/cases/new/")
-    page.get_by_label("事件分类").select_option(label="垃圾清运")
+    page.get_by_label("具体事项").select_option(label="垃圾清运")  # in 常用, the type shown first
     page.get_by_label("要说的事").fill("村口垃圾堆了一周没人清运。")
     page.get_by_label("纬度").fill("35.585")
     page.get_by_label("经度").fill("104.605")

@@ -19,11 +19,12 @@ from collections.abc import Set as AbstractSet
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
 from gongzhi.cases.models import Assignment, Attachment, Case, Follower, MediationSession, PendingUpload
-from gongzhi.cases.workflow import Capacity
+from gongzhi.cases.workflow import Action, Capacity, Status, Transition, actions_available
 from gongzhi.org.models import OrgUnit
 
 # Capacities that come from a staff post (the others: REPORTER from the case's followers, SYSTEM the sweep).
@@ -163,6 +164,37 @@ def supervising_unit_id(user: User, case: Case) -> int | None:
     found = [(len(path), unit_id) for role, path, unit_id in _posts(user)
              if Capacity.SUPERVISOR in _post_capacities(role, path, unit_id, case, frozenset())]
     return max(found)[1] if found else None
+
+
+# Separation of duties (B5): the unit a complaint is about may not decide on it; whoever handled a case
+# does not check it.
+NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
+RETURN_VISIT = frozenset({Action.CONFIRM, Action.VISIT_FAILED})
+
+
+def barred(user: User, case: Case, action: str) -> str | None:
+    """Why separation of duties bars `user` from `action` on `case`, though a capacity allows it; None if
+    it does not. `services.transition` refuses with this message; `actions_for` leaves the button out."""
+    if action in NOT_BY_SUBJECT and is_subject_of_complaint(user, case):
+        return _("该事件投诉的是您所在的单位，须由其他单位处理。")
+    if action in RETURN_VISIT and (Capacity.ASSIGNEE in capacities(user, case) or _handled_by(user, case)):
+        return _("办理该事件的单位或人员不能回访本事件。")
+    return None
+
+
+def actions_for(user: User | AnonymousUser, case: Case) -> list[Transition]:
+    """The workflow actions `user` may take on `case` now: what their capacities allow in its status, less
+    what separation of duties bars. Pages offer exactly these; `services.transition` checks the same."""
+    held = capacities(user, case)
+    if not held:
+        return []
+    assert isinstance(user, User)
+    return [t for t in actions_available(case.status, held) if barred(user, case, t.action) is None]
+
+
+def _handled_by(user: User, case: Case) -> bool:
+    last_handled = case.logs.filter(to_status=Status.HANDLED).order_by("-seq").first()
+    return last_handled is not None and last_handled.actor_id == user.pk
 
 
 def is_subject_of_complaint(user: User, case: Case) -> bool:

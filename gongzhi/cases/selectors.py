@@ -23,6 +23,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -85,7 +86,15 @@ def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None
         When(flag=Flag.RED.value, then=Value(0)), When(flag=Flag.YELLOW.value, then=Value(1)),
         When(flag=Flag.GREEN.value, then=Value(2)), default=Value(3), output_field=IntegerField(),
     )
+    # The limit the flag is about: for a red case the one that passed (a 督办 order's, when its own limits
+    # are still ahead), so "已超期" never stands next to a future date.
+    first_overdue_order = (SupervisionOrder.objects.filter(case=OuterRef("pk"), fulfilled_at__isnull=True,
+                                                           due_at__lt=h.now)
+                           .order_by("due_at").values("due_at")[:1])
     due = SqlCase(
+        When(respond_running & Q(respond_due__lt=h.now), then=F("respond_due")),
+        When(handle_running & Q(handle_due__lt=h.now), then=F("handle_due")),
+        When(Q(status__in=OPEN_STATES) & order_overdue, then=Subquery(first_overdue_order)),
         When(respond_running, then=F("respond_due")), When(handle_running, then=F("handle_due")),
         default=None, output_field=DateTimeField(),
     )
@@ -120,13 +129,17 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
-    """我的任务: flagged cases led by one of the user's units, and handled cases in the user's scope that
-    wait for a return visit; `has_unread`: a question to the user's units is unread."""
+    """我的任务: flagged cases led by one of the user's units, handled cases in the user's scope that wait
+    for a return visit, and the user's own reports still open (a worker follows what they found in the
+    field); `has_unread`: a question to the user's units is unread; `is_own_report`."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
     led = policies.capacity_q(user, Capacity.ASSIGNEE)
+    own_open = Q(reporter=user, status__in=OPEN_STATES)
     unread = questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
-    return cases_for(user).filter(led | Q(status=Status.HANDLED)).annotate(has_unread=Exists(unread))
+    return (cases_for(user).filter(led | Q(status=Status.HANDLED) | own_open)
+            .annotate(has_unread=Exists(unread),
+                      is_own_report=ExpressionWrapper(Q(reporter=user), output_field=BooleanField())))
 
 
 def questions_to(user: User) -> QuerySet[FollowUp]:
@@ -241,9 +254,26 @@ def follow_up_of(case: Case, follow_up_id: int) -> FollowUp:
     return found
 
 
-def current_round(case: Case) -> int:
-    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意)."""
-    return case.logs.filter(to_status=Status.REOPENED).count() + 1
+POPULAR_SAMPLE = 5000
+
+
+def popular_categories(limit: int) -> list[int]:
+    """Ids of the categories most reported lately, most first: counted over the newest 5,000 cases, so the
+    cost is the same at any scale (the report form lists them first as 常用)."""
+    newest = Case.objects.order_by("-pk").values("pk")[:POPULAR_SAMPLE]
+    rows = (Case.objects.filter(pk__in=newest).values("category_id").annotate(n=Count("pk"))
+            .order_by("-n", "category_id")[:limit])
+    return [row["category_id"] for row in rows]
+
+
+def current_round(case: Case, *, before_seq: int | None = None) -> int:
+    """Handling rounds: the first, then one more for each reopening (failed return visit, 不满意); with
+    `before_seq`, the round the step of that number was taken in. Counted by the steps that reopen, not by
+    rows ending reopened: a question or a reminder on a reopened case writes one too."""
+    reopenings = case.logs.filter(to_status=Status.REOPENED).exclude(from_status=Status.REOPENED)
+    if before_seq is not None:
+        reopenings = reopenings.filter(seq__lt=before_seq)
+    return reopenings.count() + 1
 
 
 def has_rated_this_round(user: User | AnonymousUser, case: Case) -> bool:

@@ -305,7 +305,7 @@ class _Writer:
                 families.append((members, is_floating))
         Household.objects.bulk_create(households, batch_size=500)
 
-        user_ids = self._demo_user(demo) if demo else {}
+        user_ids = self._demo_user(demo, grid_id=self.pk[village.children[0].code]) if demo else {}
         residents = [
             Resident(household_id=household.pk, name=p.name, id_number=p.id_number, phone=p.phone,
                      gender=p.gender, birth_date=p.birth, relation=p.relation, is_floating=is_floating,
@@ -321,14 +321,18 @@ class _Writer:
         self.summary.floating += sum(r.is_floating for r in residents)
         return len(residents)
 
-    def _demo_user(self, demo: DemoResident) -> dict[str, int]:
-        """A resident account for the demo head of household: signs in by ID number and SMS code."""
+    def _demo_user(self, demo: DemoResident, *, grid_id: int) -> dict[str, int]:
+        """A resident account for the demo head of household, as a verified sign-up has it: signs in by ID
+        number and SMS code, and holds a resident post in the household's grid (where the report form's map
+        opens, and whose grid workers the home page names)."""
         id_number = self.demo_ids[demo.username]
         user = User(username=demo.username, kind=User.Kind.RESIDENT, real_name=demo.name, id_number=id_number,
                     phone=demo.phone, confirmed_at=timezone.now())
         user.set_unusable_password()
         user.save()
+        Membership.objects.create(user=user, unit_id=grid_id, role=Role.RESIDENT)
         self.summary.users += 1
+        self.summary.memberships += 1
         return {id_number: user.pk}
 
     def _waiting_signups(self, rng: random.Random, residents: list[Resident]) -> None:

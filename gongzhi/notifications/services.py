@@ -227,6 +227,14 @@ def mark_read(*, user: User | AnonymousUser, notification_ids: Iterable[int]) ->
     return mine.filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
+def mark_target_read(*, user: User | AnonymousUser, target_type: str, target_id: int) -> int:
+    """Opening what messages point at reads them: mark the user's unread messages about this object read,
+    so the badge does not keep counting a case the user has just looked at. Returns how many."""
+    return (policies.notifications_visible_to(user)
+            .filter(target_type=target_type, target_id=target_id, read_at__isnull=True)
+            .update(read_at=timezone.now()))
+
+
 @transaction.atomic
 def mark_all_read(*, user: User | AnonymousUser) -> int:
     """Mark all of the user's notifications read; returns how many were unread."""

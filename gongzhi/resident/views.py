@@ -17,11 +17,12 @@ from gongzhi.accounts.selectors import is_verified_resident, primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
-from gongzhi.cases.workflow import Action, Status, actions_available
+from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
+from gongzhi.notifications import services as notification_services
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
@@ -201,8 +202,10 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
     case = selectors.case_for(request.user, case_id)
     if not policies.is_follower(request.user, case):
         raise Http404  # staff read cases in their own portal
+    # Looking at the case reads the messages about it, before the page's badge is counted.
+    notification_services.mark_target_read(user=request.user, target_type="case", target_id=case.pk)
     timeline = selectors.public_timeline(case, viewer=request.user)
-    available = {t.action for t in actions_available(case.status, policies.capacities(request.user, case))}
+    available = {t.action for t in policies.actions_for(request.user, case)}
     rated = selectors.has_rated_this_round(request.user, case)
     scores = [(value, label) for value, label in Rating.Score.choices
               if (Action.RATE_UNSATISFIED if value == Rating.Score.UNSATISFIED else Action.RATE) in available]

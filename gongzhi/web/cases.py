@@ -22,8 +22,9 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
-from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity, actions_available
+from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
 from gongzhi.core.errors import DomainError
+from gongzhi.notifications import services as notification_services
 from gongzhi.web import case_forms
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.portals import portal_of
@@ -59,18 +60,24 @@ def _make_form(name: str, case: Case, data=None):
     return form
 
 
+# The step that moves a case on, where the user may take it, comes first (open, the primary button); the
+# others (退回, 不予受理, 挂账, 上报上级 …) follow in workflow order.
+_NEXT_STEPS = (str(Action.ACCEPT), str(Action.DISPATCH), str(Action.SIGN), str(Action.COMPLETE), "visit",
+               str(Action.CLOSE), str(Action.RESUME), str(Action.RESOLVE_ON_SPOT))
+
+
 def _available(user, case: Case) -> list[str]:
-    """The action forms to show, in workflow order."""
+    """The action forms to show: the next step first, then the rest in workflow order."""
     names: list[str] = []
-    for rule in actions_available(case.status, policies.capacities(user, case)):
+    for rule in policies.actions_for(user, case):
         name = _FORM_OF.get(rule.action, rule.action)
         if rule.action in _STAFF_ACTIONS and name not in names and name != Action.REPLY:
             names.append(name)
-    return names
+    return sorted(names, key=lambda name: name not in _NEXT_STEPS)
 
 
 def _open_follow_ups(user, case: Case) -> list:
-    if Action.REPLY not in {r.action for r in actions_available(case.status, policies.capacities(user, case))}:
+    if Action.REPLY not in {r.action for r in policies.actions_for(user, case)}:
         return []
     return selectors.open_follow_ups(case)
 
@@ -105,10 +112,11 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
 
 
 def case_page(request, case_id: int):
-    """One case. Opening it marks the questions addressed to the user's units read (the badge counts
-    unread ones)."""
+    """One case. Opening it marks read the questions addressed to the user's units and the user's messages
+    about it (the badges count unread ones)."""
     case = selectors.case_for(request.user, case_id)
     services.mark_follow_ups_read(actor=request.user, case=case)
+    notification_services.mark_target_read(user=request.user, target_type="case", target_id=case.pk)
     return _render_case(request, case)
 
 

@@ -1,6 +1,7 @@
 """What the portals' forms share: the text rule, how a service's refusal reaches the form, file fields,
 category lists."""
 
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -9,8 +10,8 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.cases import categories
-from gongzhi.cases.models import CategoryKind
+from gongzhi.cases import categories, selectors
+from gongzhi.cases.models import Category, CategoryKind
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited
 from gongzhi.core.text import (
     CONTROL_CHARACTERS_CODE,
@@ -35,6 +36,19 @@ class Form(forms.Form):
             if isinstance(field, forms.CharField):
                 field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
                 field.validators.append(_NoControlCharacters(field, name))
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        """Also give the first field with an error `autofocus`: a refused form comes back with the cursor in
+        the field to fix, scrolled into view, however far down the page it is (a case page's action forms
+        lie 1,000 px and more below its top)."""
+        super().add_error(field, error)
+        first = next((name for name in self.fields if name in self.errors
+                      and not self.fields[name].widget.is_hidden), None)
+        for name, form_field in self.fields.items():
+            if name == first:
+                form_field.widget.attrs["autofocus"] = True
+            else:
+                form_field.widget.attrs.pop("autofocus", None)
 
 
 class _NoControlCharacters:
@@ -105,13 +119,44 @@ class MultiplePhotoField(forms.FileField):
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
+POPULAR_COUNT = 8
+# 常用 on a new installation, before there are cases to count: the matters seeds 000–004 name most.
+POPULAR_PRESET = ("talk-environment-garbage", "talk-development-infrastructure", "dispute-neighbour",
+                  "talk-service-utilities", "talk-policy-agriculture", "dispute-labour-wages",
+                  "talk-environment-sewage", "dispute-homestead")
+
+
 def category_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """The resident's categories grouped by 说事类型: each type itself (when unsure) and its leaves."""
+    """The categories a resident picks from, as option groups: 常用事项 (the 8 most reported lately), then one
+    group per 说事类型, 矛盾纠纷 and 投诉举报, each with its matters and, unless it has its own 其他…, the type
+    itself as "（其他）". 村民说事's 矛盾纠纷类 is left out: the 矛盾纠纷 tree lists the same disputes in detail,
+    and a villager should not meet 邻里纠纷 twice. 网格事项 are the grid workers' own."""
     active = categories.active()
-    roots = {c.pk for c in active if c.parent_id is None and c.kind != CategoryKind.GRID_AFFAIR}
-    groups = []
-    for kind_node in (c for c in active if c.parent_id in roots):
-        options = [(str(kind_node.pk), str(_("%(name)s（其他）") % {"name": kind_node.name}))]
-        options += [(str(c.pk), c.name) for c in active if c.parent_id == kind_node.pk]
-        groups.append((kind_node.name, options))
-    return groups
+    children: dict[int | None, list[Category]] = defaultdict(list)
+    for category in active:
+        children[category.parent_id].append(category)
+
+    def matters(node: Category) -> list[Category]:
+        found = []
+        for child in children[node.pk]:
+            found += [child, *matters(child)]
+        return found
+
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
+    for root in children[None]:
+        if root.kind == CategoryKind.TALK:
+            types = [c for c in children[root.pk] if c.kind != CategoryKind.DISPUTE]
+        elif root.kind == CategoryKind.GRID_AFFAIR:
+            continue
+        else:
+            types = [root]
+        for type_node in types:
+            options = [(str(c.pk), c.name) for c in matters(type_node)]
+            if not any(c.name.startswith("其他") for c in children[type_node.pk]):
+                options.append((str(type_node.pk), str(_("%(name)s（其他）") % {"name": type_node.name})))
+            groups.append((type_node.name, options))
+    label_of = {value: label for _name, options in groups for value, label in options}
+    preset = [c.pk for code in POPULAR_PRESET if (c := categories.by_code(code)) is not None]
+    popular = [str(pk) for pk in dict.fromkeys([*selectors.popular_categories(POPULAR_COUNT * 2), *preset])
+               if str(pk) in label_of][:POPULAR_COUNT]
+    return [(str(_("常用事项")), [(value, label_of[value]) for value in popular]), *groups]

@@ -42,7 +42,10 @@ class ReportFormBase(Form):
     client_id = forms.UUIDField(widget=forms.HiddenInput)
     category = forms.TypedChoiceField(label=_("事件分类"), coerce=int, choices=(),
                                       error_messages={"required": _("请选择事件分类。"),
-                                                      "invalid_choice": _("请选择事件分类。")})
+                                                      "invalid_choice": _("请选择事件分类。")},
+                                      widget=forms.Select(attrs={"data-two-step": "",
+                                                                 "data-type-label": _("事件类型"),
+                                                                 "data-matter-label": _("具体事项")}))
     description = forms.CharField(max_length=2000,
                                   error_messages={"required": _("请填写反映的内容。"),
                                                   "max_length": _("内容不能超过%(limit_value)d个字。")},

@@ -129,7 +129,7 @@ def _parent_code(category: Category) -> str | None:
 def _unit(unit_id: int, field: str) -> OrgUnit:
     found = OrgUnit.objects.filter(pk=unit_id).first()
     if found is None:
-        raise DomainError(_("所选单位不存在。"), field=field)
+        raise services.unit_refused(field)
     return found
 
 

@@ -275,6 +275,23 @@ def test_refused_actions_change_nothing(tree, people, cats):
     assert CaseLog.objects.filter(case=case).count() == 2
 
 
+def test_a_unit_outside_the_callers_area_answers_as_a_missing_one(tree, people, cats):
+    """Out-of-scope units must be indistinguishable from missing ones: no name, the same answer."""
+    case = report(people["resident"], cats["env"])
+    disp = client_for(people["dispatcher"])
+    url = f"/{case.pk}/actions"
+    post(disp, url, {"action": "accept"})
+    missing = post(disp, url, {"action": "dispatch", "lead_unit_id": 999999}).json()
+    for field, body in [("lead_unit", {"lead_unit_id": tree["other_village"].pk}),
+                        ("assist_units", {"lead_unit_id": tree["justice"].pk,
+                                          "assist_unit_ids": [tree["other_village"].pk]})]:
+        answer = post(disp, url, {"action": "dispatch", **body})
+        assert answer.status_code == 422
+        assert answer.json()["detail"] == missing["detail"] and answer.json()["field"] == field
+        assert tree["other_village"].name not in answer.content.decode()
+    assert CaseLog.objects.filter(case=case).count() == 2
+
+
 def test_merge_a_duplicate(people, cats):
     first = report(people["resident"], cats["env"])
     dup = report(people["other_resident"], cats["env"])

@@ -38,7 +38,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.cases import policies
+from gongzhi.cases import policies, selectors
 from gongzhi.cases.models import (
     CLIENT_KEY_MAX_LENGTH,
     Case,
@@ -52,7 +52,7 @@ from gongzhi.cases.services.feedback import answer_follow_up, ask_follow_up, rat
 from gongzhi.cases.services.merge import merge_case
 from gongzhi.cases.services.supervision import issue_supervision
 from gongzhi.cases.services.transition import transition
-from gongzhi.cases.workflow import Action, Status, transition_for
+from gongzhi.cases.workflow import Action, transition_for
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.text import clean_text
 
@@ -128,7 +128,7 @@ _NAMES[_step] = frozenset(inspect.signature(transition).parameters) - {"actor", 
 
 
 def _rating_of(log: CaseLog) -> Rating | None:
-    round_ = log.case.logs.filter(to_status=Status.REOPENED, seq__lt=log.seq).count() + 1
+    round_ = selectors.current_round(log.case, before_seq=log.seq)
     return Rating.objects.filter(case_id=log.case_id, rater_id=log.actor_id, round=round_).first()
 
 

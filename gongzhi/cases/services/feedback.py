@@ -15,8 +15,8 @@ from gongzhi.accounts.models import User
 from gongzhi.cases import policies, selectors
 from gongzhi.cases.models import Case, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, last_log, transition
-from gongzhi.cases.workflow import Action, Capacity, Status
-from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gongzhi.cases.workflow import Action
+from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.text import clean_text
 
 # Unanswered questions one case may carry at a time: a resident waits for an answer before asking more.
@@ -90,19 +90,12 @@ def record_return_visit(*, actor: User, case: Case, method: str, settled: bool, 
         raise DomainError(_("请选择回访方式。"), field="method")
     note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH,
                       required_message=_("请填写回访情况。"))
-    case = _visible(actor, case)
-    if Capacity.ASSIGNEE in policies.capacities(actor, case) or _handled_by(actor, case):
-        raise Forbidden(_("办理该事件的单位或人员不能回访本事件。"))
+    case = _visible(actor, case)  # who may visit is the workflow's check (policies.barred), in transition
     unit = selectors.handling_unit(case)
     action = Action.CONFIRM if settled else Action.VISIT_FAILED
     case = transition(actor=actor, case=case, action=action, note=note)
     return ReturnVisit.objects.create(case=case, log=last_log(case), visitor=actor, method=method,
                                       settled=settled, handling_unit=unit)
-
-
-def _handled_by(actor: User, case: Case) -> bool:
-    last_handled = case.logs.filter(to_status=Status.HANDLED).order_by("-seq").first()
-    return last_handled is not None and last_handled.actor_id == actor.pk
 
 
 @transaction.atomic

@@ -23,7 +23,6 @@ from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
 
 NOTE_MAX_LENGTH = 2000
 # Actions a complaint's subject unit may not take on it (B5).
-_NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
 
 
 def write_log(*, case: Case, action: str, from_status: str, actor: User | None, note: str, public: bool,
@@ -72,8 +71,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if case.status not in rule.sources:
         raise DomainError(_("事件当前为“%(status)s”，不能执行“%(action)s”。") % {
             "status": Status(case.status).label, "action": Action(action).label}, code="invalid_state")
-    if actor is not None and action in _NOT_BY_SUBJECT and policies.is_subject_of_complaint(actor, case):
-        raise Forbidden(_("该事件投诉的是您所在的单位，须由其他单位处理。"))
+    refusal = policies.barred(actor, case, action) if actor is not None else None
+    if refusal is not None:
+        raise Forbidden(refusal)
     note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH,
                       required_message=_("请填写说明。") if rule.note_required else None)
     if step_key and case.logs.filter(step_key=step_key).exists():
@@ -119,6 +119,12 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
         case.handle_due = deadlines.handle_due(case.category, case.holder.level, start=now)
 
 
+def unit_refused(field: str) -> DomainError:
+    """A unit that does not exist, or lies outside where the case's holder may dispatch: one answer for both
+    and no name, so a caller cannot learn which units exist outside their area."""
+    return DomainError(_("所选单位不存在，或不在本级的派单范围内。"), field=field)
+
+
 def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgUnit, ...]) -> None:
     if lead_unit is None:
         raise DomainError(_("请选择主办单位。"), field="lead_unit")
@@ -128,7 +134,7 @@ def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgU
     for unit in units:
         # The holder dispatches within its own area: its departments, villages and grids.
         if not unit.path.startswith(case.holder.path) or not unit.is_active:
-            raise DomainError(_("“%(unit)s”不在本级的派单范围内。") % {"unit": unit.name}, field="lead_unit")
+            raise unit_refused("lead_unit" if unit is lead_unit else "assist_units")
     case.assignments.filter(is_active=True).update(is_active=False)
     Assignment.objects.create(case=case, unit=lead_unit, role=Assignment.Role.LEAD)
     for unit in assist_units:

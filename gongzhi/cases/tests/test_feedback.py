@@ -187,6 +187,26 @@ def test_one_rating_per_person_per_round(tree, people, cats):
     assert Rating.objects.count() == 1
 
 
+def test_a_round_is_counted_once_however_many_steps_the_reopened_case_takes(tree, people, cats):
+    """Steps that record something on a reopened case (a question, its answer, a reminder) stay in the
+    round; only a reopening starts a new one."""
+    case = handled(people, tree, report(people["resident"], cats["env"]))
+    services.rate_case(actor=people["resident"], case=case, score=Rating.Score.UNSATISFIED, comment="灯还是不亮")
+    case.refresh_from_db()
+    assert case.status == Status.REOPENED and selectors.current_round(case) == 2
+    asked = services.ask_follow_up(actor=people["resident"], case=case, question="什么时候再来修？")
+    services.answer_follow_up(actor=people["dispatcher"], follow_up=asked, answer="明天")
+    act(people["dispatcher"], case, Action.REMIND)
+    assert selectors.current_round(case) == 2
+    act(people["dispatcher"], case, Action.DISPATCH, lead_unit=tree["justice"])
+    act(people["justice"], case, Action.SIGN)
+    act(people["justice"], case, Action.COMPLETE, note="换了新灯")
+    act(people["grid_worker"], case, Action.CONFIRM, note="回访：路灯已亮")
+    act(people["dispatcher"], case, Action.CLOSE)
+    rating = services.rate_case(actor=people["resident"], case=case, score=Rating.Score.SATISFIED)
+    assert rating.round == 2
+
+
 def test_bad_scores_and_staff_ratings_are_refused(tree, people, cats):
     case = closed(people, tree, report(people["resident"], cats["env"]))
     with pytest.raises(DomainError) as err:

@@ -230,6 +230,19 @@ def test_flags_and_the_work_list(people, cats):
         assert err.value.field == "status"
 
 
+def test_a_red_flag_shows_the_limit_that_passed(people, cats):
+    """A case red because its 督办 order's limit passed shows that limit, not its handling limit still ahead:
+    "已超期" never stands next to a future date."""
+    case = accepted_case(people, cats, at(9, 30))  # handling due 10-13 close
+    with time_machine.travel(at(10, 9), tick=False):
+        services.issue_supervision(actor=people["county_dispatcher"], case=case, note="限期办结",
+                                   due_at=at(10, 10, 12))
+    with time_machine.travel(at(10, 12), tick=False):
+        listed = selectors.with_flags(Case.objects.filter(pk=case.pk)).get()
+        assert listed.flag == Flag.RED and listed.due == at(10, 10, 12)
+        assert listed.due < at(10, 12)
+
+
 # ------------------------------------------------------------------------------------------------ 督办
 
 

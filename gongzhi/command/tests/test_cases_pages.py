@@ -1,6 +1,9 @@
+import re
+
 import pytest
 
 from gongzhi.accounts.models import Role, User
+from gongzhi.cases import services
 from gongzhi.cases.factories import make_categories, report
 from gongzhi.cases.models import Case, CaseLog
 
@@ -287,3 +290,21 @@ def test_a_form_sent_twice_answers_like_the_first_time(client, world):
     client.force_login(world["county_disp"])
     refused = post(client, case, "remind", note="", client_key=key)
     assert refused.status_code == 422 and "这个提交编号已用于另一次操作。" in refused.content.decode()
+
+
+def test_after_signing_the_next_step_is_the_open_primary_form_and_a_refusal_focuses_its_field(client, world):
+    """After 签收 the handler's first, open form with the primary button is 办结 (not 退回); sent without its
+    note it comes back with the cursor in the note, wherever on the page it is."""
+    case = world["case"]
+    services.transition(actor=world["disp"], case=case, action="accept")
+    services.transition(actor=world["disp"], case=case, action="dispatch", lead_unit=world["tree"]["justice"])
+    services.transition(actor=world["handler"], case=case, action="sign")
+    client.force_login(world["handler"])
+    page = client.get(f"/command/cases/{case.pk}/").content.decode()
+    forms = re.findall(r'<details class="case-action" id="action-(\w+)"( open)?', page)
+    assert forms[0] == ("complete", " open") and ("return", "") in forms
+    assert re.search(r'class="btn" name="submit" value="complete"', page)
+    assert re.search(r'class="btn btn-secondary" name="submit" value="return"', page)
+    refused = post(client, case, "complete", note="  ").content.decode()
+    assert refused.count("autofocus") == 1
+    assert re.search(r'<textarea name="complete-note"[^>]*autofocus', refused)

@@ -392,3 +392,15 @@ def test_the_first_village_administrator_has_sign_ups_waiting_for_verification(t
     for item in waiting:
         assert item.record.household.village.name == first_village
         assert item.account.phone.reveal() != item.record.phone.reveal()  # else signing up had verified them
+
+
+def test_demo_residents_hold_their_grid_as_a_real_sign_up_does(tiny, client):
+    """A verified sign-up gets a resident post in its household's grid (registry.services._link); the demo
+    residents too, so their report form's map shows their village's grids."""
+    for login in (login for login in gen.demo_logins("tiny", SEED) if login["id_number"]):
+        user = User.objects.get(username=login["username"])
+        grid = user.resident_record.household.grid
+        assert Membership.objects.filter(user=user, unit=grid, role=Role.RESIDENT).exists()
+        client.force_login(user)
+        area = client.get("/api/org/report-area").json()
+        assert {f["properties"]["id"] for f in area["features"] if f["properties"]["own"]} == {grid.pk}

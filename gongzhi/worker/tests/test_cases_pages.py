@@ -96,3 +96,35 @@ def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, wo
     client.get(f"/worker/cases/{case.pk}/")
     page = client.get("/worker/cases/").content.decode()
     assert "新追问" not in page and "条未读追问" not in page
+
+
+def test_who_handled_a_case_is_not_offered_its_return_visit(client, world):
+    """The buttons come from the rule the service checks: the grid worker who answered on the spot gets no
+    回访 form (it would be refused), and a colleague in the same grid gets it."""
+    case = report(User.objects.get(username="res"), world["cats"]["env"])
+    services.transition(actor=world["gw"], case=case, action="resolve_on_spot", note="当场更换灯泡")
+    client.force_login(world["gw"])
+    page = client.get(f"/worker/cases/{case.pk}/").content.decode()
+    assert f'action="/worker/cases/{case.pk}/visit/"' not in page
+    refused = client.post(f"/worker/cases/{case.pk}/visit/", {"visit-method": "phone", "visit-settled": "yes",
+                                                             "visit-note": "自己回访自己"})
+    assert refused.status_code == 403
+    colleague = User.objects.create_user(username="gw-b", kind=User.Kind.STAFF)
+    colleague.memberships.create(unit=world["tree"]["grid"], role=Role.GRID_LEADER)
+    client.force_login(colleague)
+    assert f'action="/worker/cases/{case.pk}/visit/"' in client.get(f"/worker/cases/{case.pk}/").content.decode()
+
+
+def test_the_workers_own_field_reports_are_in_my_tasks_until_they_are_finished(client, world):
+    client.force_login(world["gw"])
+    data = {"client_id": str(uuid.uuid4()), "category": world["cats"]["policy"].pk, "description": "低保政策咨询",
+            "address": "", "where": "grid", "lat": "", "lng": "", "confirmed": "on"}
+    assert client.post("/worker/cases/report/", data).status_code == 302
+    mine = Case.objects.get(client_id=data["client_id"])
+    page = client.get("/worker/cases/").content.decode()
+    assert mine.number in page and "我上报的" in page
+    client.force_login(world["gw2"])  # another grid's worker: neither theirs nor in their grid
+    assert mine.number not in client.get("/worker/cases/").content.decode()
+    services.transition(actor=User.objects.get(username="disp"), case=mine, action="reject", note="不属实")
+    client.force_login(world["gw"])
+    assert mine.number not in client.get("/worker/cases/").content.decode()
