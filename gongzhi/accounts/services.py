@@ -328,6 +328,13 @@ def reveal_pii(*, actor: User, subject: models.Model, field: str, reason: str) -
         raise NotFound()
     if not policies.can_unmask_pii(actor, path):
         raise Forbidden(_("您没有查看完整个人信息的权限。"))
+    return reveal_logged(actor=actor, subject=subject, field=field, reason=reason)
+
+
+def reveal_logged(*, actor: User, subject: models.Model, field: str, reason: str) -> str:
+    """The plaintext number, with the access log row every reveal writes (who, whom, which field, why).
+    The caller has checked that `actor` may see it: `reveal_pii` by scope and permission, the case
+    services for a case's reporter."""
     reason = clean_text(reason, field="reason", max_length=200, required_message=_("请填写查看事由。"),
                         too_long_message=_("查看事由不能超过200个字。"))
     value: SecretValue | None = getattr(subject, field)

@@ -192,6 +192,18 @@ def actions_for(user: User | AnonymousUser, case: Case) -> list[Transition]:
     return [t for t in actions_available(case.status, held) if barred(user, case, t.action) is None]
 
 
+# Who phones a case's reporter (电话回访, asking for details): whoever handles it or visits it.
+PHONING_CAPACITIES = frozenset({Capacity.DISPATCHER, Capacity.ASSIGNEE, Capacity.GRID_STAFF})
+
+
+def can_phone_reporter(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether `user` may see the phone number of the case's reporter (each time logged, with a reason):
+    staff handling or visiting the case, for a reporter who gave their name and whose data is still kept.
+    An anonymous reporter's number would name them, so it is never shown."""
+    return (case.reporter_id is not None and not case.is_anonymous and case.personal_data_removed_at is None
+            and bool(capacities(user, case) & PHONING_CAPACITIES))
+
+
 def _handled_by(user: User, case: Case) -> bool:
     last_handled = case.logs.filter(to_status=Status.HANDLED).order_by("-seq").first()
     return last_handled is not None and last_handled.actor_id == user.pk

@@ -25,7 +25,7 @@ from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
 from gongzhi.core.errors import DomainError
 from gongzhi.notifications import services as notification_services
-from gongzhi.web import case_forms
+from gongzhi.web import case_forms, pii
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.portals import portal_of
 
@@ -108,7 +108,9 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         "attachments": selectors.attachments_of(case),
         "assignments": case.assignments.select_related("unit").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
-        "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors}, status=status)
+        "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors,
+        "can_phone_reporter": policies.can_phone_reporter(user, case) and bool(case.reporter.phone)},
+        status=status)
 
 
 def case_page(request, case_id: int):
@@ -147,5 +149,6 @@ def urlpatterns_for(guard: Callable) -> list[URLPattern]:
     """The case page and its action URL of a portal, behind `guard` (its access decorator)."""
     return [
         path("cases/<int:case_id>/", guard(case_page), name="case"),
+        path("cases/<int:case_id>/phone/", guard(pii.phone_reporter), name="case_phone"),
         path("cases/<int:case_id>/<str:name>/", require_POST(guard(case_action)), name="case_action"),
     ]

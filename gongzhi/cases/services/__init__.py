@@ -27,6 +27,7 @@ from gongzhi.cases.services.feedback import (
     mark_follow_ups_read,
     rate_case,
     record_return_visit,
+    reporter_phone,
 )
 from gongzhi.cases.services.merge import merge_case
 from gongzhi.cases.services.photos import PENDING_UPLOAD_HOURS, expire_pending_uploads, upload_photo
@@ -39,5 +40,5 @@ __all__ = [
     "PENDING_UPLOAD_HOURS", "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "anonymise_closed_cases",
     "answer_follow_up", "ask_follow_up", "expire_pending_uploads", "issue_supervision", "mark_follow_ups_read",
     "merge_case", "payload_names", "rate_case", "record_mediation", "record_return_visit", "report_on_behalf",
-    "submit_case", "take_action", "transition", "unit_refused", "upload_photo",
+    "reporter_phone", "submit_case", "take_action", "transition", "unit_refused", "upload_photo",
 ]

@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.cases import policies, selectors
 from gongzhi.cases.models import Case, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, last_log, transition
 from gongzhi.cases.workflow import Action
-from gongzhi.core.errors import Conflict, DomainError, NotFound
+from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.text import clean_text
 
 # Unanswered questions one case may carry at a time: a resident waits for an answer before asking more.
@@ -116,3 +117,13 @@ def rate_case(*, actor: User, case: Case, score: str, comment: str = "") -> Rati
     case = transition(actor=actor, case=case, action=action, note=comment)
     return Rating.objects.create(case=case, rater=actor, handling_unit=unit, score=score, comment=comment,
                                  round=round_)
+
+
+def reporter_phone(*, actor: User, case: Case, reason: str) -> str:
+    """The reporter's phone number for a call (电话回访), logged like every reveal. NotFound outside the
+    actor's cases, Forbidden unless `policies.can_phone_reporter`, DomainError without a reason or number."""
+    case = _visible(actor, case)
+    if not policies.can_phone_reporter(actor, case):
+        raise Forbidden(_("只有办理或回访该事件的工作人员可以查看实名反映人的电话。"))
+    assert case.reporter is not None
+    return account_services.reveal_logged(actor=actor, subject=case.reporter, field="phone", reason=reason)

@@ -1,3 +1,4 @@
+import re
 import uuid
 
 import pytest
@@ -128,3 +129,21 @@ def test_the_workers_own_field_reports_are_in_my_tasks_until_they_are_finished(c
     services.transition(actor=User.objects.get(username="disp"), case=mine, action="reject", note="不属实")
     client.force_login(world["gw"])
     assert mine.number not in client.get("/worker/cases/").content.decode()
+
+
+def test_the_grid_worker_phones_the_reporter_from_the_case_page(client, world):
+    resident = User.objects.get(username="res")
+    resident.phone = "13912345678"
+    resident.save()
+    case = world["case"]
+    client.force_login(world["gw"])
+    page = client.get(f"/worker/cases/{case.pk}/").content.decode()
+    assert f'href="/worker/cases/{case.pk}/phone/"' in page and "13912345678" not in page
+    form = client.get(f"/worker/cases/{case.pk}/phone/").content.decode()
+    assert "139****5678" in form and re.search(r'value="电话回访"[^>]*checked', form)  # the purpose offered
+    refused = client.post(f"/worker/cases/{case.pk}/phone/", {"purpose": "", "reason": ""})
+    assert "13912345678" not in refused.content.decode()
+    shown = client.post(f"/worker/cases/{case.pk}/phone/", {"purpose": "电话回访", "reason": ""})
+    assert 'href="tel:13912345678"' in shown.content.decode()
+    client.force_login(world["gw2"])
+    assert client.get(f"/worker/cases/{case.pk}/phone/").status_code == 404
