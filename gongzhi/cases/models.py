@@ -177,6 +177,10 @@ class Assignment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assignments")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("承办单位"))
+    # 派单到人: the staff member of the lead unit named to handle it (optional). The unit's other staff may
+    # still act (someone signs when the named person is away); messages about the case go to the person.
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="+", verbose_name=_("主办人"), db_index=False)
     role = models.CharField(_("角色"), max_length=6, choices=Role.choices)
     is_active = models.BooleanField(default=True)
     assigned_at = models.DateTimeField(auto_now_add=True)

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import User
 from gongzhi.cases import policies
-from gongzhi.cases.models import Case, CaseLog
+from gongzhi.cases.models import Assignment, Case, CaseLog
 from gongzhi.cases.selectors import lead_unit
 from gongzhi.cases.workflow import Action, Capacity
 from gongzhi.notifications import services as notifications
@@ -54,8 +54,13 @@ def residents_of(case: Case) -> list[User]:
 
 
 def assignees_of(case: Case) -> list[User]:
-    """The staff of the unit leading the work on the case (none before it is dispatched)."""
-    return policies.users_with_capacity(case, Capacity.ASSIGNEE)
+    """The staff of the unit leading the work on the case (none before it is dispatched); only the person
+    named in the dispatch (派单到人) while they still hold a post there."""
+    staff = policies.users_with_capacity(case, Capacity.ASSIGNEE)
+    person_id = (case.assignments.filter(is_active=True, role=Assignment.Role.LEAD)
+                 .values_list("person_id", flat=True).first())
+    named = [user for user in staff if user.pk == person_id]
+    return named or staff
 
 
 def dispatchers_of(case: Case) -> list[User]:

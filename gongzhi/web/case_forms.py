@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import Membership, User
 from gongzhi.cases import selectors
 from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Case, ReturnVisit
 from gongzhi.cases.workflow import Action
@@ -57,6 +57,10 @@ class DispatchForm(ActionForm):
     lead_unit = forms.ModelChoiceField(label=_("主办单位"), queryset=OrgUnit.objects.none(),
                                        error_messages={"required": _("请选择主办单位。"),
                                                        "invalid_choice": _("请选择主办单位。")})
+    lead_person = forms.ModelChoiceField(
+        label=_("主办人（可选）"), queryset=User.objects.none(), required=False,
+        help_text=_("派单到人：须是主办单位的工作人员；不选则由主办单位自行安排。"),
+        error_messages={"invalid_choice": _("请从列表中选择主办人。")})
     assist_units = forms.ModelMultipleChoiceField(
         label=_("协办单位"), queryset=OrgUnit.objects.none(), required=False,
         widget=forms.SelectMultiple(attrs={"size": 6}),
@@ -72,6 +76,12 @@ class DispatchForm(ActionForm):
                  .exclude(pk=case.holder_id).order_by("kind", "path"))
         self.fields["lead_unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["assist_units"].queryset = units  # type: ignore[attr-defined]
+        self._posts = {post.user_id: post.unit.name for post in Membership.objects.staff()
+                       .filter(unit__in=units).select_related("unit").order_by("unit__path", "user_id")}
+        self.fields["lead_person"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(pk__in=list(self._posts)).order_by("real_name", "pk"))
+        self.fields["lead_person"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda user: f"{self._posts[user.pk]} · {user.real_name or user.username}")
         self.fields["lead_unit"].label_from_instance = _unit_label  # type: ignore[attr-defined]
         self.fields["assist_units"].label_from_instance = _unit_label  # type: ignore[attr-defined]
         if not self.is_bound and case.grid is not None:

@@ -230,8 +230,8 @@ def case_detail(request: HttpRequest, case_id: CaseId):
 
 
 # ActionIn's fields that name a row by id, and the payload name of that row.
-_REFERENCES = {"lead_unit_id": "lead_unit", "assist_unit_ids": "assist_units", "merge_into_id": "merge_into",
-               "follow_up_id": "follow_up"}
+_REFERENCES = {"lead_unit_id": "lead_unit", "lead_person_id": "lead_person", "assist_unit_ids": "assist_units",
+               "merge_into_id": "merge_into", "follow_up_id": "follow_up"}
 
 
 def _payload(request: HttpRequest, case: Case, payload: ActionIn) -> dict[str, Any]:
@@ -245,6 +245,10 @@ def _payload(request: HttpRequest, case: Case, payload: ActionIn) -> dict[str, A
             continue
         if field == "lead_unit_id":
             value = _unit(value, "lead_unit")
+        elif field == "lead_person_id":
+            value = User.objects.filter(pk=value, kind=User.Kind.STAFF).first()
+            if value is None:
+                raise services.person_refused("lead_person")
         elif field == "assist_unit_ids":
             value = tuple(_unit(unit_id, "assist_units") for unit_id in value)
         elif field == "merge_into_id":
@@ -262,11 +266,12 @@ def _act(request: HttpRequest, case: Case, action: str, client_key: str, **paylo
 @router.post("/{case_id}/actions", response={200: CaseOut, **_WRITE}, summary="办理操作")
 def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
     """Takes one action by its workflow name: accept, reject (note required), resolve_on_spot, dispatch
-    (lead_unit_id, assist_unit_ids), sign, return, complete, defer (review_on), resume, escalate, confirm and
-    visit_failed (the return visit: method, note), close, rate (score) and rate_unsatisfied (comment), merge
-    (merge_into_id), remind, supervise (due_at, note), follow_up (question), reply (follow_up_id, answer).
-    Answers with the case. 403: not the caller's step to take; 422 with code "invalid_state": not in this
-    state. A `client_key` sent again answers with the case as it is now and changes nothing."""
+    (lead_unit_id, lead_person_id, assist_unit_ids), sign, return, complete, defer (review_on), resume,
+    escalate, confirm and visit_failed (the return visit: method, note), close, rate (score) and
+    rate_unsatisfied (comment), merge (merge_into_id), remind, supervise (due_at, note), follow_up
+    (question), reply (follow_up_id, answer). Answers with the case. 403: not the caller's step to take;
+    422 with code "invalid_state": not in this state. A `client_key` sent again answers with the case as it
+    is now and changes nothing."""
     require_json(request)
     case = selectors.case_for(request.user, case_id)
     _act(request, case, payload.action, payload.client_key, **_payload(request, case, payload))

@@ -142,6 +142,7 @@ class ActionIn(StrictIn):
     client_key: ClientKey = ""
     note: Note = ""
     lead_unit_id: Id | None = Field(None, description="派单：主办单位")
+    lead_person_id: Id | None = Field(None, description="派单：主办人（可选，须在主办单位任职）")
     assist_unit_ids: list[Id] = Field([], max_length=20, description="派单：协办单位")
     review_on: datetime.date | None = Field(None, description="挂账：复查日期")
     merge_into_id: Id | None = Field(None, description="合并：并入的事件")

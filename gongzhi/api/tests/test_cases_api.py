@@ -386,3 +386,18 @@ def test_a_submission_reads_the_cache_versions_once_and_the_next_request_sees_a_
     Category.objects.get(code="talk-environment").save()  # a change as the admin makes it: the token moves
     response = post(client, "", new_case())
     assert response.status_code == 422 and response.json()["field"] == "category"
+
+
+def test_dispatch_to_a_person_over_the_api(tree, people, cats):
+    case = report(people["resident"], cats["env"])
+    disp = client_for(people["dispatcher"])
+    url = f"/{case.pk}/actions"
+    post(disp, url, {"action": "accept"})
+    outside = post(disp, url, {"action": "dispatch", "lead_unit_id": tree["justice"].pk,
+                               "lead_person_id": people["grid_worker"].pk})
+    missing = post(disp, url, {"action": "dispatch", "lead_unit_id": tree["justice"].pk, "lead_person_id": 999999})
+    assert outside.status_code == missing.status_code == 422
+    assert outside.json()["detail"] == missing.json()["detail"] and outside.json()["field"] == "lead_person"
+    done = post(disp, url, {"action": "dispatch", "lead_unit_id": tree["justice"].pk,
+                            "lead_person_id": people["justice"].pk})
+    assert done.status_code == 200 and done.json()["status"] == "dispatched"

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from gongzhi.accounts.models import User
+from gongzhi.accounts.models import Membership, User
 from gongzhi.cases import deadlines, notices, policies
 from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
 from gongzhi.cases.workflow import SUPERVISION_DONE, Action, Capacity, Status, transition_for
@@ -56,7 +56,8 @@ def _lock(case: Case) -> Case:
 
 @transaction.atomic
 def transition(*, actor: User | None, case: Case, action: str, note: str = "", step_key: str = "",
-               lead_unit: OrgUnit | None = None, assist_units: Iterable[OrgUnit] = (),
+               lead_unit: OrgUnit | None = None, lead_person: User | None = None,
+               assist_units: Iterable[OrgUnit] = (),
                review_on: datetime.date | None = None, merge_into: Case | None = None) -> Case:
     """Take `action` on `case` as `actor` (None: the system sweep). Refusals change nothing."""
     rule = transition_for(action)
@@ -79,8 +80,8 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if step_key and case.logs.filter(step_key=step_key).exists():
         return case  # this sweep step already ran
     from_status = case.status
-    _apply(case, action, actor=actor, lead_unit=lead_unit, assist_units=tuple(assist_units), review_on=review_on,
-           merge_into=merge_into)
+    _apply(case, action, actor=actor, lead_unit=lead_unit, lead_person=lead_person,
+           assist_units=tuple(assist_units), review_on=review_on, merge_into=merge_into)
     if rule.to is not None:
         case.status = rule.to
     case.save()
@@ -92,7 +93,7 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     return case
 
 
-def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | None,
+def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | None, lead_person: User | None,
            assist_units: tuple[OrgUnit, ...], review_on: datetime.date | None, merge_into: Case | None) -> None:
     """The side effects of an action beyond the status change."""
     now = timezone.now()
@@ -101,7 +102,7 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
     if action == Action.ACCEPT:
         case.handle_due = deadlines.handle_due(case.category, case.holder.level, start=now)
     elif action == Action.DISPATCH:
-        _dispatch(case, lead_unit=lead_unit, assist_units=assist_units)
+        _dispatch(case, lead_unit=lead_unit, lead_person=lead_person, assist_units=assist_units)
     elif action == Action.SIGN:
         case.assignments.filter(is_active=True, role=Assignment.Role.LEAD).update(signed_at=now)
     elif action == Action.ESCALATE:
@@ -125,7 +126,13 @@ def unit_refused(field: str) -> DomainError:
     return DomainError(_("所选单位不存在，或不在本级的派单范围内。"), field=field)
 
 
-def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgUnit, ...]) -> None:
+def person_refused(field: str) -> DomainError:
+    """A person who does not exist or holds no post in the chosen lead unit: one answer, no name."""
+    return DomainError(_("所选人员不存在，或不在所选主办单位任职。"), field=field)
+
+
+def _dispatch(case: Case, *, lead_unit: OrgUnit | None, lead_person: User | None,
+              assist_units: tuple[OrgUnit, ...]) -> None:
     if lead_unit is None:
         raise DomainError(_("请选择主办单位。"), field="lead_unit")
     units = [lead_unit, *assist_units]
@@ -135,8 +142,10 @@ def _dispatch(case: Case, *, lead_unit: OrgUnit | None, assist_units: tuple[OrgU
         # The holder dispatches within its own area: its departments, villages and grids.
         if not unit.path.startswith(case.holder.path) or not unit.is_active:
             raise unit_refused("lead_unit" if unit is lead_unit else "assist_units")
+    if lead_person is not None and not Membership.objects.staff().filter(user=lead_person, unit=lead_unit).exists():
+        raise person_refused("lead_person")
     case.assignments.filter(is_active=True).update(is_active=False)
-    Assignment.objects.create(case=case, unit=lead_unit, role=Assignment.Role.LEAD)
+    Assignment.objects.create(case=case, unit=lead_unit, person=lead_person, role=Assignment.Role.LEAD)
     for unit in assist_units:
         Assignment.objects.create(case=case, unit=unit, role=Assignment.Role.ASSIST)
 

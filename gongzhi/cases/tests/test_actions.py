@@ -189,6 +189,7 @@ def test_every_person_action_has_a_service_and_payload_names():
     assert all(t.capacities - {Capacity.SYSTEM} for t in TRANSITIONS if t.action in PERSON_ACTIONS)
     for action in PERSON_ACTIONS:
         assert services.payload_names(action)
-    assert services.payload_names(Action.DISPATCH) == {"note", "lead_unit", "assist_units", "review_on"}
+    assert services.payload_names(Action.DISPATCH) == {"note", "lead_unit", "lead_person", "assist_units",
+                                                            "review_on"}
     assert services.payload_names(Action.CONFIRM) == {"method", "note"}
     assert services.payload_names("explode") == frozenset()
