@@ -41,7 +41,7 @@ def cases_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
     following = Follower.objects.filter(user=user, case=OuterRef("pk"))
     return Case.objects.filter(
         account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope) | Q(reporter=user)
-        | Exists(following))
+        | Exists(following)).exclude(complained_about_q(user))
 
 
 def cases_seen_as_staff(user: User | AnonymousUser) -> QuerySet[Case]:
@@ -51,7 +51,8 @@ def cases_seen_as_staff(user: User | AnonymousUser) -> QuerySet[Case]:
         return Case.objects.none()
     assigned_in_scope = Assignment.objects.filter(
         account_policies.scope_q(user, "unit__path"), case=OuterRef("pk"))
-    return Case.objects.filter(account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope))
+    return (Case.objects.filter(account_policies.scope_q(user, "area_path") | Exists(assigned_in_scope))
+            .exclude(complained_about_q(user)))
 
 
 # Files: each is seen by exactly those who may see what it belongs to (a check and a filter per kind).
@@ -152,7 +153,7 @@ def capacities(user: User | AnonymousUser, case: Case) -> set[str]:
     if is_follower(user, case):
         held.add(Capacity.REPORTER)  # followers ask, and rate, like the reporter
     posts = _posts(user)
-    if posts:
+    if posts and not is_subject_of_complaint(user, case):
         lead_units = _lead_units([case])[case.pk]
         for role, path, unit_id in posts:
             held |= _post_capacities(role, path, unit_id, case, lead_units)
@@ -166,17 +167,14 @@ def supervising_unit_id(user: User, case: Case) -> int | None:
     return max(found)[1] if found else None
 
 
-# Separation of duties (B5): the unit a complaint is about may not decide on it; whoever handled a case
-# does not check it.
-NOT_BY_SUBJECT = frozenset({Action.ACCEPT, Action.REJECT, Action.CLOSE, Action.MERGE})
+# Separation of duties (B5): whoever handled a case does not check it. (The staff of a unit a complaint is
+# about hold no capacity on it and do not see it at all: `is_subject_of_complaint`.)
 RETURN_VISIT = frozenset({Action.CONFIRM, Action.VISIT_FAILED})
 
 
 def barred(user: User, case: Case, action: str) -> str | None:
     """Why separation of duties bars `user` from `action` on `case`, though a capacity allows it; None if
     it does not. `services.transition` refuses with this message; `actions_for` leaves the button out."""
-    if action in NOT_BY_SUBJECT and is_subject_of_complaint(user, case):
-        return _("该事件投诉的是您所在的单位，须由其他单位处理。")
     if action in RETURN_VISIT and (Capacity.ASSIGNEE in capacities(user, case) or _handled_by(user, case)):
         return _("办理该事件的单位或人员不能回访本事件。")
     return None
@@ -210,11 +208,23 @@ def _handled_by(user: User, case: Case) -> bool:
 
 
 def is_subject_of_complaint(user: User, case: Case) -> bool:
-    """Separation of duties: staff of the unit a complaint is about (or of a unit under it)."""
-    if case.subject_unit is None:
+    """Separation of duties (B5): staff with a post in the unit a complaint is about (or a unit under it)
+    neither see it nor hold any capacity on it, whatever their other posts; it is handled a level above."""
+    if case.subject_unit_id is None:
         return False
     subject_path = case.subject_unit.path
     return any(path.startswith(subject_path) for _role, path, _unit in _posts(user))
+
+
+def complained_about_q(user: User | AnonymousUser) -> Q:
+    """The cases that are complaints about a unit where `user` holds a post (or about a unit above one):
+    `is_subject_of_complaint` as a filter."""
+    if not isinstance(user, User):
+        return Q(pk__in=[])
+    paths = set().union(*(_path_and_ancestors(path) for _role, path, _unit in _posts(user)))
+    if not paths:
+        return Q(pk__in=[])
+    return Q(subject_unit__in=OrgUnit.objects.filter(path__in=paths).values("pk"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -241,7 +251,25 @@ def users_with_capacity_in(cases: Sequence[Case], capacity: str | AbstractSet[st
         _add_followers(cases, people)
     if wanted & POST_CAPACITIES:
         _add_post_holders(cases, wanted, people, units)
+        _drop_complained_about(cases, people)
     return {pk: list(found.values()) for pk, found in people.items()}
+
+
+def _drop_complained_about(cases: Sequence[Case], people: dict[int, dict[int, User]]) -> None:
+    """Leave out the staff of the unit each complaint is about (`is_subject_of_complaint`), by all their
+    posts, not only the one that gave the capacity."""
+    complaints = [case for case in cases if case.subject_unit_id is not None and people[case.pk]]
+    if not complaints:
+        return
+    user_ids = {user_id for case in complaints for user_id in people[case.pk]}
+    paths: dict[int, list[str]] = defaultdict(list)
+    for user_id, path in Membership.objects.staff().filter(user_id__in=user_ids).values_list("user_id",
+                                                                                               "unit__path"):
+        paths[user_id].append(path)
+    for case in complaints:
+        subject_path = case.subject_unit.path
+        for user_id in [u for u in people[case.pk] if any(p.startswith(subject_path) for p in paths[u])]:
+            del people[case.pk][user_id]
 
 
 def _add_followers(cases: Sequence[Case], people: dict[int, dict[int, User]]) -> None:
@@ -306,4 +334,4 @@ def capacity_q(user: User | AnonymousUser, capacity: str) -> Q:
             q |= Q(area_path__startswith=path)
         elif capacity == Capacity.GRID_STAFF and role in FIELD_ROLES:
             q |= Q(area_path__startswith=path)
-    return q
+    return q & ~complained_about_q(user) if posts else q

@@ -410,6 +410,33 @@ def suggest_handler(*, category: Category, grid: OrgUnit) -> OrgUnit | None:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Complaints (投诉举报): whom they can be about, and who handles them
+
+
+def complaint_targets(grid: OrgUnit) -> list[OrgUnit]:
+    """The units a complaint about a matter in `grid` may name: the village, township, county and city above
+    it, and the departments attached to them, by level (nearest first) and code."""
+    areas = list(grid.ancestors().filter(kind=UnitKind.AREA).exclude(level=Level.GRID))
+    departments = OrgUnit.objects.filter(parent__in=areas, kind=UnitKind.DEPARTMENT, is_active=True)
+    order = {area.pk: len(areas) - i for i, area in enumerate(sorted(areas, key=lambda a: a.depth))}
+    found = [area for area in areas if area.is_active] + list(departments)
+    return sorted(found, key=lambda unit: (order.get(unit.pk, order.get(unit.parent_id or 0, 0)),
+                                           unit.kind != UnitKind.AREA, unit.code))
+
+
+def complaint_holder(subject: OrgUnit, township: OrgUnit) -> OrgUnit:
+    """The level that holds a complaint about `subject` reported in `township`: the township, unless the
+    subject is that township, one of its departments, or a unit above it; then the first area level above
+    the subject's own (a township department's complaint goes to the county). The top level holds one
+    about itself: nobody is above it."""
+    subject_area = subject if subject.kind == UnitKind.AREA else subject.parent
+    holder = township
+    while subject_area is not None and holder.path.startswith(subject_area.path) and holder.parent is not None:
+        holder = holder.parent
+    return holder
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Duplicates nearby
 
 DUPLICATE_RADIUS_M = 250.0

@@ -119,6 +119,11 @@ class MultiplePhotoField(forms.FileField):
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
 
 
+def complaint_category_ids() -> list[int]:
+    """The categories that are 投诉举报 (a complaint names the unit it is about)."""
+    return [c.pk for c in categories.active() if c.kind == CategoryKind.COMPLAINT]
+
+
 POPULAR_COUNT = 8
 # 常用 on a new installation, before there are cases to count: the matters seeds 000–004 name most.
 POPULAR_PRESET = ("talk-environment-garbage", "talk-development-infrastructure", "dispute-neighbour",

@@ -11,8 +11,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.cases import categories, selectors, services
+from gongzhi.cases.models import CategoryKind
 from gongzhi.core.errors import DomainError
-from gongzhi.web.forms import MAX_PHOTOS, Form, MultiplePhotoField, add_domain_error, category_choices
+from gongzhi.org import selectors as org_selectors
+from gongzhi.org.models import OrgUnit
+from gongzhi.web.forms import (
+    MAX_PHOTOS,
+    Form,
+    MultiplePhotoField,
+    add_domain_error,
+    category_choices,
+    complaint_category_ids,
+)
 from gongzhi.web.portals import portal_of
 
 
@@ -80,9 +90,20 @@ class ReportForm(ReportFormBase):
     where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
                               error_messages={"required": _("请选择事发位置。")})
 
-    def __init__(self, *args, grid_point: tuple[float, float] | None = None, **kwargs):
+    subject_unit = forms.IntegerField(label=_("被投诉单位（投诉举报时选择）"), required=False,
+                                      widget=forms.Select(attrs={"data-complaint-only": ""}),
+                                      error_messages={"invalid": _("请选择被投诉的单位。")})
+
+    def __init__(self, *args, grid_point: tuple[float, float] | None = None, complaint_grid: OrgUnit | None = None,
+                 **kwargs):
         super().__init__(*args, **kwargs)
         self.grid_point = grid_point
+        # A complaint names a unit responsible for the place; the list follows the place known so far.
+        targets = selectors.complaint_targets(complaint_grid) if complaint_grid is not None else []
+        widget = cast(forms.Select, self.fields["subject_unit"].widget)
+        widget.choices = [("", _("请选择") if targets else _("请先确定事发位置，提交后再选择"))] + [
+            (unit.pk, unit.name) for unit in targets]
+        widget.attrs["data-complaint-categories"] = " ".join(str(pk) for pk in complaint_category_ids())
         where = [(self.WHERE_POINT, _("我的位置（手机定位或填写坐标）"))]
         if grid_point is not None:
             where.insert(0, (self.WHERE_GRID, _("我所在的网格")))
@@ -110,9 +131,11 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
     context = {"show_anonymous": show_anonymous}
     duplicates: list = []
     if request.method != "POST":
-        form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point)
+        form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point,
+                          complaint_grid=_grid_at(grid_point))
         return render(request, template, {"form": form, **context})
-    form = ReportForm(request.POST, request.FILES, grid_point=grid_point)
+    form = ReportForm(request.POST, request.FILES, grid_point=grid_point,
+                      complaint_grid=_grid_at(_posted_point(request.POST) or grid_point))
     if form.is_valid():
         data = form.cleaned_data
         category = categories.by_id(data["category"])
@@ -128,7 +151,8 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
                     actor=request.user, client_id=data["client_id"], category=category,
                     description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
                     is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
-                    photo_tokens=data["photo_tokens"], voice=data["voice"])
+                    photo_tokens=data["photo_tokens"], voice=data["voice"],
+                    subject_unit=_subject_unit(category, data["subject_unit"]))
             except DomainError as err:
                 add_domain_error(form, err)
             else:
@@ -145,6 +169,34 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
     return render(request, template, {"form": form, "duplicates": duplicates, "files_dropped": bool(request.FILES),
                                       "pending_photos": selectors.pending_uploads(request.user, tokens),
                                       **context}, status=200 if duplicates else 422)
+
+
+def _posted_point(data) -> tuple[float, float] | None:
+    try:
+        return float(data.get("lat", "")), float(data.get("lng", ""))
+    except ValueError:
+        return None
+
+
+def _grid_at(point: tuple[float, float] | None) -> OrgUnit | None:
+    """The grid at a point, for the complaint targets offered; None where there is none (or no point)."""
+    if point is None:
+        return None
+    try:
+        place = org_selectors.locate_place(*point)
+    except DomainError:
+        return None
+    return OrgUnit.objects.filter(pk=place.grid_id).first()
+
+
+def _subject_unit(category, unit_id: int | None) -> OrgUnit | None:
+    """The unit a complaint names (the form always sends the field; it counts for complaints only)."""
+    if category.kind != CategoryKind.COMPLAINT or unit_id is None:
+        return None
+    unit = OrgUnit.objects.filter(pk=unit_id).first()
+    if unit is None:
+        raise services.unit_refused("subject_unit")
+    return unit
 
 
 @require_POST

@@ -126,6 +126,10 @@ def _parent_code(category: Category) -> str | None:
     return parent.code if parent is not None else None
 
 
+def _subject(unit_id: int | None) -> OrgUnit | None:
+    return None if unit_id is None else _unit(unit_id, "subject_unit")
+
+
 def _unit(unit_id: int, field: str) -> OrgUnit:
     found = OrgUnit.objects.filter(pk=unit_id).first()
     if found is None:
@@ -161,7 +165,8 @@ def case_create(request: HttpRequest, payload: CaseIn):
     case, created = services.submit_case(
         actor=_me(request), client_id=payload.client_id, category=_category(payload.category),
         description=payload.description, lat=payload.lat, lng=payload.lng, address=payload.address,
-        is_anonymous=payload.is_anonymous, photo_tokens=payload.photo_tokens)
+        is_anonymous=payload.is_anonymous, photo_tokens=payload.photo_tokens,
+        subject_unit=_subject(payload.subject_unit_id))
     return _ack(case, created)
 
 
@@ -189,7 +194,7 @@ def case_create_on_behalf(request: HttpRequest, payload: OnBehalfIn):
         actor=_me(request), name=payload.name, id_number=payload.id_number, phone=payload.phone,
         client_id=payload.client_id, category=_category(payload.category), description=payload.description,
         lat=payload.lat, lng=payload.lng, address=payload.address, is_anonymous=payload.is_anonymous,
-        photo_tokens=payload.photo_tokens)
+        photo_tokens=payload.photo_tokens, subject_unit=_subject(payload.subject_unit_id))
     return _ack(case, created)
 
 

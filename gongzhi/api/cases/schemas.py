@@ -112,6 +112,9 @@ class CaseIn(StrictIn):
     photo_tokens: list[PhotoToken] = Field(
         [], max_length=services.MAX_PHOTOS,
         description="先用 POST /api/cases/photos 逐张上传的照片的 token，按顺序成为事件的照片（最多9张）")
+    subject_unit_id: Id | None = Field(
+        None, description="投诉举报：被投诉的单位（负责事发地点的村、乡镇、区县或其部门）；该单位看不到本投诉，"
+                          "由其上一级办理")
 
 
 class OnBehalfIn(CaseIn):

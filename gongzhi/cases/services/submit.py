@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
-from gongzhi.cases import deadlines
-from gongzhi.cases.models import Attachment, Case, CaseLog, Category, Source
+from gongzhi.cases import deadlines, selectors
+from gongzhi.cases.models import Attachment, Case, CaseLog, Category, CategoryKind, Source
 from gongzhi.cases.services import photos as photo_services
 from gongzhi.cases.services.transition import write_log
 from gongzhi.cases.workflow import Action, Status
@@ -28,7 +28,8 @@ from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.core.rows import insert_row
 from gongzhi.core.text import check_text, clean_text
 from gongzhi.org import selectors as org_selectors
-from gongzhi.org.models import Level
+from gongzhi.org.models import Level, OrgUnit
+from gongzhi.org.selectors import GridPlace
 from gongzhi.registry import services as registry_services
 
 DESCRIPTION_MAX_LENGTH = 2000
@@ -66,14 +67,18 @@ def _save_attachments(*, case: Case, log: CaseLog, actor: User, photos: list[upl
 def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, description: str,
                 lat: float, lng: float, address: str = "", is_anonymous: bool = False,
                 on_behalf_of: User | None = None, photos: Sequence[UploadedFile] = (),
-                photo_tokens: Sequence[str] = (), voice: UploadedFile | None = None) -> tuple[Case, bool]:
+                photo_tokens: Sequence[str] = (), voice: UploadedFile | None = None,
+                subject_unit: OrgUnit | None = None) -> tuple[Case, bool]:
     """Report a case at a point, with up to 9 photos and one voice note. Returns (case, created); a retried
     submission returns the first case and stores nothing new. Every file is checked before anything is
     written, so a refused photo leaves no case behind.
 
     Photos come as files, as tokens of photos the actor uploaded before (`services.photos.upload_photo`),
     or both (a form sent without JavaScript after some were uploaded with it): tokens first, in their order.
-    An unknown or someone else's token refuses the report on `photos`."""
+    An unknown or someone else's token refuses the report on `photos`.
+
+    A 投诉举报 names the unit it is about (`subject_unit`, one of `selectors.complaint_targets` of its grid)
+    and is held a level above that unit (`selectors.complaint_holder`), whose staff never see it."""
     reporter = on_behalf_of or actor
     if on_behalf_of is not None:  # 代为登记; an ordinary submission pays for none of these checks
         _check_on_behalf(actor=actor, resident=on_behalf_of)
@@ -97,13 +102,18 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         raise NotFound()
     if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
+    holder_id = place.township_id
+    if category.kind == CategoryKind.COMPLAINT:
+        holder_id = _complaint_holder(subject_unit, place).pk
+    elif subject_unit is not None:
+        raise DomainError(_("只有投诉举报需要选择被投诉单位。"), field="subject_unit")
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
     if on_behalf_of is not None:
         source = Source.ON_BEHALF
     case = Case(
         client_id=client_id, category=category, category_version=category.version,
         description=description, lat=lat, lng=lng, address=address, grid_id=place.grid_id,
-        area_path=place.path, holder_id=place.township_id, source=source, reporter=reporter,
+        area_path=place.path, holder_id=holder_id, subject_unit=subject_unit, source=source, reporter=reporter,
         entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
         is_public=category.is_public and category.kind != "dispute",
         respond_due=deadlines.respond_due(category, Level.GRID, start=timezone.now()),
@@ -124,6 +134,15 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
             raise
         return _resubmitted(existing, actor=actor, reporter=reporter), False
     return case, True
+
+
+def _complaint_holder(subject: OrgUnit | None, place: GridPlace) -> OrgUnit:
+    if subject is None:
+        raise DomainError(_("请选择被投诉的单位。"), field="subject_unit")
+    grid = OrgUnit.objects.get(pk=place.grid_id)
+    if subject not in selectors.complaint_targets(grid):
+        raise DomainError(_("所选单位不是负责该地点的单位，请重新选择。"), field="subject_unit")
+    return selectors.complaint_holder(subject, OrgUnit.objects.get(pk=place.township_id))
 
 
 @transaction.atomic

@@ -31,20 +31,23 @@ _serial = itertools.count()
 @pytest.fixture
 def world(db, cats):
     """The test tree and cases spread over it: placed in each grid or unit, held at each command level,
-    some led by a department, some reported by one resident and followed by another."""
+    some led by a department, some reported by one resident and followed by another, some complaints
+    about a unit."""
     tree = make_tree()
     reporter = User.objects.create_user(username="reporter", kind=User.Kind.RESIDENT)
     follower = User.objects.create_user(username="follower", kind=User.Kind.RESIDENT)
     places = ["grid", "grid2", "grid3", "other_grid", "village", "town", "other_town"]
     holders = ["town", "other_town", "county", "city"]
     leads = [None, "justice", "police", "county_court", "village"]
+    subjects = [None, None, "village", "town", "justice", "grid"]
     cases = []
     for n, (place, holder, lead) in enumerate(itertools.product(places, holders, leads)):
         case = Case.objects.create(
             client_id=uuid.uuid4(), category=cats["talk"], category_version=cats["talk"].version,
             description="事件", area_path=tree[place].path, holder=tree[holder], grid=None,
             status=Status.DISPATCHED if lead else Status.ACCEPTED, source=Source.RESIDENT,
-            reporter=reporter if n % 3 == 0 else None)
+            reporter=reporter if n % 3 == 0 else None,
+            subject_unit=tree[subjects[n % len(subjects)]] if subjects[n % len(subjects)] else None)
         if lead:
             Assignment.objects.create(case=case, unit=tree[lead], role=Assignment.Role.LEAD)
         if n % 4 == 0:
@@ -64,7 +67,7 @@ def _person(world, posts, superuser, resident):
     return user
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(posts=st.lists(st.tuples(st.sampled_from(ROLES), st.sampled_from(UNITS)), max_size=3),
        superuser=st.booleans(), resident=st.sampled_from([None, None, "reporter", "follower"]))
 def test_every_list_filter_selects_what_the_per_object_check_allows(world, posts, superuser, resident):
@@ -77,15 +80,20 @@ def test_every_list_filter_selects_what_the_per_object_check_allows(world, posts
     lead_paths = {a.case_id: a.unit.path for a in Assignment.objects.select_related("unit")}
     followed = set(Follower.objects.filter(user=user).values_list("case_id", flat=True))
     expected = {c.pk for c in cases
-                if account_policies.in_scope(user, c.area_path)
-                or (c.pk in lead_paths and account_policies.in_scope(user, lead_paths[c.pk]))
-                or c.reporter_id == user.pk or c.pk in followed}
+                if (account_policies.in_scope(user, c.area_path)
+                    or (c.pk in lead_paths and account_policies.in_scope(user, lead_paths[c.pk]))
+                    or c.reporter_id == user.pk or c.pk in followed)
+                and not policies.is_subject_of_complaint(user, c)}
     assert set(policies.cases_visible_to(user).values_list("pk", flat=True)) == expected
 
     held = {c.pk: policies.capacities(user, c) for c in cases}
     for capacity in [*policies.POST_CAPACITIES, Capacity.REPORTER]:
         listed = set(Case.objects.filter(policies.capacity_q(user, capacity)).values_list("pk", flat=True))
         assert listed == {pk for pk, capacities in held.items() if capacity in capacities}, capacity
+        # and who is told: everyone holding it, by the same rule
+        for c in cases[::14]:
+            holders = {u.pk for u in policies.users_with_capacity(c, capacity)}
+            assert (user.pk in holders) == (capacity in held[c.pk]) or not user.is_active, (capacity, c.pk)
 
 
 def test_a_system_administrator_sees_every_case_even_those_placed_nowhere_in_their_posts(world, make_staff):

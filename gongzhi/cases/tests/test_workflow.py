@@ -132,17 +132,6 @@ def test_unsatisfied_rating_and_failed_visit_reopen(tree, people, cats):
     assert case.status == Status.REOPENED
 
 
-def test_complaint_about_a_unit_cannot_be_accepted_or_closed_by_it(tree, people, cats, make_staff):
-    case = report(people["resident"], cats["env"])
-    case.subject_unit = tree["town"]
-    case.save()
-    with pytest.raises(Forbidden) as err:
-        act(people["dispatcher"], case, Action.ACCEPT)
-    assert "投诉" in str(err.value.message)
-    act(people["dispatcher"], case, Action.ESCALATE, note="投诉本镇，报县处理")
-    act(people["county_dispatcher"], case, Action.ACCEPT)
-
-
 @time_machine.travel(datetime.datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI), tick=False)
 def test_accept_sets_the_handling_limit_on_the_working_day_calendar(people, cats):
     case = report(people["resident"], cats["policy"])

@@ -49,6 +49,17 @@
     }
     type.value = String(Math.max(start, 0));
     show(Math.max(start, 0), chosen);
-    type.addEventListener("change", function () { show(Number(type.value), ""); });
+    type.addEventListener("change", function () { show(Number(type.value), ""); toggleSubject(); });
+    select.addEventListener("change", toggleSubject);
+
+    // 被投诉单位 only for a 投诉举报 (one of the ids the field lists).
+    var subject = document.querySelector("select[data-complaint-only]");
+    var subjectField = subject && subject.closest(".field");
+    function toggleSubject() {
+      if (!subjectField) { return; }
+      var complaints = (subject.getAttribute("data-complaint-categories") || "").split(" ");
+      subjectField.hidden = complaints.indexOf(select.value) < 0;
+    }
+    toggleSubject();
   });
 }());
