@@ -96,3 +96,17 @@ def test_a_question_to_the_workers_unit_shows_on_the_task_and_the_nav(client, wo
     client.get(f"/worker/cases/{case.pk}/")
     page = client.get("/worker/cases/").content.decode()
     assert "新追问" not in page and "条未读追问" not in page
+
+
+def test_a_field_report_lists_the_most_alike_case_first_and_says_why(client, world):
+    """The worker in the middle of their grid reports a light; world["case"] (a light, here) and a light
+    150 m away come before a same-category garbage heap right here."""
+    resident = User.objects.get(username="res")
+    unrelated = report(resident, world["cats"]["env"], description="村口垃圾堆没人清")
+    similar = report(resident, world["cats"]["env"], lat=35.585 + 150 / 111_195, description="村口那个路灯坏了好几天")
+    client.force_login(world["gw"])
+    data = {"client_id": str(uuid.uuid4()), "category": world["cats"]["env"].pk, "description": "村口路灯不亮",
+            "address": "", "where": "grid", "lat": "", "lng": ""}
+    page = client.post("/worker/cases/report/", data).content.decode()
+    assert page.index(world["case"].number) < page.index(similar.number) < page.index(unrelated.number)
+    assert page.count("内容相近") == 2 and "距离约150米" in page and "距离约10米" in page
