@@ -3,6 +3,7 @@
 
 import csv
 import datetime
+import importlib.util
 import uuid
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -231,3 +232,14 @@ def test_the_candidates_come_from_the_holder_and_status_index_not_a_scan(at, cat
         plan = " / ".join(row[-1] for row in cursor.fetchall())
     assert "cases_case USING INDEX cases_case_holder" in plan and "SCAN cases_case" not in plan, plan
 
+
+def test_the_benchmark_runs_on_a_tiny_size(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    path = Path(__file__).resolve().parents[3] / "bench" / "duplicates.py"
+    spec = importlib.util.spec_from_file_location("bench_duplicates", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    figures = bench.main(["--open", "300", "--closed", "100", "--queries", "5"])
+    assert figures["text"]["splits"]["all"]["pairs"] == len(labelled_pairs())
+    assert set(figures["queries"]) == {"new, user", "baseline, user", "new, no user", "baseline, no user"}
+    assert figures["queries"]["new, user"]["returned"] > 0
