@@ -82,6 +82,11 @@ class GridIndex:
         hits = self._tree.query(shapely.Point(lng, lat), predicate="intersects")
         return int(self.ids[hits.min()]) if hits.size else None
 
+    def intersecting(self, min_lng: float, min_lat: float, max_lng: float, max_lat: float) -> list[int]:
+        """The ids of the grids that reach into the box (boundary or interior), ascending."""
+        hits = self._tree.query(shapely.box(min_lng, min_lat, max_lng, max_lat), predicate="intersects")
+        return sorted(int(grid_id) for grid_id in self.ids[hits])
+
     def locate_many(self, lngs: np.ndarray, lats: np.ndarray) -> np.ndarray:
         """Grid ids for many points at once (int64 array, -1 where a point is in no grid or not finite)."""
         lngs = np.asarray(lngs, dtype=np.float64)

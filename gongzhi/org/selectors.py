@@ -86,6 +86,13 @@ def grid_index() -> GridIndex:
     return _current().index
 
 
+def places_in_box(*, south: float, west: float, north: float, east: float) -> list[GridPlace]:
+    """The places of the active grids that reach into the box, by grid id, from this process's cache (no
+    query beyond the token check). Every point of the box that lies in a grid lies in one of them."""
+    current = _current()
+    return [current.places[grid_id] for grid_id in current.index.intersecting(west, south, east, north)]
+
+
 def locate(lat: float, lng: float) -> tuple[OrgUnit, list[OrgUnit]]:
     """The grid containing the point and its ancestors from the root down to its village.
 

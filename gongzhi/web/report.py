@@ -124,8 +124,9 @@ class ReportForm(ReportFormBase):
 
 def report_page(request, *, grid_point: tuple[float, float] | None,
                 show_anonymous: bool):
-    """The form, then, unless confirmed, the open cases nearby that look the same (the reporter may follow
-    one instead), then the case. A retry with the same client_id lands on the first case."""
+    """The form, then, unless confirmed, the open cases that may be the same matter — by place and by what
+    they say, most alike first (`selectors.suggest_duplicates`); the reporter may follow one instead — then
+    the case. A retry with the same client_id lands on the first case."""
     portal = portal_of(request)
     template = portal.templates("case_report.html")
     context = {"show_anonymous": show_anonymous}
@@ -142,9 +143,9 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
         if category is None:
             form.add_error("category", _("请选择事件分类。"))
         elif not data["confirmed"]:
-            duplicates = [c for c in selectors.suggest_duplicates(category=category, lat=data["lat"],
-                                                                  lng=data["lng"], user=request.user)
-                          if c.client_id != data["client_id"]]
+            duplicates = [d for d in selectors.suggest_duplicates(category=category, lat=data["lat"], lng=data["lng"],
+                                                                  text=data["description"], user=request.user)
+                          if d.case.client_id != data["client_id"]]
         if category is not None and not duplicates:
             try:
                 case, created = services.submit_case(

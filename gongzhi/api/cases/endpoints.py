@@ -217,14 +217,17 @@ def category_list(request: HttpRequest):
 @router.get("/duplicates", response={200: list[DuplicateOut], 422: ValidationErrorOut, **_AUTH},
             summary="疑似重复事件")
 def duplicates(request: HttpRequest, query: Query[DuplicateQuery]):
-    """Open cases of the same category within 250 m in the last 30 days that the caller may see, nearest
-    first."""
+    """Open cases of the last 30 days that the caller may see and that may be the matter being reported, best
+    first (at most 5): the same category within 250 m and, when `description` is given, cases within 1 km
+    whose text is similar, of any category; ranked by text similarity, distance, recency and category
+    (`score`; the formula is in `cases.selectors.suggest_duplicates`)."""
     found = selectors.suggest_duplicates(category=_category(query.category), lat=query.lat, lng=query.lng,
-                                        user=_me(request))
-    return [{"id": c.pk, "number": c.number, "status": c.status,
-             "status_label": str(CaseStatus(c.status).label), "description": c.description,
-             "distance_m": round(selectors.distance_m(query.lat, query.lng, c.lat or 0.0, c.lng or 0.0), 1),
-             "created_at": _local(c.created_at)} for c in found]
+                                        text=query.description, user=_me(request))
+    return [{"id": d.case.pk, "number": d.case.number, "status": d.case.status,
+             "status_label": str(CaseStatus(d.case.status).label), "description": d.case.description,
+             "distance_m": round(d.distance_m, 1), "created_at": _local(d.case.created_at),
+             "category": d.case.category.code, "score": d.score, "text_similarity": d.text_similarity,
+             "similar_text": d.similar_text} for d in found]
 
 
 @router.get("/{case_id}", response={200: CaseOut, **_READ}, summary="事件详情")

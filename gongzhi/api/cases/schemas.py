@@ -227,6 +227,9 @@ class DuplicateQuery(TextIn):
     category: str = Field(min_length=1, max_length=60, description="分类编码")
     lat: Lat
     lng: Lng
+    description: str = Field("", max_length=2000,
+                             description="要反映的内容（可选）。给出时按内容、距离、时间和分类综合排序，"
+                                         "并包括1公里内内容相近的其他分类事件；不给时只找250米内的同类事件")
 
 
 class DuplicateOut(Schema):
@@ -237,6 +240,10 @@ class DuplicateOut(Schema):
     description: str
     distance_m: float
     created_at: datetime.datetime
+    category: str = Field(description="分类编码")
+    score: float = Field(description="综合得分（0–1），越高越可能是同一件事")
+    text_similarity: float = Field(description="内容相似度（0–1）；未给出内容时为0")
+    similar_text: bool = Field(description="内容相近（相似度达到阈值）")
 
 
 class CategoryOut(Schema):

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import ignored_auth, positive_data_accept
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.api.tests.fuzzing import CSRF, IDENTITY, breaks_the_cookie, session_cookies
 from gongzhi.cases.factories import make_categories, report
-from gongzhi.cases.models import Case, CaseLog, FollowUp, Rating
+from gongzhi.cases.models import Case, CaseLog, Category, FollowUp, Rating
 from gongzhi.cases.workflow import Action
 from gongzhi.wsgi import application
 
@@ -301,6 +301,27 @@ def test_merge_a_duplicate(people, cats):
     response = post(disp, f"/{dup.pk}/actions", {"action": "merge", "merge_into_id": first.pk, "note": "重复"})
     assert response.status_code == 200 and response.json()["merged_into_id"] == first.pk
     assert first.followers.filter(user=people["other_resident"]).exists()
+
+
+def test_duplicates_by_what_the_report_says(people, cats):
+    """`description` is optional: without it the answer is what it was (same category within 250 m); with it,
+    similar cases of any category within 1 km come in and the most alike comes first."""
+    unrelated = report(people["resident"], cats["env"], description="村口垃圾堆没人清")
+    similar = report(people["resident"], Category.objects.get(code="grid-service-repair"), lat=35.5895,
+                     description="村口那个路灯坏了好几天，晚上黑得很")  # 500 m north, another category
+    disp = client_for(people["dispatcher"])
+    url, where = "/api/cases/duplicates", {"category": "talk-environment", "lat": 35.585, "lng": 104.605}
+    before = disp.get(url, where)
+    assert before.status_code == 200 and [d["id"] for d in before.json()] == [unrelated.pk]
+    said = {**where, "description": "村口路灯不亮"}
+    found = disp.get(url, said).json()
+    assert [d["id"] for d in found] == [similar.pk, unrelated.pk]
+    assert found[0]["similar_text"] and found[0]["text_similarity"] >= 0.3 and found[0]["score"] > found[1]["score"]
+    assert found[0]["category"] == "grid-service-repair" and found[0]["distance_m"] == pytest.approx(500, abs=1)
+    assert not found[1]["similar_text"] and found[1]["category"] == "talk-environment"
+    assert client_for(people["other_dispatcher"]).get(url, said).json() == []
+    too_long = disp.get(url, {**where, "description": "路" * 2001})
+    assert too_long.status_code == 422 and "description" in too_long.content.decode()
 
 
 def test_merging_into_an_unknown_case_answers_404_and_changes_nothing(people, cats):

@@ -66,6 +66,13 @@ def test_locate_many_matches_locate_point_by_point(index):
     assert result[:6].tolist() == [-1 if e is None else e for e in expected]
 
 
+def test_grids_reaching_into_a_box_by_id(index):
+    assert index.intersecting(104.4, 36.1, 104.6, 36.2) == [3, 7]
+    assert index.intersecting(104.5, 36.4, 104.5, 36.4) == [3, 7]  # a point on the shared edge: both
+    assert index.intersecting(105.3, 36.1, 105.4, 36.2) == []  # between the two parts of grid 9
+    assert index.intersecting(105.2, 36.1, 105.6, 36.2) == [9]
+
+
 def test_locate_many_rejects_mismatched_arrays(index):
     with pytest.raises(ValueError):
         index.locate_many(np.zeros(3), np.zeros(2))

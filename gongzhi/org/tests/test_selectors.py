@@ -83,6 +83,13 @@ def test_locate_place_sees_another_process_bump(tree):
         selectors.locate_place(35.585, 104.605)
 
 
+def test_places_in_a_box_are_the_grids_reaching_into_it(tree):
+    places = selectors.places_in_box(south=35.584, west=104.605, north=35.586, east=104.615)
+    assert [p.grid_id for p in places] == sorted([tree["grid"].pk, tree["grid2"].pk])
+    assert {p.township_id for p in places} == {tree["town"].pk}
+    assert selectors.places_in_box(south=35.0, west=104.0, north=35.1, east=104.1) == []
+
+
 def test_a_grid_under_no_township_has_none(tree):
     village = OrgUnit.objects.create(name="直属村", code="621102900", level="village", parent=tree["county"])
     grid = OrgUnit.objects.create(name="直属网格", code="621102900001", level="grid", parent=village,

@@ -147,3 +147,17 @@ def test_the_grid_worker_phones_the_reporter_from_the_case_page(client, world):
     assert 'href="tel:13912345678"' in shown.content.decode()
     client.force_login(world["gw2"])
     assert client.get(f"/worker/cases/{case.pk}/phone/").status_code == 404
+
+
+def test_a_field_report_lists_the_most_alike_case_first_and_says_why(client, world):
+    """The worker in the middle of their grid reports a light; world["case"] (a light, here) and a light
+    150 m away come before a same-category garbage heap right here."""
+    resident = User.objects.get(username="res")
+    unrelated = report(resident, world["cats"]["env"], description="村口垃圾堆没人清")
+    similar = report(resident, world["cats"]["env"], lat=35.585 + 150 / 111_195, description="村口那个路灯坏了好几天")
+    client.force_login(world["gw"])
+    data = {"client_id": str(uuid.uuid4()), "category": world["cats"]["env"].pk, "description": "村口路灯不亮",
+            "address": "", "where": "grid", "lat": "", "lng": ""}
+    page = client.post("/worker/cases/report/", data).content.decode()
+    assert page.index(world["case"].number) < page.index(similar.number) < page.index(unrelated.number)
+    assert page.count("内容相近") == 2 and "距离约150米" in page and "距离约10米" in page
