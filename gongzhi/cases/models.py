@@ -374,28 +374,42 @@ class SupervisionOrder(models.Model):
 
 class DisputeParty(models.Model):
     """A party to a dispute (当事人). Identified by a keyed hash of the ID number when known, so repeat
-    disputes between the same people are found without storing the number again."""
+    disputes between the same people are found without storing the number again. The name is personal data:
+    pages and the API show it masked (张**), and only staff allowed to unmask see it in full, each time logged
+    (`services.disputes.reveal_party_names`)."""
+
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", _("申请人")
+        RESPONDENT = "respondent", _("被申请人")
+        THIRD = "third", _("第三人")
+        PARTY = "party", _("当事人")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
     name = models.CharField(_("姓名/名称"), max_length=60)
     id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     household = models.ForeignKey("registry.Household", on_delete=models.SET_NULL, null=True, blank=True,
                                   related_name="+", verbose_name=_("户"))
-    role = models.CharField(_("身份"), max_length=20, blank=True, default="")
+    role = models.CharField(_("身份"), max_length=20, choices=Role.choices, default=Role.PARTY)
+    # The log row that recorded the party: a replay of the same form finds it (empty for older rows).
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("当事人")
         verbose_name_plural = _("当事人")
 
     def __str__(self) -> str:
-        return self.name
+        return self.get_role_display()  # never the name: it may end up in a log line
 
 
 class MediationSession(models.Model):
+    """One mediation session (调解) of a dispute: its kind, date, mediators and outcome; the signed agreement,
+    if any, is a `MediationAgreement` (`session.agreement`)."""
+
     class Kind(models.TextChoices):
         PEOPLE = "people", _("人民调解")
         ADMINISTRATIVE = "administrative", _("行政调解")
         JUDICIAL = "judicial", _("司法调解")
+        PRE_LITIGATION = "pre_litigation", _("诉前调解")
         INDUSTRY = "industry", _("行业性专业性调解")
 
     class Outcome(models.TextChoices):
@@ -406,21 +420,63 @@ class MediationSession(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="mediations")
     kind = models.CharField(_("调解类型"), max_length=16, choices=Kind.choices)
-    mediator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("调解员"))
+    # Mediators with an account (staff of the units working on the case), and those without one (人民调解员 of
+    # a village committee, a lawyer or retired judge of a 调解工作室) by name; at least one of the two.
+    mediators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+", blank=True,
+                                       verbose_name=_("调解员"))
+    other_mediators = models.CharField(_("其他调解员"), max_length=200, blank=True, default="")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("登记人"))
     held_on = models.DateField(_("调解日期"))
     outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices)
     summary = models.TextField(_("经过"), blank=True, default="")
-    agreement = models.FileField(_("调解协议书"), upload_to="mediation/%Y/", blank=True, default="")
+    # The log row that recorded the session: a replay of the same form finds it (empty for older rows).
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         verbose_name = _("调解记录")
         verbose_name_plural = _("调解记录")
-        indexes = [models.Index(fields=["agreement"], name="case_mediation_agreement")]  # as Attachment's
 
     def __str__(self) -> str:
         return f"{self.case} {self.held_on}"
+
+
+class MediationAgreement(models.Model):
+    """The signed 调解协议书 of a session, with the date it was signed and its performance follow-up (履行回访):
+    a date to go back and see whether the parties did what they agreed, and what was found."""
+
+    class Performance(models.TextChoices):
+        PERFORMED = "performed", _("已履行")
+        PARTLY = "partly", _("部分履行")
+        NOT_PERFORMED = "not_performed", _("未履行")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="agreements")
+    session = models.OneToOneField(MediationSession, on_delete=models.CASCADE, related_name="agreement")
+    # Empty once the case is anonymised (the committee keeps the paper original).
+    file = models.FileField(_("调解协议书"), upload_to="mediation/%Y/", blank=True, default="")
+    signed_on = models.DateField(_("签订日期"))
+    follow_up_on = models.DateField(_("履行回访日期"))
+    performance = models.CharField(_("履行情况"), max_length=16, choices=Performance.choices, blank=True,
+                                   default="")
+    performance_checked_on = models.DateField(_("回访日期"), null=True, blank=True)
+    performance_note = models.TextField(_("回访情况"), blank=True, default="")
+    # The log row that attached it: a replay of the same form finds it.
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("调解协议")
+        verbose_name_plural = _("调解协议")
+        indexes = [
+            models.Index(fields=["file"], name="case_agreement_file"),  # a /media/ URL finds it (as Attachment's)
+            # The follow-ups still to do (the list of those due reads it).
+            models.Index(fields=["follow_up_on"], name="case_agreement_follow_up",
+                         condition=~models.Q(performance="performed")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.signed_on}"
 
 
 class PendingUpload(models.Model):

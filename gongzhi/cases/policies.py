@@ -23,8 +23,16 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
-from gongzhi.cases.models import Assignment, Attachment, Case, Follower, MediationSession, PendingUpload
-from gongzhi.cases.workflow import Action, Capacity, Status, Transition, actions_available
+from gongzhi.cases.models import (
+    Assignment,
+    Attachment,
+    Case,
+    CategoryKind,
+    Follower,
+    MediationAgreement,
+    PendingUpload,
+)
+from gongzhi.cases.workflow import FINAL_STATES, Action, Capacity, Status, Transition, actions_available
 from gongzhi.org.models import OrgUnit
 
 # Capacities that come from a staff post (the others: REPORTER from the case's followers, SYSTEM the sweep).
@@ -68,14 +76,14 @@ def can_view_attachment(user: User | AnonymousUser, attachment: Attachment) -> b
     return cases_visible_to(user).filter(pk=attachment.case_id).exists()
 
 
-def agreements_visible_to(user: User | AnonymousUser) -> QuerySet[MediationSession]:
-    """The mediation sessions whose 调解协议书 the user may open: staff who see the dispute as staff. A dispute
+def agreements_visible_to(user: User | AnonymousUser) -> QuerySet[MediationAgreement]:
+    """The mediation agreements whose 调解协议书 the user may open: staff who see the dispute as staff. A dispute
     is never public, and its reporter is not shown the signed agreement here (the mediator hands it over)."""
-    return MediationSession.objects.filter(case__in=cases_seen_as_staff(user)).exclude(agreement="")
+    return MediationAgreement.objects.filter(case__in=cases_seen_as_staff(user)).exclude(file="")
 
 
-def can_view_agreement(user: User | AnonymousUser, session: MediationSession) -> bool:
-    return bool(session.agreement) and cases_seen_as_staff(user).filter(pk=session.case_id).exists()
+def can_view_agreement(user: User | AnonymousUser, agreement: MediationAgreement) -> bool:
+    return bool(agreement.file) and cases_seen_as_staff(user).filter(pk=agreement.case_id).exists()
 
 
 def pending_uploads_visible_to(user: User | AnonymousUser) -> QuerySet[PendingUpload]:
@@ -87,6 +95,48 @@ def pending_uploads_visible_to(user: User | AnonymousUser) -> QuerySet[PendingUp
 
 def can_use_pending_upload(user: User | AnonymousUser, upload: PendingUpload) -> bool:
     return user.is_authenticated and upload.owner_id == user.pk
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Disputes (矛盾纠纷): parties, mediation sessions, agreements. Never public, never shown to residents.
+
+# Who records a dispute's parties, sessions, agreements and performance follow-ups: the command centre of the
+# level holding it, the lead unit (the 司法所 it was dispatched to, say) and the staff of its grid and village
+# (grid workers and village staff: the village's 人民调解委员会 settles most disputes where they arise, and a
+# grid worker registers the parties when first on the scene). Upper levels and assisting units (协办: the 派出所
+# of 两所联动) see the records and may be named as mediators, but do not write them.
+DISPUTE_RECORDERS = frozenset({Capacity.DISPATCHER, Capacity.ASSIGNEE, Capacity.GRID_STAFF})
+
+
+def disputes_visible_to(user: User | AnonymousUser) -> QuerySet[Case]:
+    """The dispute cases whose records (parties, sessions, agreements, risk flags) the user may see: staff who
+    see the case as staff. Not its reporter: the parties and how mediation went are not theirs to read here."""
+    return cases_seen_as_staff(user).filter(category__kind=CategoryKind.DISPUTE)
+
+
+def can_view_dispute(user: User | AnonymousUser, case: Case) -> bool:
+    return disputes_visible_to(user).filter(pk=case.pk).exists()
+
+
+def can_record_dispute(user: User | AnonymousUser, case: Case) -> bool:
+    return bool(capacities(user, case) & DISPUTE_RECORDERS)
+
+
+def dispute_takes_records(case: Case, *, performance: bool = False) -> bool:
+    """Whether a dispute's records may still change in its present state: not once it is finished (rejected,
+    closed or rated), merged into another or anonymised. A performance follow-up of an agreement (履行回访)
+    comes after the dispute was settled, so it is also taken on a closed or rated case (not a rejected one)."""
+    if case.personal_data_removed_at is not None or case.merged_into_id is not None:
+        return False
+    if performance:
+        return case.status != Status.REJECTED
+    return case.status not in FINAL_STATES
+
+
+def can_unmask_parties(user: User | AnonymousUser, case: Case) -> bool:
+    """Whether the user may see the parties' full names (each time logged): the permission to unmask personal
+    data (group 查看完整个人信息), for a place in their scope, as for ID and phone numbers."""
+    return account_policies.can_unmask_pii(user, case.area_path) and can_view_dispute(user, case)
 
 
 def is_follower(user: User, case: Case) -> bool:
@@ -210,10 +260,10 @@ def _handled_by(user: User, case: Case) -> bool:
 def is_subject_of_complaint(user: User, case: Case) -> bool:
     """Separation of duties (B5): staff with a post in the unit a complaint is about (or a unit under it)
     neither see it nor hold any capacity on it, whatever their other posts; it is handled a level above."""
-    if case.subject_unit_id is None:
+    subject = case.subject_unit if case.subject_unit_id is not None else None
+    if subject is None:
         return False
-    subject_path = case.subject_unit.path
-    return any(path.startswith(subject_path) for _role, path, _unit in _posts(user))
+    return any(path.startswith(subject.path) for _role, path, _unit in _posts(user))
 
 
 def complained_about_q(user: User | AnonymousUser) -> Q:
@@ -258,17 +308,17 @@ def users_with_capacity_in(cases: Sequence[Case], capacity: str | AbstractSet[st
 def _drop_complained_about(cases: Sequence[Case], people: dict[int, dict[int, User]]) -> None:
     """Leave out the staff of the unit each complaint is about (`is_subject_of_complaint`), by all their
     posts, not only the one that gave the capacity."""
-    complaints = [case for case in cases if case.subject_unit_id is not None and people[case.pk]]
+    complaints = [(case, case.subject_unit) for case in cases if case.subject_unit_id is not None and people[case.pk]]
     if not complaints:
         return
-    user_ids = {user_id for case in complaints for user_id in people[case.pk]}
+    user_ids = {user_id for case, _subject in complaints for user_id in people[case.pk]}
     paths: dict[int, list[str]] = defaultdict(list)
     for user_id, path in Membership.objects.staff().filter(user_id__in=user_ids).values_list("user_id",
                                                                                                "unit__path"):
         paths[user_id].append(path)
-    for case in complaints:
-        subject_path = case.subject_unit.path
-        for user_id in [u for u in people[case.pk] if any(p.startswith(subject_path) for p in paths[u])]:
+    for case, subject in complaints:
+        assert subject is not None
+        for user_id in [u for u in people[case.pk] if any(p.startswith(subject.path) for p in paths[u])]:
             del people[case.pk][user_id]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
@@ -46,6 +47,7 @@ from gongzhi.cases.models import (
     DisputeParty,
     Follower,
     FollowUp,
+    MediationAgreement,
     MediationSession,
     PendingUpload,
     Rating,
@@ -54,7 +56,7 @@ from gongzhi.cases.models import (
 )
 from gongzhi.cases.workflow import NO_FLAG, OPEN_STATES, Action, Capacity, Flag, Status
 from gongzhi.core import files
-from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.errors import DomainError, Forbidden, NotFound
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 
@@ -220,11 +222,11 @@ def stored_file(user: User | AnonymousUser, name: str) -> files.ServedFile | Non
         if pending is not None and policies.can_use_pending_upload(user, pending):
             return files.served(getattr(pending, field))
     elif name.startswith("mediation/"):
-        session = MediationSession.objects.filter(agreement=name).select_related("case").first()
-        if session is not None and policies.can_view_agreement(user, session):
+        agreement = MediationAgreement.objects.filter(file=name).select_related("case").first()
+        if agreement is not None and policies.can_view_agreement(user, agreement):
             extension = name.rpartition(".")[2]
-            return files.served(session.agreement, document=True, download_name=_(
-                "调解协议书-%(number)s.%(extension)s") % {"number": session.case.number, "extension": extension})
+            return files.served(agreement.file, document=True, download_name=_(
+                "调解协议书-%(number)s.%(extension)s") % {"number": agreement.case.number, "extension": extension})
     return None
 
 
@@ -606,12 +608,14 @@ UNRESOLVED_STATES = frozenset(OPEN_STATES | {Status.DEFERRED})
 class RiskCode:
     REPEAT = "repeat"
     MARRIAGE_FAMILY_OPEN = "marriage_family_open"
+    ALL = (REPEAT, MARRIAGE_FAMILY_OPEN)
 
 
 @dataclass(frozen=True)
 class Risk:
     code: str
     message: str
+    title: str = ""  # 重复纠纷, 民转刑风险
 
 
 def _window_start(now: datetime.datetime) -> datetime.datetime:
@@ -654,24 +658,253 @@ def dispute_risks(case: Case, *, now: datetime.datetime | None = None) -> list[R
     if DisputeParty.objects.filter(case=case).filter(_repeat_party_q(now)).exists():
         risks.append(Risk(RiskCode.REPEAT, _(
             "同一当事人或同一户%(days)d天内已发生%(n)d起以上矛盾纠纷，请重点关注，防止矛盾激化。") % {
-            "days": REPEAT_WINDOW_DAYS, "n": REPEAT_THRESHOLD}))
+            "days": REPEAT_WINDOW_DAYS, "n": REPEAT_THRESHOLD}, title=_("重复纠纷")))
     if case.status in UNRESOLVED_STATES and _is_marriage_family(case.category):
         risks.append(Risk(RiskCode.MARRIAGE_FAMILY_OPEN,
-                          _("婚姻家庭纠纷尚未化解，请防范“民转刑”风险。")))
+                          _("婚姻家庭纠纷尚未化解，请防范“民转刑”风险。"), title=_("民转刑风险")))
     return risks
 
 
-def dispute_cases_at_risk(user: User, *, now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """The dispute cases `user` may see that carry at least one risk flag, for a list page.
+def dispute_cases_at_risk(user: User | AnonymousUser, *, risk: str | None = None, within: OrgUnit | None = None,
+                          now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """风险纠纷: the dispute cases whose records `user` sees (as staff) that carry at least one risk flag, or the
+    one named by `risk` (a `RiskCode`), optionally only those placed under `within` (a township); newest first.
 
     Each case is annotated with `risk_repeat` and `risk_marriage_family` (booleans), so a page can show
     which flag applies; it is one SQL query (plus one small read of the category tree).
     """
+    if risk is not None and risk not in RiskCode.ALL:
+        raise DomainError(_("未知的风险类型。"), field="risk")
     now = now or timezone.now()
     repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
     marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
-    return (policies.cases_visible_to(user)
-            .filter(category__kind=CategoryKind.DISPUTE)
-            .annotate(risk_repeat=repeat,
-                      risk_marriage_family=ExpressionWrapper(marriage_family, output_field=BooleanField()))
-            .filter(Q(risk_repeat=True) | Q(risk_marriage_family=True)))
+    queryset = (policies.disputes_visible_to(user)
+                .annotate(risk_repeat=repeat,
+                          risk_marriage_family=ExpressionWrapper(marriage_family, output_field=BooleanField())))
+    if risk == RiskCode.REPEAT:
+        queryset = queryset.filter(risk_repeat=True)
+    elif risk == RiskCode.MARRIAGE_FAMILY_OPEN:
+        queryset = queryset.filter(risk_marriage_family=True)
+    else:
+        queryset = queryset.filter(Q(risk_repeat=True) | Q(risk_marriage_family=True))
+    if within is not None:
+        queryset = queryset.filter(area_path__startswith=within.path)
+    return queryset.order_by("-created_at", "-pk")
+
+
+def townships_for(user: User | AnonymousUser) -> QuerySet[OrgUnit]:
+    """The townships (乡镇/街道) in the user's scope, to narrow a county-wide list to one."""
+    return (account_policies.units_visible_to(user)
+            .filter(level=Level.TOWNSHIP, kind=UnitKind.AREA, is_active=True).order_by("path"))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# A dispute's records as staff see them (parties masked), who may be named as a mediator, and the agreements
+# whose performance follow-up (履行回访) is due.
+
+
+# Outcomes that come with an agreement (调解协议); a session with another outcome takes none.
+AGREEMENT_OUTCOMES = frozenset({MediationSession.Outcome.AGREED, MediationSession.Outcome.PARTIAL})
+_NAME_SEPARATORS = re.compile(r"[、，,；;\n]+")
+
+
+@dataclass(frozen=True)
+class PartyView:
+    id: int
+    name: str
+    role: str
+    role_label: str
+    has_id_number: bool
+    has_household: bool
+
+
+@dataclass(frozen=True)
+class AgreementView:
+    id: int
+    url: str | None
+    signed_on: datetime.date
+    follow_up_on: datetime.date
+    performance: str
+    performance_label: str
+    performance_checked_on: datetime.date | None
+    performance_note: str
+    follow_up_due: bool
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    kind: str
+    kind_label: str
+    held_on: datetime.date
+    outcome: str
+    outcome_label: str
+    mediators: list[str]
+    summary: str
+    recorded_by: str
+    agreement: AgreementView | None
+    agreement_expected: bool
+
+
+@dataclass(frozen=True)
+class DisputeView:
+    """What staff see of a dispute: parties (names masked), sessions with their agreements, risk flags, and what
+    the viewer may do now."""
+
+    parties: list[PartyView]
+    sessions: list[SessionView]
+    risks: list[Risk]
+    may_record: bool
+    may_record_performance: bool
+    may_unmask: bool
+
+
+def masked_party_name(name: str) -> str:
+    """A party's name as pages show it: the first character, the rest as stars (张**, 某*******)."""
+    name = name.strip()
+    return name[0] + "*" * max(1, len(name) - 1) if name else ""
+
+
+def follow_up_due(agreement: MediationAgreement, today: datetime.date) -> bool:
+    """Whether the agreement's performance follow-up is due: its date has come and no visit since found it
+    performed (a visit that found it partly or not performed may set the next date)."""
+    if agreement.follow_up_on > today or agreement.performance == MediationAgreement.Performance.PERFORMED:
+        return False
+    checked = agreement.performance_checked_on
+    return not agreement.performance or checked is None or checked < agreement.follow_up_on
+
+
+def _follow_up_due_q(today: datetime.date) -> Q:
+    """`follow_up_due` as a filter on agreements."""
+    return (Q(follow_up_on__lte=today) & ~Q(performance=MediationAgreement.Performance.PERFORMED)
+            & (Q(performance="") | Q(performance_checked_on__isnull=True)
+               | Q(performance_checked_on__lt=F("follow_up_on"))))
+
+
+def _staff_name(user: User) -> str:
+    return user.real_name or user.username
+
+
+def agreement_view(agreement: MediationAgreement, *, today: datetime.date) -> AgreementView:
+    performance = agreement.performance
+    return AgreementView(
+        id=agreement.pk, url=agreement.file.url if agreement.file else None, signed_on=agreement.signed_on,
+        follow_up_on=agreement.follow_up_on, performance=performance,
+        performance_label=str(MediationAgreement.Performance(performance).label) if performance else "",
+        performance_checked_on=agreement.performance_checked_on, performance_note=agreement.performance_note,
+        follow_up_due=follow_up_due(agreement, today))
+
+
+def party_view(party: DisputeParty) -> PartyView:
+    """A party as staff see it: the name masked."""
+    return PartyView(id=party.pk, name=masked_party_name(party.name), role=party.role,
+                     role_label=party.get_role_display(), has_id_number=bool(party.id_number_hash),
+                     has_household=party.household_id is not None)
+
+
+def session_view(session: MediationSession, *, today: datetime.date) -> SessionView:
+    """A session as staff see it (fetch it with its recorder, mediators and agreement, as `dispute_of` does)."""
+    agreement = getattr(session, "agreement", None)  # the reverse one-to-one raises when there is none
+    names = [_staff_name(m) for m in sorted(session.mediators.all(), key=lambda m: m.pk)]
+    names += [n for n in split_names(session.other_mediators) if n not in names]
+    return SessionView(
+        id=session.pk, kind=session.kind, kind_label=session.get_kind_display(), held_on=session.held_on,
+        outcome=session.outcome, outcome_label=session.get_outcome_display(), mediators=names,
+        summary=session.summary, recorded_by=_staff_name(session.recorded_by),
+        agreement=agreement_view(agreement, today=today) if agreement is not None else None,
+        agreement_expected=agreement is None and session.outcome in AGREEMENT_OUTCOMES)
+
+
+def dispute_of(user: User | AnonymousUser, case: Case, *, now: datetime.datetime | None = None) -> DisputeView:
+    """The records of one dispute for staff who see it as staff (get the case through `case_for` first).
+    NotFound for a case that is no dispute; Forbidden for its reporter and followers, who see the case but not
+    its parties and mediation."""
+    if case.category.kind != CategoryKind.DISPUTE:
+        raise NotFound()
+    if not policies.can_view_dispute(user, case):
+        raise Forbidden(_("只有办理该纠纷的工作人员可以查看当事人和调解情况。"))
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    sessions = (case.mediations.select_related("recorded_by", "agreement").prefetch_related("mediators")
+                .order_by("held_on", "pk"))
+    may_record = policies.can_record_dispute(user, case)
+    return DisputeView(
+        parties=[party_view(p) for p in case.parties.order_by("pk")],
+        sessions=[session_view(s, today=today) for s in sessions],
+        risks=dispute_risks(case, now=now),
+        may_record=may_record and policies.dispute_takes_records(case),
+        may_record_performance=may_record and policies.dispute_takes_records(case, performance=True),
+        may_unmask=policies.can_unmask_parties(user, case))
+
+
+def split_names(text: str) -> list[str]:
+    """The names in a free-text list of mediators ("王国辉、李某"), in order, each once."""
+    return list(dict.fromkeys(name.strip() for name in _NAME_SEPARATORS.split(text) if name.strip()))
+
+
+def party_of(case: Case, party_id: int) -> DisputeParty:
+    """One party of `case` (already checked to be visible); NotFound for any other id."""
+    found = DisputeParty.objects.filter(case=case, pk=party_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def session_of(case: Case, session_id: int) -> MediationSession:
+    found = MediationSession.objects.filter(case=case, pk=session_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def agreement_of(case: Case, agreement_id: int) -> MediationAgreement:
+    found = MediationAgreement.objects.filter(case=case, pk=agreement_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@dataclass(frozen=True)
+class MediatorChoice:
+    user: User
+    label: str  # 王芳（八里镇司法所）
+
+
+def mediator_candidates(case: Case) -> list[MediatorChoice]:
+    """The staff who may be named as mediators of a dispute: those holding a post in the holding level's
+    command centre or one of its departments (司法所, 派出所 …), in the case's village or grid on the way down,
+    or in a unit assigned to the case (lead or assisting). Not every grid worker of a county: the list stays
+    short enough to tick."""
+    chain = {path for path in _path_and_ancestors(case.area_path) if path.startswith(case.holder.path)}
+    assigned = Assignment.objects.filter(case=case, is_active=True).values("unit_id")
+    units = OrgUnit.objects.filter(
+        Q(path__in=chain | {case.holder.path}) | Q(parent_id=case.holder_id, kind=UnitKind.DEPARTMENT)
+        | Q(pk__in=assigned), is_active=True)
+    posts = (Membership.objects.staff().filter(unit__in=units, user__is_active=True, user__kind=User.Kind.STAFF)
+             .select_related("user", "unit").order_by("unit__path", "user__real_name", "user_id"))
+    found: dict[int, tuple[User, list[str]]] = {}
+    for post in posts:
+        user, unit_names = found.setdefault(post.user_id, (post.user, []))
+        if post.unit.name not in unit_names:
+            unit_names.append(post.unit.name)
+    return [MediatorChoice(user, _("%(name)s（%(units)s）") % {"name": _staff_name(user), "units": "、".join(units)})
+            for user, units in found.values()]
+
+
+def _path_and_ancestors(path: str) -> set[str]:
+    parts = path.rstrip("/").split("/")
+    return {"/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)}
+
+
+def agreements_due(user: User | AnonymousUser, *, now: datetime.datetime | None = None
+                   ) -> QuerySet[MediationAgreement]:
+    """履行回访到期: agreements of disputes the user sees as staff whose performance follow-up is due, earliest
+    first. Closed cases included: the follow-up comes after the case was closed; not rejected or anonymised
+    ones."""
+    today = timezone.localdate(now or timezone.now())
+    return (MediationAgreement.objects
+            .filter(case__in=policies.disputes_visible_to(user).exclude(status=Status.REJECTED)
+                    .filter(personal_data_removed_at__isnull=True))
+            .filter(_follow_up_due_q(today))
+            .select_related("case__category", "case__grid", "session")
+            .order_by("follow_up_on", "pk"))

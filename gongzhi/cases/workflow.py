@@ -6,6 +6,8 @@ up here, checks the actor's capacity (`policies.capacities`), and writes exactly
 whose `to` is None record something on the case (a reminder, a supervision order, a follow-up) without
 moving it. A new action is a member of `Action` and a row of `TRANSITIONS`; it needs code elsewhere only
 for side effects (`services.transition._apply`) or input beyond a note (a staff form, an API field).
+Two kinds of log row have an action but no row here: the report itself (`services.submit_case`) and the
+records of a dispute (`DISPUTE_ACTIONS`, written by `services.disputes`).
 """
 
 from __future__ import annotations
@@ -82,6 +84,14 @@ class Action(models.TextChoices):
     FOLLOW_UP = "follow_up", _("追问")
     REPLY = "reply", _("答复")
     ANONYMISE = "anonymise", _("删除个人信息")
+    # A dispute's records (DISPUTE_ACTIONS below).
+    ADD_PARTY = "add_party", _("登记当事人")
+    EDIT_PARTY = "edit_party", _("修改当事人")
+    REMOVE_PARTY = "remove_party", _("删除当事人")
+    RECORD_MEDIATION = "record_mediation", _("登记调解")
+    ATTACH_AGREEMENT = "attach_agreement", _("上传调解协议书")
+    REPLACE_AGREEMENT = "replace_agreement", _("更换调解协议书")
+    RECORD_PERFORMANCE = "record_performance", _("协议履行回访")
 
 
 def action_choices() -> Sequence[tuple[str, StrOrPromise]]:
@@ -149,6 +159,16 @@ def actions_available(status: str, capacities: set[str]) -> list[Transition]:
     """The actions someone with these capacities may take on a case in this status (for buttons)."""
     return [t for t in TRANSITIONS if status in t.sources and t.capacities & capacities]
 
+
+# The records of a dispute (parties, mediation sessions, agreements, performance follow-ups): each change writes one
+# CaseLog row under its own action, never public, status unchanged. They are not rows of TRANSITIONS, since they
+# are not steps of the case: each has its own service and input (`services.disputes`, which checks who may,
+# `policies.DISPUTE_RECORDERS`, and in which states), so take_action, the case page's action forms and the API's
+# action list do not offer them.
+DISPUTE_ACTIONS = frozenset({
+    Action.ADD_PARTY, Action.EDIT_PARTY, Action.REMOVE_PARTY, Action.RECORD_MEDIATION, Action.ATTACH_AGREEMENT,
+    Action.REPLACE_AGREEMENT, Action.RECORD_PERFORMANCE,
+})
 
 # The actions a person may take (every one a capacity other than the sweep's allows): `services.take_action`
 # takes them, and the API's action names are these.

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from gongzhi.command import cases_views, report_views, views
-from gongzhi.web import cases, inbox, pii
+from gongzhi.command import cases_views, disputes_views, report_views, views
+from gongzhi.web import cases, disputes, inbox, pii
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -18,6 +18,8 @@ urlpatterns = [
     path("cases/intake/", cases_views.intake, name="intake"),
     path("cases/overdue/", cases_views.overdue, name="overdue"),
     path("cases/questions/", cases_views.questions, name="questions"),
+    path("cases/disputes/", disputes_views.at_risk, name="disputes"),
     path("cases/new/", report_views.case_new, name="case_new"),
     *cases.urlpatterns_for(guard),
+    *disputes.urlpatterns_for(guard),
 ]

@@ -44,7 +44,7 @@ from django.utils import timezone
 
 from gongzhi.accounts.models import STAFF_ROLES, Membership, Role, User
 from gongzhi.cases import categories, selectors, services, sweep
-from gongzhi.cases.models import Case, FollowUp, MediationSession
+from gongzhi.cases.models import Case, DisputeParty, FollowUp, MediationSession
 from gongzhi.cases.workflow import Action
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry.models import Household, Resident
@@ -784,17 +784,23 @@ class _Runner:
             parties = [(households[0][1][head], households[0][0]), (mode.removeprefix("company:"), None)]
         else:
             parties = [(h[1][head], h[0]) for h in households[:2]]
-        for (name, household), role in zip(parties, ("申请人", "被申请人"), strict=False):
+        roles = (DisputeParty.Role.APPLICANT, DisputeParty.Role.RESPONDENT)
+        for (name, household), role in zip(parties, roles, strict=False):
             if name:
-                services.add_party(actor=actor, case=case, name=name, household=household, role=role)
+                services.add_party(actor=actor, case=case, name=name, role=role,
+                                   household_number=household.number if household is not None else None)
         self.first_party[story.key] = parties[0]
 
     def op_mediate(self, story: Story, *, at: datetime.datetime, outcome: str, summary: str,
                    agreement: bool = False) -> None:
         document = ContentFile(_agreement_pdf(), name="agreement.pdf") if agreement else None
-        services.record_mediation(actor=self._lead_staff(story), case=self.cases[story.key],
-                                  kind=MediationSession.Kind.PEOPLE, held_on=timezone.localdate(at),
-                                  outcome=outcome, summary=summary, agreement=document)
+        mediator = self._lead_staff(story)
+        held_on = timezone.localdate(at)
+        # Followed up two weeks on: the demo's 风险纠纷 page then has a 履行回访 that is due.
+        services.record_mediation(actor=mediator, case=self.cases[story.key], kind=MediationSession.Kind.PEOPLE,
+                                  held_on=held_on, outcome=outcome, summary=summary, mediators=[mediator],
+                                  agreement=document,
+                                  follow_up_on=held_on + datetime.timedelta(days=14) if agreement else None)
 
 
 def demo_township() -> OrgUnit | None:

@@ -1,5 +1,6 @@
 """The case page and its actions, shared by the worker and command portals: facts, attachments,
-assignments, the full timeline and a form for each action the user may take.
+assignments, the full timeline and a form for each action the user may take; for a dispute, its 纠纷信息
+section (`web.dispute_forms`, written through `web.disputes`).
 
 Every action is one call of `services.take_action`: the URL names the form, the form names the workflow
 action and gives its payload. An action without a form of its own (below) gets `NoteForm`, so a new staff
@@ -25,7 +26,7 @@ from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
 from gongzhi.core.errors import DomainError
 from gongzhi.notifications import services as notification_services
-from gongzhi.web import case_forms, pii
+from gongzhi.web import case_forms, dispute_forms, pii
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.portals import portal_of
 
@@ -83,7 +84,7 @@ def _open_follow_ups(user, case: Case) -> list:
 
 
 def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
-                 status: int = 200):
+                 status: int = 200, dispute_bound: tuple[str, Any] | None = None):
     user = request.user
     names = _available(user, case)
     forms = []
@@ -109,8 +110,14 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         "assignments": case.assignments.select_related("unit", "person").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
         "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors,
-        "can_phone_reporter": policies.can_phone_reporter(user, case) and bool(case.reporter.phone)},
-        status=status)
+        "can_phone_reporter": (policies.can_phone_reporter(user, case) and case.reporter is not None
+                               and bool(case.reporter.phone)),
+        "dispute": dispute_forms.section(request, case, bound=dispute_bound)}, status=status)
+
+
+def render_case(request, case: Case, *, dispute_bound: tuple[str, Any], status: int):
+    """The case page with a form of its 纠纷信息 section just refused (`web.disputes`), open with its messages."""
+    return _render_case(request, case, dispute_bound=dispute_bound, status=status)
 
 
 def case_page(request, case_id: int):

@@ -8,7 +8,8 @@
 - `feedback`: follow-up questions and answers, return visits, ratings;
 - `merge`: merging a duplicate into the case that is worked on;
 - `supervision`: 督办 orders;
-- `disputes`: parties and mediation sessions of a dispute;
+- `disputes`: a dispute's parties, mediation sessions, agreements and performance follow-ups (one log row
+  each), and the logged reveal of the parties' names;
 - `anonymise`: removing residents' personal data from cases closed longer than the retention period
   (a nightly task).
 
@@ -18,7 +19,17 @@ risks) are `cases.selectors`.
 
 from gongzhi.cases.services.actions import ActionResult, payload_names, take_action
 from gongzhi.cases.services.anonymise import anonymise_closed_cases
-from gongzhi.cases.services.disputes import add_party, record_mediation
+from gongzhi.cases.services.disputes import (
+    Recorded,
+    add_party,
+    attach_agreement,
+    edit_party,
+    record_mediation,
+    record_performance,
+    remove_party,
+    replace_agreement,
+    reveal_party_names,
+)
 from gongzhi.cases.services.feedback import (
     COMMENT_MAX_LENGTH,
     MAX_OPEN_FOLLOW_UPS,
@@ -41,4 +52,7 @@ __all__ = [
     "answer_follow_up", "ask_follow_up", "expire_pending_uploads", "issue_supervision", "mark_follow_ups_read",
     "merge_case", "payload_names", "person_refused", "rate_case", "record_mediation", "record_return_visit",
     "report_on_behalf", "reporter_phone", "submit_case", "take_action", "transition", "unit_refused", "upload_photo",
+    # disputes
+    "Recorded", "attach_agreement", "edit_party", "record_performance", "remove_party", "replace_agreement",
+    "reveal_party_names",
 ]

@@ -10,9 +10,11 @@ What is removed (docs/architecture.md, "Retention of personal data"):
   answers and the return-visit and handling notes —, rating comments, mediation summaries): mainland mobile
   and landline numbers, 18-digit ID numbers and the names of those residents, each replaced by "[已删除]";
   dispute parties' names by their role and a letter ("当事人甲", "申请人乙"), in their rows as in the texts;
+  the notes of agreements' performance follow-ups are scrubbed the same way;
 - dispute parties' ID hashes and household links, voice notes and other non-photo attachments (a voice
-  identifies its speaker), and mediation agreements (signed with names and ID numbers; the mediation
-  committee keeps the paper original in its own file).
+  identifies its speaker), and the files of mediation agreements (signed with names and ID numbers; the
+  mediation committee keeps the paper original in its own file; the agreement's dates and whether it was
+  performed stay).
 
 What stays: category, place (grid, area, coordinates), source, anonymity flag, status, every timestamp and
 deadline, assignments, staff on the case (entered_by, log actors who are staff, visitors, mediators),
@@ -40,7 +42,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
-from gongzhi.cases.models import Attachment, Case, CaseLog, DisputeParty, Follower, MediationSession, Rating
+from gongzhi.cases.models import (
+    Attachment,
+    Case,
+    CaseLog,
+    DisputeParty,
+    Follower,
+    MediationAgreement,
+    MediationSession,
+    Rating,
+)
 from gongzhi.cases.services.transition import write_log
 from gongzhi.cases.workflow import FINAL_STATES, Action
 from gongzhi.notifications import services as notification_services
@@ -102,7 +113,7 @@ def _anonymise_case(case: Case, *, now: datetime.datetime, days: int) -> None:
         | Q(pk__in=CaseLog.objects.filter(case=case).values("actor_id")),
         kind=User.Kind.RESIDENT).distinct()}
     parties = list(DisputeParty.objects.filter(case=case).order_by("pk"))
-    labels = {p.pk: _party_label(p.role, i) for i, p in enumerate(parties)}
+    labels = {p.pk: _party_label(p.get_role_display(), i) for i, p in enumerate(parties)}
     scrub = _scrubber(residents.values(), {p.name: labels[p.pk] for p in parties})
 
     if case.reporter_id in residents:
@@ -127,11 +138,14 @@ def _anonymise_case(case: Case, *, now: datetime.datetime, days: int) -> None:
 
     files: list[tuple[Storage, str]] = []
     for session in MediationSession.objects.filter(case=case):
-        if session.agreement:
-            files.append((session.agreement.storage, session.agreement.name))
         session.summary = scrub(session.summary)
-        session.agreement = ""  # an empty name: no file
-        session.save(update_fields=["summary", "agreement"])
+        session.save(update_fields=["summary"])
+    for agreement in MediationAgreement.objects.filter(case=case):
+        if agreement.file:
+            files.append((agreement.file.storage, agreement.file.name))
+        agreement.performance_note = scrub(agreement.performance_note)
+        agreement.file = ""  # an empty name: no file
+        agreement.save(update_fields=["performance_note", "file"])
     for attachment in Attachment.objects.filter(case=case).exclude(kind=Attachment.Kind.PHOTO):
         files.extend((f.storage, f.name) for f in (attachment.file, attachment.thumbnail) if f)
         attachment.delete()

@@ -104,7 +104,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     holder_id = place.township_id
     if category.kind == CategoryKind.COMPLAINT:
-        holder_id = _complaint_holder(subject_unit, place).pk
+        holder_id = _complaint_holder(subject_unit, place, township_id=holder_id).pk
     elif subject_unit is not None:
         raise DomainError(_("只有投诉举报需要选择被投诉单位。"), field="subject_unit")
     source = Source.RESIDENT if actor.kind == User.Kind.RESIDENT else Source.GRID_WORKER
@@ -136,13 +136,13 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     return case, True
 
 
-def _complaint_holder(subject: OrgUnit | None, place: GridPlace) -> OrgUnit:
+def _complaint_holder(subject: OrgUnit | None, place: GridPlace, *, township_id: int) -> OrgUnit:
     if subject is None:
         raise DomainError(_("请选择被投诉的单位。"), field="subject_unit")
     grid = OrgUnit.objects.get(pk=place.grid_id)
     if subject not in selectors.complaint_targets(grid):
         raise DomainError(_("所选单位不是负责该地点的单位，请重新选择。"), field="subject_unit")
-    return selectors.complaint_holder(subject, OrgUnit.objects.get(pk=place.township_id))
+    return selectors.complaint_holder(subject, OrgUnit.objects.get(pk=township_id))
 
 
 @transaction.atomic

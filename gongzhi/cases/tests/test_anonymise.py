@@ -11,7 +11,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from gongzhi.cases import selectors, services, tasks
 from gongzhi.cases.factories import act, report
-from gongzhi.cases.models import Attachment, Case, CaseLog, Category, DisputeParty, Follower, MediationSession, Rating
+from gongzhi.cases.models import (
+    Attachment,
+    Case,
+    CaseLog,
+    Category,
+    DisputeParty,
+    Follower,
+    MediationAgreement,
+    MediationSession,
+    Rating,
+)
 from gongzhi.cases.tests.helpers import closed, dispatched, handled
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.notifications.models import Notification
@@ -42,16 +52,21 @@ def story(tree, people, cats):
         Case.objects.filter(pk=case.pk).update(address="小山村3号王秀兰家门口")
         home = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-001",
                                         address="小山村3号")
-        services.add_party(actor=people["dispatcher"], case=case, name="王秀兰", role="申请人",
-                           id_number=ID_NUMBER, household=home)
-        services.add_party(actor=people["dispatcher"], case=case, name="张建国", role="被申请人")
+        services.add_party(actor=people["dispatcher"], case=case, name="王秀兰", role="applicant",
+                           id_number=ID_NUMBER, household_number=home.number)
+        services.add_party(actor=people["dispatcher"], case=case, name="张建国", role="respondent")
         dispatched(people, tree, case)
         act(people["justice"], case, Action.SIGN)
         services.record_mediation(
             actor=people["justice"], case=case, kind=MediationSession.Kind.PEOPLE,
             held_on=datetime.date(2023, 2, 8), outcome=MediationSession.Outcome.AGREED,
-            summary="王秀兰与张建国就排水沟达成一致，张建国电话0931-8123456",
-            agreement=SimpleUploadedFile("协议.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"))
+            summary="王秀兰与张建国就排水沟达成一致，张建国电话0931-8123456", mediators=[people["justice"]],
+            agreement=SimpleUploadedFile("协议.pdf", b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"),
+            follow_up_on=datetime.date(2023, 2, 9))
+        services.record_performance(
+            actor=people["grid_worker"], case=case, agreement=MediationAgreement.objects.get(case=case),
+            performance=MediationAgreement.Performance.PERFORMED, checked_on=datetime.date(2023, 2, 9),
+            note="张建国已改好排水沟，王秀兰认可")
         services.ask_follow_up(actor=people["resident"], case=case, question="什么时候处理？我的电话 139 1234 5678")
         Follower.objects.create(case=case, user=people["neighbour"])
         for kind, name in ((Attachment.Kind.PHOTO, "photo.jpg"), (Attachment.Kind.VOICE, "voice.webm")):
@@ -83,7 +98,11 @@ def snapshot(case):
         "ratings": list(Rating.objects.filter(case=case).values_list("score", "round", "handling_unit_id",
                                                                      "created_at")),
         "assignments": list(case.assignments.values_list("unit_id", "role", "is_active")),
-        "mediations": list(case.mediations.values_list("kind", "outcome", "held_on", "mediator_id")),
+        "mediations": list(case.mediations.values_list("kind", "outcome", "held_on", "recorded_by_id",
+                                                       "other_mediators")),
+        "mediators": list(case.mediations.values_list("mediators", flat=True)),
+        "agreements": list(case.agreements.values_list("signed_on", "follow_up_on", "performance",
+                                                       "performance_checked_on")),
         "parties": list(case.parties.order_by("pk").values_list("role", flat=True)),
     }
 
@@ -108,7 +127,7 @@ def test_a_case_closed_longer_than_the_period_loses_its_residents_personal_data(
     resident = people["resident"]
     before = snapshot(story)
     voice = Attachment.objects.get(case=story, kind=Attachment.Kind.VOICE).file.name
-    agreement = MediationSession.objects.get(case=story).agreement.name
+    agreement = MediationAgreement.objects.get(case=story).file.name
     assert (media / voice).exists() and (media / agreement).exists()
     assert Notification.objects.filter(recipient=resident, target_id=story.pk).exists()
     staff_messages = Notification.objects.filter(target_type="case", target_id=story.pk).exclude(
@@ -138,7 +157,9 @@ def test_a_case_closed_longer_than_the_period_loses_its_residents_personal_data(
         ("申请人甲", "", None), ("被申请人乙", "", None)]
     session = MediationSession.objects.get(case=case)
     assert session.summary == f"申请人甲与被申请人乙就排水沟达成一致，被申请人乙电话{REMOVED}"
-    assert not session.agreement and not (media / agreement).exists()
+    record = MediationAgreement.objects.get(case=case)
+    assert not record.file and not (media / agreement).exists()
+    assert record.performance_note == "被申请人乙已改好排水沟，申请人甲认可"
     assert not Attachment.objects.filter(case=case, kind=Attachment.Kind.VOICE).exists()
     assert not (media / voice).exists()
     photo = Attachment.objects.get(case=case, kind=Attachment.Kind.PHOTO)

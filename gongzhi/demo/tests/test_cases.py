@@ -132,7 +132,10 @@ class TestOneRunAtTheRealNow:
         outcomes = set(MediationSession.objects.values_list("outcome", flat=True))
         assert {"agreed", "continued", "failed", "partial"} <= outcomes
         agreed = MediationSession.objects.get(outcome="agreed")
-        assert agreed.agreement and agreed.agreement.read().startswith(b"%PDF-")
+        assert agreed.agreement.file and agreed.agreement.file.read().startswith(b"%PDF-")
+        assert agreed.mediators.exists() and agreed.log.action == Action.RECORD_MEDIATION
+        # Its performance follow-up is due: the 风险纠纷 page has one to show.
+        assert list(selectors.agreements_due(user("diaodu_bali_1"))) == [agreed.agreement]
         # The same household in two disputes this month; a marriage dispute still open (民转刑).
         at_risk = selectors.dispute_cases_at_risk(user("diaodu_bali_1"))
         repeated = at_risk.filter(risk_repeat=True)

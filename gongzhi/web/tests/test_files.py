@@ -95,9 +95,10 @@ def test_a_mediation_agreement_is_for_staff_who_see_the_dispute(people, cats, tr
     act(people["justice"], case, Action.SIGN)
     session = services.record_mediation(
         actor=people["justice"], case=case, kind=MediationSession.Kind.PEOPLE, held_on=datetime.date(2026, 3, 2),
-        outcome=MediationSession.Outcome.AGREED,
-        agreement=SimpleUploadedFile("协议.pdf", PDF, content_type="application/pdf"))
-    url = session.agreement.url
+        outcome=MediationSession.Outcome.AGREED, mediators=[people["justice"]],
+        agreement=SimpleUploadedFile("协议.pdf", PDF, content_type="application/pdf"),
+        follow_up_on=datetime.date(2026, 4, 2)).record
+    url = session.agreement.file.url
     assert url.startswith("/media/mediation/")
     for who in ("justice", "dispatcher", "county_dispatcher"):
         response = get(people[who], url)
