@@ -16,6 +16,9 @@ class Role(models.TextChoices):
     GRID_PART_TIME = "grid_part_time", _("兼职网格员")
     GENERAL_GRID_LEADER = "general_grid_leader", _("总网格长")
     VILLAGE_ADMIN = "village_admin", _("村级管理员")
+    # 村(社区)工作站 / 便民服务站: takes up and handles the village's general matters (seed 001: within 5 days),
+    # dispatches inside the village and hands complex ones up to the township.
+    VILLAGE_STATION = "village_station", _("村工作站")
     DISPATCHER = "dispatcher", _("指挥中心调度员")
     DEPT_HANDLER = "dept_handler", _("部门承办人")
     SUPERVISOR = "supervisor", _("督查员")
@@ -36,7 +39,9 @@ STAFF_ROLES = frozenset(Role) - {Role.RESIDENT, Role.MERCHANT}
 # Command-centre staff may (and are encouraged to) turn on a second factor.
 COMMAND_ROLES = frozenset({Role.DISPATCHER, Role.SUPERVISOR, Role.SYSTEM_ADMIN})
 FIELD_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GRID_PART_TIME, Role.GENERAL_GRID_LEADER,
-                         Role.VILLAGE_ADMIN})
+                         Role.VILLAGE_ADMIN, Role.VILLAGE_STATION})
+# Posts that hold cases: a case held by their unit is theirs to take up, dispatch or hand up.
+HOLDING_ROLES = frozenset({Role.DISPATCHER, Role.VILLAGE_STATION})
 # The auth group holding `accounts.unmask_pii` (created by migration 0003); a name, so not translated.
 UNMASK_PII_GROUP = "查看完整个人信息"
 

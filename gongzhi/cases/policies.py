@@ -22,7 +22,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
-from gongzhi.accounts.models import FIELD_ROLES, Membership, Role, User
+from gongzhi.accounts.models import FIELD_ROLES, HOLDING_ROLES, Membership, Role, User
 from gongzhi.cases.models import (
     Assignment,
     Attachment,
@@ -151,8 +151,8 @@ def is_follower(user: User, case: Case) -> bool:
 def _post_capacities(role: str, path: str, unit_id: int, case: Case, lead_units: AbstractSet[int]) -> set[str]:
     """The capacities one staff post (`role` in the unit `unit_id` at `path`) gives on `case`."""
     held: set[str] = set()
-    if role == Role.DISPATCHER and unit_id == case.holder_id:
-        held.add(Capacity.DISPATCHER)  # the command centre of the level holding the case
+    if role in HOLDING_ROLES and unit_id == case.holder_id:
+        held.add(Capacity.DISPATCHER)  # the command centre (or village station) of the level holding the case
     elif role == Role.DISPATCHER and case.holder.path.startswith(path):
         held.add(Capacity.SUPERVISOR)  # an upper command centre supervises the level below
     if role == Role.SUPERVISOR and case.area_path.startswith(path):
@@ -376,7 +376,7 @@ def capacity_q(user: User | AnonymousUser, capacity: str) -> Q:
         q |= Q(Exists(Assignment.objects.filter(case=OuterRef("pk"), is_active=True, role=Assignment.Role.LEAD,
                                                 unit_id__in={unit_id for _role, _path, unit_id in posts})))
     for role, path, unit_id in posts:
-        if capacity == Capacity.DISPATCHER and role == Role.DISPATCHER:
+        if capacity == Capacity.DISPATCHER and role in HOLDING_ROLES:
             q |= Q(holder_id=unit_id)
         elif capacity == Capacity.SUPERVISOR and role == Role.DISPATCHER:
             q |= Q(holder__path__startswith=path) & ~Q(holder_id=unit_id)

@@ -133,15 +133,18 @@ def intake_for(user: User | AnonymousUser) -> QuerySet[Case]:
 
 
 def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
-    """我的任务: flagged cases led by one of the user's units, handled cases in the user's scope that wait
-    for a return visit, and the user's own reports still open (a worker follows what they found in the
-    field); `has_unread`: a question to the user's units is unread; `is_own_report`."""
+    """我的任务: flagged cases led by one of the user's units, cases waiting for the user's level to take them
+    up, handled cases in the user's scope that wait for a return visit, and the user's own reports still
+    open (a worker follows what they found in the field); `has_unread`: a question to the user's units is
+    unread; `is_own_report`."""
     if not isinstance(user, User):  # anonymous
         return Case.objects.none()
     led = policies.capacity_q(user, Capacity.ASSIGNEE)
     own_open = Q(reporter=user, status__in=OPEN_STATES)
+    # A village 工作站 takes up its village's cases from here (command centres have 事件受理 for it).
+    to_take_up = policies.capacity_q(user, Capacity.DISPATCHER) & Q(status__in=INTAKE_STATES)
     unread = questions_to(user).filter(case=OuterRef("pk"), read_at__isnull=True)
-    return (cases_for(user).filter(led | Q(status=Status.HANDLED) | own_open)
+    return (cases_for(user).filter(led | Q(status=Status.HANDLED) | own_open | to_take_up)
             .annotate(has_unread=Exists(unread),
                       is_own_report=ExpressionWrapper(Q(reporter=user), output_field=BooleanField())))
 
@@ -302,6 +305,18 @@ class TimelineEntry:
     note: str
     actor_name: str
     is_public: bool
+    # The limit this step set or moved (a hand-over to another level, an acceptance, a reopening), as text.
+    limit: str = ""
+
+
+def _limit_change(before: dict, after: dict) -> str:
+    """What a step did to the running limits, from the log rows' snapshots: "办理期限：…" / "响应期限：…"."""
+    for key, label in (("handle_due", _("办理期限")), ("respond_due", _("响应期限"))):
+        value = after.get(key)
+        if value and value != before.get(key):
+            at = timezone.localtime(datetime.datetime.fromisoformat(value))
+            return _("%(label)s：%(at)s") % {"label": label, "at": f"{at:%Y-%m-%d %H:%M}"}
+    return ""
 
 
 def _hidden_people(case: Case) -> set[int]:
@@ -324,6 +339,7 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
              viewer: User | AnonymousUser | None = None) -> list[TimelineEntry]:
     hidden = _hidden_people(case)
     entries = []
+    before: dict = {}
     for log in logs.select_related("actor"):
         actor = log.actor
         if actor is None:
@@ -339,7 +355,8 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
         entries.append(TimelineEntry(
             seq=log.seq, action=log.action, action_label=str(Action(log.action).label), status=log.to_status,
             status_label=str(Status(log.to_status).label), at=timezone.localtime(log.created_at), note=log.note,
-            actor_name=name, is_public=log.is_public))
+            actor_name=name, is_public=log.is_public, limit=_limit_change(before, log.deadlines or {})))
+        before = log.deadlines or {}
     return entries
 
 
@@ -471,7 +488,7 @@ DUPLICATE_WINDOW = datetime.timedelta(days=30)
 DUPLICATE_CANDIDATES = 300
 DUPLICATE_LIMIT = 5
 SCORE_WEIGHTS = {"text": 0.55, "near": 0.20, "same_grid": 0.05, "recent": 0.10, "category": 0.10}
-_HOLDING_LEVELS = (Level.TOWNSHIP, Level.COUNTY, Level.CITY)  # where a case can be held (submit, escalate)
+_HOLDING_LEVELS = (Level.VILLAGE, Level.TOWNSHIP, Level.COUNTY, Level.CITY)  # where a case can be held
 _EARTH_RADIUS_M = 6_371_008.8
 _METRES_PER_DEGREE_LAT = math.pi * _EARTH_RADIUS_M / 180
 
@@ -510,7 +527,7 @@ def _duplicate_candidates(*, lat: float, lng: float, now: datetime.datetime) -> 
     stretch = max(math.cos(math.radians(lat)), 1e-6)
     dlng = dlat / stretch
     places = org_selectors.places_in_box(south=lat - dlat, west=lng - dlng, north=lat + dlat, east=lng + dlng)
-    # A case is held by its township or, escalated, by an area above it: all lie on its grid's path.
+    # A case is held by its village or township or, escalated, by an area above it: all lie on its grid's path.
     on_paths = {place.path[:end + 1] for place in places for end, ch in enumerate(place.path[:-1]) if ch == "/"}
     if not on_paths:
         return Case.objects.none()

@@ -669,6 +669,14 @@ class _Runner:
     def dispatcher(self, name: str = "d1") -> User:
         return self.t.d2 if name == "d2" else self.t.d1
 
+    def holder_staff(self, story: Story, name: str = "d1") -> User:
+        """Who takes the holding level's steps: the village's 工作站 for a case its village holds (a general
+        matter, seed 001), else the township's dispatcher `name`."""
+        holder = self.cases[story.key].holder
+        if holder.level == Level.VILLAGE:
+            return self.t.staff_of(holder, (Role.VILLAGE_STATION,))
+        return self.dispatcher(name)
+
     def _transition(self, story: Story, action: str, actor: User, **kw: Any) -> None:
         self.cases[story.key] = services.transition(actor=actor, case=self.cases[story.key], action=action, **kw)
 
@@ -693,14 +701,14 @@ class _Runner:
         return selectors.suggest_handler(category=category, grid=place.grid) or place.village
 
     def op_accept(self, story: Story, *, at: datetime.datetime, by: str = "d1", note: str = "") -> None:
-        self._transition(story, Action.ACCEPT, self.dispatcher(by), note=note)
+        self._transition(story, Action.ACCEPT, self.holder_staff(story, by), note=note)
 
     def op_reject(self, story: Story, *, at: datetime.datetime, note: str, by: str = "d1") -> None:
-        self._transition(story, Action.REJECT, self.dispatcher(by), note=note.format(town=self.t.unit.name))
+        self._transition(story, Action.REJECT, self.holder_staff(story, by), note=note.format(town=self.t.unit.name))
 
     def op_dispatch(self, story: Story, *, at: datetime.datetime, lead: str | None = None,
                     assist: tuple[str, ...] = (), by: str = "d1") -> None:
-        self._transition(story, Action.DISPATCH, self.dispatcher(by), lead_unit=self._unit(story, lead),
+        self._transition(story, Action.DISPATCH, self.holder_staff(story, by), lead_unit=self._unit(story, lead),
                          assist_units=tuple(self._unit(story, name) for name in assist))
 
     def op_sign(self, story: Story, *, at: datetime.datetime) -> None:
@@ -717,18 +725,18 @@ class _Runner:
                          note=note)
 
     def op_close(self, story: Story, *, at: datetime.datetime, by: str = "d1") -> None:
-        self._transition(story, Action.CLOSE, self.dispatcher(by))
+        self._transition(story, Action.CLOSE, self.holder_staff(story, by))
 
     def op_defer(self, story: Story, *, at: datetime.datetime, note: str, review_days: int) -> None:
         review_on = timezone.localdate(at) + datetime.timedelta(days=review_days)
-        self._transition(story, Action.DEFER, self.t.d1, note=note, review_on=review_on)
+        self._transition(story, Action.DEFER, self.holder_staff(story), note=note, review_on=review_on)
 
     def op_escalate(self, story: Story, *, at: datetime.datetime, note: str) -> None:
-        self._transition(story, Action.ESCALATE, self.t.d1, note=note)
+        self._transition(story, Action.ESCALATE, self.holder_staff(story), note=note)
 
     def op_visit(self, story: Story, *, at: datetime.datetime, note: str, settled: bool = True,
                  method: str = "phone", by: str = "grid") -> None:
-        actor = self.t.grid_worker(self.places[story.key].grid) if by == "grid" else self.dispatcher(by)
+        actor = self.t.grid_worker(self.places[story.key].grid) if by == "grid" else self.holder_staff(story, by)
         services.record_return_visit(actor=actor, case=self.cases[story.key], method=method, settled=settled,
                                      note=note)
 
@@ -744,11 +752,12 @@ class _Runner:
         question = FollowUp.objects.filter(case=case, answer_log__isnull=True).order_by("pk").first()
         if question is None:
             raise LookupError(f"demo case {story.key!r} has no question to answer")
-        actor = self._lead_staff(story) if selectors.lead_unit(case) is not None else self.t.d1
+        actor = self._lead_staff(story) if selectors.lead_unit(case) is not None else self.holder_staff(story)
         services.answer_follow_up(actor=actor, follow_up=question, answer=text)
 
     def op_merge(self, story: Story, *, at: datetime.datetime, into: str, note: str) -> None:
-        services.merge_case(actor=self.t.d1, case=self.cases[story.key], merge_into=self.cases[into], note=note)
+        services.merge_case(actor=self.holder_staff(story), case=self.cases[story.key], merge_into=self.cases[into],
+                            note=note)
 
     def op_supervise(self, story: Story, *, at: datetime.datetime, note: str, due_hours: float,
                      by: str = "ducha") -> None:

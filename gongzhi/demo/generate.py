@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
 from tqdm import tqdm
 
+from gongzhi.accounts import stations
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Membership, PartTimeKind, Role, User
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.demo.generation.people import (
@@ -101,6 +102,7 @@ def staff_accounts(plan: Plan) -> Iterator[Account]:
             for village in town.children:
                 v = f"{town.slug}_{village.slug}"
                 yield Account(f"cunguan_{v}", [(village.code, Role.VILLAGE_ADMIN, "")])
+                yield Account(f"gzz_{v}", [(village.code, Role.VILLAGE_STATION, "")])
                 yield Account(f"zwgz_{v}", [(village.code, Role.GENERAL_GRID_LEADER, "")])
                 # The "3" of "1+1+3": one officer, judge and lawyer serve all grids of a village.
                 for kind, prefix in PART_TIME:
@@ -138,6 +140,7 @@ def demo_logins(scale: str = "township", seed: int = DEFAULT_SEED) -> list[dict]
         row(_("乡镇总网格长"), f"zwgz_{town.slug}", town.name, _("本乡镇所有村和网格")),
         row(_("部门承办人"), dept_slug, dept_name, _("本部门")),
         row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格和住户")),
+        row(_("村工作站"), f"gzz_{v}", village.name, _("本村一般事项的受理、办理、派单和上报")),
         row(_("村总网格长"), f"zwgz_{v}", village.name, _("本村所有网格")),
         row(_("网格长"), f"wgz_{town.slug}_{grid.slug}", grid.name, _("本网格")),
         row(_("专职网格员"), f"wgy_{town.slug}_{grid.slug}", grid.name, _("本网格的住户和居民")),
@@ -371,6 +374,7 @@ class _Writer:
                     for code, role, kind in account.posts
                 ]
                 Membership.objects.bulk_create(posts, batch_size=BATCH)
+                stations.bump()  # bulk_create sends no signal
                 User.groups.through.objects.bulk_create([
                     User.groups.through(user_id=user.pk, group_id=unmask_group.pk)
                     for user, account in zip(users, batch, strict=True)

@@ -17,8 +17,8 @@ class Level(models.TextChoices):
 
 LEVEL_ORDER = [Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID]
 # Saving or deleting a unit of these levels makes every process rebuild its grid cache, which holds each
-# grid's boundary and its township (org.selectors).
-_INDEXED_LEVELS = frozenset({Level.GRID, Level.TOWNSHIP})
+# grid's boundary, its village and its township (org.selectors).
+_INDEXED_LEVELS = frozenset({Level.GRID, Level.VILLAGE, Level.TOWNSHIP})
 GRID_INDEX = "org.grids"  # its cache_versions name
 
 

@@ -16,11 +16,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class GridPlace:
-    """Where a point lies, as a new case needs it: the grid, its path and its township."""
+    """Where a point lies, as a new case needs it: the grid, its path, its village and its township."""
 
     grid_id: int
     path: str
     township_id: int | None  # the nearest-to-root township area above the grid; None when there is none
+    village_id: int | None = None  # the grid's parent when that is a village area
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,9 @@ def _current() -> _GridCache:
             logger.warning("grid index: unreadable boundary on grids %s left out", index.skipped[:20])
         townships = dict(OrgUnit.objects.filter(level=Level.TOWNSHIP, kind=UnitKind.AREA)
                          .values_list("path", "id"))
-        places = {grid_id: GridPlace(grid_id, path, _nearest_to_root(path, townships))
+        villages = dict(OrgUnit.objects.filter(level=Level.VILLAGE, kind=UnitKind.AREA).values_list("path", "id"))
+        places = {grid_id: GridPlace(grid_id, path, _nearest_to_root(path, townships),
+                                     villages.get(path[:path.rstrip("/").rfind("/") + 1]))
                   for grid_id, path in paths.items()}
         _cache = _GridCache(token, index, places)
         return _cache

@@ -18,7 +18,7 @@ from gongzhi.cases import selectors
 from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Case, ReturnVisit
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError
-from gongzhi.org.models import OrgUnit
+from gongzhi.org.models import Level, OrgUnit
 from gongzhi.web.forms import Form
 
 
@@ -71,9 +71,11 @@ class DispatchForm(ActionForm):
 
     def __init__(self, *args, case: Case, **kwargs):
         super().__init__(*args, **kwargs)
-        # The holder dispatches within its own area: its departments, villages and grids.
-        units = (OrgUnit.objects.filter(path__startswith=case.holder.path, is_active=True)
-                 .exclude(pk=case.holder_id).order_by("kind", "path"))
+        # The holder dispatches within its own area: its departments, villages and grids; a village station
+        # may also keep the matter for its own village team (自办).
+        units = OrgUnit.objects.filter(path__startswith=case.holder.path, is_active=True).order_by("kind", "path")
+        if case.holder.level != Level.VILLAGE:
+            units = units.exclude(pk=case.holder_id)
         self.fields["lead_unit"].queryset = units  # type: ignore[attr-defined]
         self.fields["assist_units"].queryset = units  # type: ignore[attr-defined]
         self._posts = {post.user_id: post.unit.name for post in Membership.objects.staff()

@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
+from gongzhi.accounts import stations
 from gongzhi.accounts.models import User
-from gongzhi.cases import deadlines, selectors
+from gongzhi.cases import categories, deadlines, selectors
 from gongzhi.cases.models import Attachment, Case, CaseLog, Category, CategoryKind, Source
 from gongzhi.cases.services import photos as photo_services
 from gongzhi.cases.services.transition import write_log
@@ -103,7 +104,9 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     holder_id = place.township_id
-    if category.kind == CategoryKind.COMPLAINT:
+    if _village_takes_it(category, place):
+        holder_id = place.village_id
+    elif category.kind == CategoryKind.COMPLAINT:
         holder_id = _complaint_holder(subject_unit, place, township_id=holder_id).pk
     elif subject_unit is not None:
         raise DomainError(_("只有投诉举报需要选择被投诉单位。"), field="subject_unit")
@@ -134,6 +137,15 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
             raise
         return _resubmitted(existing, actor=actor, reporter=reporter), False
     return case, True
+
+
+def _village_takes_it(category: Category, place: GridPlace) -> bool:
+    """Seed 001's levels: a general matter, one the village team handles (a category naming no department),
+    goes first to the village's 工作站, where there is one; everything else to the township's command
+    centre. A complaint never: it goes above the unit it is about."""
+    return (place.village_id is not None and category.kind != CategoryKind.COMPLAINT
+            and not categories.handler_type_of(category)
+            and place.village_id in stations.village_ids())
 
 
 def _complaint_holder(subject: OrgUnit | None, place: GridPlace, *, township_id: int) -> OrgUnit:

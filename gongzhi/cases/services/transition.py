@@ -102,7 +102,7 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
     if action == Action.ACCEPT:
         case.handle_due = deadlines.handle_due(case.category, case.holder.level, start=now)
     elif action == Action.DISPATCH:
-        _dispatch(case, lead_unit=lead_unit, lead_person=lead_person, assist_units=assist_units)
+        _dispatch(case, lead_unit=lead_unit, lead_person=lead_person, assist_units=assist_units, now=now)
     elif action == Action.SIGN:
         case.assignments.filter(is_active=True, role=Assignment.Role.LEAD).update(signed_at=now)
     elif action == Action.ESCALATE:
@@ -132,7 +132,7 @@ def person_refused(field: str) -> DomainError:
 
 
 def _dispatch(case: Case, *, lead_unit: OrgUnit | None, lead_person: User | None,
-              assist_units: tuple[OrgUnit, ...]) -> None:
+              assist_units: tuple[OrgUnit, ...], now: datetime.datetime) -> None:
     if lead_unit is None:
         raise DomainError(_("请选择主办单位。"), field="lead_unit")
     units = [lead_unit, *assist_units]
@@ -148,6 +148,12 @@ def _dispatch(case: Case, *, lead_unit: OrgUnit | None, lead_person: User | None
     Assignment.objects.create(case=case, unit=lead_unit, person=lead_person, role=Assignment.Role.LEAD)
     for unit in assist_units:
         Assignment.objects.create(case=case, unit=unit, role=Assignment.Role.ASSIST)
+    # The limit follows the level that does the work: handed down to a village (or a grid), the case gets that
+    # level's limit from now (a village's 5 working days, not the township's 10), but never later than the
+    # limit it had, which the resident was told when it was accepted.
+    if LEVEL_ORDER.index(Level(lead_unit.level)) > LEVEL_ORDER.index(Level(case.holder.level)):
+        level_due = deadlines.handle_due(case.category, lead_unit.level, start=now)
+        case.handle_due = min(case.handle_due, level_due) if case.handle_due else level_due
 
 
 def _escalate(case: Case, *, now: datetime.datetime) -> None:

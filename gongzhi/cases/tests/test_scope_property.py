@@ -37,7 +37,7 @@ def world(db, cats):
     reporter = User.objects.create_user(username="reporter", kind=User.Kind.RESIDENT)
     follower = User.objects.create_user(username="follower", kind=User.Kind.RESIDENT)
     places = ["grid", "grid2", "grid3", "other_grid", "village", "town", "other_town"]
-    holders = ["town", "other_town", "county", "city"]
+    holders = ["village", "town", "other_town", "county", "city"]
     leads = [None, "justice", "police", "county_court", "village"]
     subjects = [None, None, "village", "town", "justice", "grid"]
     cases = []

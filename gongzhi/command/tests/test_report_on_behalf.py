@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
+from gongzhi.accounts import stations
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.tests.helpers import make_resident_account, valid_id
 from gongzhi.cases import services
@@ -276,7 +277,9 @@ def test_submit_on_behalf_only_for_a_resident(world):
 
 
 def test_an_ordinary_submission_pays_for_no_on_behalf_check(world, resident):
-    """The intake fast path: no post or scope lookup, and a resident may report anywhere, as before."""
+    """The intake fast path: no post or scope lookup, and a resident may report anywhere, as before. (Which
+    villages have a station is read once per process and kept, like the grids.)"""
+    stations.village_ids()
     with CaptureQueriesContext(connection) as queries:
         case, _created = _submit(resident, world, None, lng=104.625)
     assert case.source == Source.RESIDENT and case.entered_by is None

@@ -65,7 +65,7 @@ def test_new_grids_are_found_without_restarting(tree):
 
 def test_locate_place_answers_the_grid_its_path_and_its_township(tree):
     place = selectors.locate_place(35.585, 104.605)
-    assert place == selectors.GridPlace(tree["grid"].pk, tree["grid"].path, tree["town"].pk)
+    assert place == selectors.GridPlace(tree["grid"].pk, tree["grid"].path, tree["town"].pk, tree["village"].pk)
     with pytest.raises(NotFound):
         selectors.locate_place(36.06, 103.83)
     with pytest.raises(DomainError):
@@ -94,16 +94,20 @@ def test_a_grid_under_no_township_has_none(tree):
     village = OrgUnit.objects.create(name="直属村", code="621102900", level="village", parent=tree["county"])
     grid = OrgUnit.objects.create(name="直属网格", code="621102900001", level="grid", parent=village,
                                   boundary=square(104.80, 35.80))
-    assert selectors.locate_place(35.805, 104.805) == selectors.GridPlace(grid.pk, grid.path, None)
+    assert selectors.locate_place(35.805, 104.805) == selectors.GridPlace(grid.pk, grid.path, None, village.pk)
 
 
-def test_saving_a_township_refreshes_the_cached_places_but_a_village_does_not(tree):
-    """The cache holds each grid's township, so a township's save or deletion must reach every process."""
+def test_saving_a_township_or_a_village_refreshes_the_cached_places_but_a_county_does_not(tree):
+    """The cache holds each grid's village and township, so their saves or deletions must reach every
+    process."""
     before = grid_index_token()
-    tree["village"].save()
+    tree["county"].save()
     assert grid_index_token() == before
+    tree["village"].save()
+    after_village = grid_index_token()
+    assert after_village != before
     tree["other_town"].save()
-    assert grid_index_token() != before
+    assert grid_index_token() != after_village
 
 
 def test_units_are_read_within_the_callers_scope(tree, make_staff):
