@@ -18,6 +18,7 @@ urlpatterns = [
     path("cases/intake/", cases_views.intake, name="intake"),
     path("cases/overdue/", cases_views.overdue, name="overdue"),
     path("cases/questions/", cases_views.questions, name="questions"),
+    path("cases/extensions/", cases_views.extensions, name="extensions"),
     path("cases/new/", report_views.case_new, name="case_new"),
     *cases.urlpatterns_for(guard),
 ]

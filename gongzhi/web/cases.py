@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.cases import policies, selectors, services
-from gongzhi.cases.models import Case
+from gongzhi.cases.models import Case, ExtensionRequest
 from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity, actions_available
 from gongzhi.core.errors import DomainError
 from gongzhi.web import case_forms
@@ -37,16 +37,22 @@ _FORMS: dict[str, type[case_forms.ActionForm]] = {
     str(Action.DEFER): case_forms.DeferForm,
     str(Action.MERGE): case_forms.MergeForm,
     str(Action.SUPERVISE): case_forms.SuperviseForm,
+    str(Action.REQUEST_EXTENSION): case_forms.ExtensionRequestForm,
+    str(Action.APPROVE_EXTENSION): case_forms.ExtensionDecisionForm,
+    str(Action.REFUSE_EXTENSION): case_forms.ExtensionDecisionForm,
     "visit": case_forms.ReturnVisitForm,
     str(Action.REPLY): case_forms.ReplyForm,
 }
 _FORM_OF = {str(Action.CONFIRM): "visit", str(Action.VISIT_FAILED): "visit"}
 _NAMES = frozenset(_FORM_OF.get(action, action) for action in _STAFF_ACTIONS)  # what the URL may name
 _LABELS = {"visit": gettext_lazy("回访")}
-# Actions whose note the workflow requires: the form says so up front.
-_NOTE_REQUIRED = {t.action for t in TRANSITIONS if t.note_required}
+# Actions whose note the workflow requires: the form says so up front, in the workflow's words.
+_NOTE_REQUIRED = {t.action: t.note_prompt for t in TRANSITIONS if t.note_required}
 _DONE = {"visit": gettext_lazy("回访已记录。"), str(Action.SUPERVISE): gettext_lazy("已下发督办。"),
-         str(Action.REPLY): gettext_lazy("已答复。"), str(Action.MERGE): gettext_lazy("已合并。")}
+         str(Action.REPLY): gettext_lazy("已答复。"), str(Action.MERGE): gettext_lazy("已合并。"),
+         str(Action.REQUEST_EXTENSION): gettext_lazy("延期申请已提交，等待审批。"),
+         str(Action.APPROVE_EXTENSION): gettext_lazy("已批准延期，办理期限已更新。"),
+         str(Action.REFUSE_EXTENSION): gettext_lazy("已驳回延期申请。")}
 
 
 def _make_form(name: str, case: Case, data=None):
@@ -56,17 +62,34 @@ def _make_form(name: str, case: Case, data=None):
     form = form_class(data, prefix=name)
     if name in _NOTE_REQUIRED and "note" in form.fields:
         form.fields["note"].required = True
+        prompt = _NOTE_REQUIRED[name]
+        if prompt:
+            form.fields["note"].error_messages["required"] = prompt
     return form
 
 
-def _available(user, case: Case) -> list[str]:
-    """The action forms to show, in workflow order."""
+def _available(user, case: Case, pending: ExtensionRequest | None) -> list[str]:
+    """The action forms to show, in workflow order: what the workflow table allows the user's capacities in
+    this state, less the 延期 steps its rules refuse now (the same rules `transition` enforces)."""
     names: list[str] = []
-    for rule in actions_available(case.status, policies.capacities(user, case)):
+    held = policies.capacities(user, case)
+    for rule in actions_available(case.status, held):
         name = _FORM_OF.get(rule.action, rule.action)
+        if rule.action in policies.EXTENSION_ACTIONS and policies.extension_refusal(
+                rule.action, held, pending=pending is not None):
+            continue
         if rule.action in _STAFF_ACTIONS and name not in names and name != Action.REPLY:
             names.append(name)
     return names
+
+
+def _opened(names: list[str], bound: tuple[str, Any] | None) -> str:
+    """The form that starts open: the one just refused, else a waiting 延期 to decide, else the first."""
+    if bound and bound[0] in names:
+        return bound[0]
+    if Action.APPROVE_EXTENSION in names:
+        return Action.APPROVE_EXTENSION
+    return names[0] if names else ""
 
 
 def _open_follow_ups(user, case: Case) -> list:
@@ -78,12 +101,14 @@ def _open_follow_ups(user, case: Case) -> list:
 def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
                  status: int = 200):
     user = request.user
-    names = _available(user, case)
+    pending = selectors.pending_extension(case)
+    names = _available(user, case, pending)
+    opened = _opened(names, bound)
     forms = []
     for name in names:
         form = bound[1] if bound and bound[0] == name else _make_form(name, case)
         label = _LABELS.get(name) or Action(name).label
-        forms.append({"name": name, "label": label, "form": form})
+        forms.append({"name": name, "label": label, "form": form, "open": name == opened})
     # A refused action whose form is no longer offered (the case moved on): its message goes on top.
     stray_errors: list[str] = []
     if bound and bound[0] not in names and bound[0] != Action.REPLY:
@@ -101,6 +126,7 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         "attachments": selectors.attachments_of(case),
         "assignments": case.assignments.select_related("unit").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
+        "extensions": selectors.extensions_of(user, case), "pending_extension": pending,
         "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors}, status=status)
 
 
