@@ -289,6 +289,18 @@ UPLOAD_VOICE_MIN_SECONDS = 1.0
 CASE_PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("GONGZHI_CASE_RETENTION_DAYS", 3 * 365))
 if CASE_PERSONAL_DATA_RETENTION_DAYS < 1:
     raise ValueError(f"GONGZHI_CASE_RETENTION_DAYS must be at least 1, got {CASE_PERSONAL_DATA_RETENTION_DAYS}")
+# The rating window (评价期): residents may rate a closed case for this many days after it was closed; then
+# the sweep archives it (归档), as it archives a rated case at once. 7 days: the time most 12345-style hotlines
+# give for a return rating, and long enough for a resident who is told by text message.
+CASE_RATING_WINDOW_DAYS = _env_int("GONGZHI_CASE_RATING_WINDOW_DAYS", 7)
+# 延期: a handling limit may be extended to at most this many working days after the current one (a request
+# for more is refused); a longer matter is for 挂账 or escalation, not for an extension.
+CASE_EXTENSION_MAX_WORKING_DAYS = _env_int("GONGZHI_CASE_EXTENSION_MAX_WORKING_DAYS", 30)
+if CASE_RATING_WINDOW_DAYS < 1:
+    raise ValueError(f"GONGZHI_CASE_RATING_WINDOW_DAYS must be at least 1, got {CASE_RATING_WINDOW_DAYS}")
+if CASE_EXTENSION_MAX_WORKING_DAYS < 1:
+    raise ValueError("GONGZHI_CASE_EXTENSION_MAX_WORKING_DAYS must be at least 1, "
+                     f"got {CASE_EXTENSION_MAX_WORKING_DAYS}")
 
 
 # Abuse limits (gongzhi.core.throttle), counted per client address as `core.clients.client_address` sees

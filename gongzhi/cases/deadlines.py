@@ -17,6 +17,17 @@ When a limit counts as coming due (yellow; the sweep writes a reminder)
     A limit has passed (red; the sweep marks it overdue) once its moment is behind `now`. A handling limit
     has used up its grace (the sweep escalates) once the close of office hours on the first workday after
     its date has passed.
+
+延期 (extension)
+    A handling limit may be extended to the close of office hours of a later workday, at most
+    `CASE_EXTENSION_MAX_WORKING_DAYS` (30) working days after the current limit (`extension_bounds`). Flags
+    and sweep steps follow the new limit by themselves: a flag is computed from `handle_due`, and a sweep
+    step's key names the deadline it was written for, so the new limit is reminded of and marked overdue
+    afresh.
+
+The rating window (评价期)
+    Residents may rate a closed case until `CASE_RATING_WINDOW_DAYS` (7) days after it was closed
+    (`rating_open`); after that the sweep archives it (归档), as it archives a rated case at once.
 """
 
 from __future__ import annotations
@@ -28,7 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from gongzhi.cases import categories
-from gongzhi.cases.models import Category
+from gongzhi.cases.models import Case, Category
 from gongzhi.cases.workflow import Status
 from gongzhi.core import workcalendar
 
@@ -95,3 +106,35 @@ def horizons(now: datetime.datetime | None = None) -> Horizons:
         # add_working_days(due, 1) < now  ⟺  due's local date < the last closed workday.
         escalate_before=timezone.make_aware(datetime.datetime.combine(grace_day, datetime.time.min)),
     )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# 延期 and the rating window
+
+
+def close_of_office(day: datetime.date) -> datetime.datetime:
+    """The close of office hours on `day`, local time: where every handling limit ends."""
+    closes = datetime.time.fromisoformat(settings.OFFICE_HOURS[1])
+    return timezone.make_aware(datetime.datetime.combine(day, closes))
+
+
+def extension_bounds(current: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """An extended handling limit must lie after `current` and at or before the second moment (the close of
+    the `CASE_EXTENSION_MAX_WORKING_DAYS`-th working day after it)."""
+    return current, workcalendar.add_working_days(current, settings.CASE_EXTENSION_MAX_WORKING_DAYS)
+
+
+def rating_closes(closed_at: datetime.datetime) -> datetime.datetime:
+    """When the rating window of a case closed at `closed_at` ends."""
+    return closed_at + datetime.timedelta(days=settings.CASE_RATING_WINDOW_DAYS)
+
+
+def rating_open(case: Case, now: datetime.datetime | None = None) -> bool:
+    """Whether residents may still rate `case`: a case not closed (handled, 回访 done) may be rated 不满意
+    at any time; a closed one within the rating window."""
+    return case.closed_at is None or (now or timezone.now()) <= rating_closes(case.closed_at)
+
+
+def rating_closed_before(now: datetime.datetime) -> datetime.datetime:
+    """Cases closed before this moment are past their rating window at `now` (what the sweep archives)."""
+    return now - datetime.timedelta(days=settings.CASE_RATING_WINDOW_DAYS)

@@ -128,6 +128,9 @@ class Case(TimeStampedModel):
     # Set by services.anonymise_closed_cases once the retention period after closing has passed: the
     # residents' link to the case and their details in its texts are gone (docs/architecture.md).
     personal_data_removed_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
+    # 归档: set by the sweep once the case is finished and rated, or closed longer than the rating window
+    # (cases.sweep); it leaves the work lists but keeps its page, its number and every statistic.
+    archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("事件")
@@ -144,6 +147,10 @@ class Case(TimeStampedModel):
             # What the nightly anonymisation looks for; only closed cases it has not done yet are in it.
             models.Index(fields=["closed_at"], name="case_closed_keeping_data",
                          condition=models.Q(closed_at__isnull=False, personal_data_removed_at__isnull=True)),
+            # What the sweep's archiving looks for: only finished cases not archived yet (those closed within
+            # the rating window, and any backlog), never the millions archived before them.
+            models.Index(fields=["closed_at"], name="case_closed_not_archived",
+                         condition=models.Q(closed_at__isnull=False, archived_at__isnull=True)),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +250,57 @@ class CaseLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} #{self.seq} {self.action}"
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: the unit handling a case asks for a later handling limit, with a reason; the command centre
+    holding the case, or the level above it, approves (the limit moves to `proposed_due`) or refuses.
+
+    The reason and the decision's note are the notes of the two log rows (`log`, `decision_log`), kept once,
+    where the nightly anonymisation scrubs every note. At most one request per case waits for a decision; one
+    still waiting when the case leaves 正在办理 (完成, 退回, 挂账, 上报, 合并) lapses, its `decision_log` the step
+    that made it lapse (`services.transition`).
+    """
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("已驳回")
+        LAPSED = "lapsed", _("已失效")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extension_requests")
+    log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, related_name="extension_request")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                     verbose_name=_("申请人"))
+    requesting_unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+",
+                                        verbose_name=_("申请单位"))
+    previous_due = models.DateTimeField(_("原办理期限"))
+    # The close of office hours on the date asked for (as every handling limit ends).
+    proposed_due = models.DateTimeField(_("申请延期至"))
+    decision = models.CharField(_("审批结果"), max_length=10, choices=Decision.choices, default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="+", verbose_name=_("审批人"))
+    decision_log = models.OneToOneField(CaseLog, on_delete=models.PROTECT, null=True, blank=True,
+                                        related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [models.UniqueConstraint(fields=["case"], condition=models.Q(decision="pending"),
+                                               name="one_pending_extension_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.proposed_due:%Y-%m-%d}"
+
+    @property
+    def reason(self) -> str:
+        return self.log.note
+
+    @property
+    def decision_note(self) -> str:
+        return self.decision_log.note if self.decision_log is not None else ""
 
 
 class Attachment(models.Model):

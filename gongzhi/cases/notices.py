@@ -10,7 +10,9 @@ Each type says on which workflow actions it is sent, to whom (its audience) and 
   hear where it went, and the message opens that case;
 - the lead unit (`ASSIGNEE`) hears of a new task; whoever works on the case now (`HANDLERS`: the lead unit,
   else the holding command centre) hears of a question, a reminder or a 督办 order;
-- the holding command centre (`DISPATCHER`) hears of an escalation to it, a return, a reopening.
+- the holding command centre (`DISPATCHER`) hears of an escalation to it, a return, a reopening, and of a
+  request for more time (申请延期), which it decides; the lead unit hears of the decision, and the residents
+  of the new limit when it is approved (not of the reasons, which are internal).
 
 Every notification carries the dedupe key "case:<id>:<log seq>:<kind>", so announcing the same log row
 twice (a retried task, a doubled call) notifies nobody twice. Only acceptance, rejection and completion go
@@ -132,6 +134,30 @@ def _reminder(case: Case, log: CaseLog) -> tuple[str, str]:
     return _("办理时限提醒"), f"{body}{log.note.strip()}"
 
 
+def _extension_requested(case: Case, log: CaseLog) -> tuple[str, str]:
+    request = log.extension_request  # kept by transition before it announces the step
+    return _("延期申请待审批"), _("事件%(number)s的承办单位%(unit)s申请延期至%(due)s，理由：%(reason)s") % {
+        "number": case.number, "unit": request.requesting_unit.name,
+        "due": f"{timezone.localtime(request.proposed_due):%Y-%m-%d %H:%M}", "reason": log.note.strip()}
+
+
+def _extension_decided(case: Case, log: CaseLog) -> tuple[str, str]:
+    due = _when(log.deadlines.get("handle_due"))
+    if log.action == Action.APPROVE_EXTENSION:
+        title = _("延期申请已批准")
+        body = _("事件%(number)s的延期申请已批准，办理期限延至%(due)s。") % {"number": case.number, "due": due}
+    else:
+        title = _("延期申请已驳回")
+        body = _("事件%(number)s的延期申请已驳回，办理期限仍为%(due)s。") % {"number": case.number, "due": due}
+    note = log.note.strip()
+    return title, (f"{body}{_('审批意见：')}{note}" if note else body)
+
+
+def _extended(case: Case, log: CaseLog) -> tuple[str, str]:
+    return _("您反映的事件办理期限已延长"), _("编号%(number)s的办理期限已延长至%(due)s。") % {
+        "number": case.number, "due": _when(log.deadlines.get("handle_due"))}
+
+
 def _text(title: Promise, template: Promise, field: str = "note") -> Callable[[Case, CaseLog], tuple[str, str]]:
     """A notice whose text is one template with the case number and the log row's note (both lazy, so they
     are translated when sent)."""
@@ -183,6 +209,12 @@ NOTICES: tuple[CaseNotice, ...] = (
                on=frozenset({Action.VISIT_FAILED, Action.RATE_UNSATISFIED})),
     CaseNotice("case.reminder", gettext_lazy("办理时限提醒"), audience=HANDLERS, build=_reminder,
                on=frozenset({Action.REMIND})),
+    CaseNotice("case.extension_requested", gettext_lazy("延期申请待审批"), audience=D, build=_extension_requested,
+               on=frozenset({Action.REQUEST_EXTENSION})),
+    CaseNotice("case.extension_decided", gettext_lazy("延期申请的审批结果"), audience=A, build=_extension_decided,
+               on=frozenset({Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION})),
+    CaseNotice("case.extended", gettext_lazy("办理期限已延长"), audience=R, build=_extended,
+               on=frozenset({Action.APPROVE_EXTENSION})),
     # Sent by 督办 and by the sweep themselves (they need the order or a whole run), not by a log row.
     CaseNotice("case.supervised", gettext_lazy("事件被督办"), audience=HANDLERS),
     CaseNotice("case.supervision_overdue", gettext_lazy("督办事件已超期"), audience=ISSUER),

@@ -7,7 +7,9 @@ disagree:
 - `users_with_capacity(case, capacity)` / `users_with_capacity_in(cases, capacity)`: everyone who holds it
   (who is told of a step, who handles a case, the sweep's digests);
 - `capacity_q(user, capacity)`: the cases on which a person holds it, as a filter (work lists);
-- `supervising_unit_id(user, case)`: the post through which a person supervises a case (督办 orders).
+- `supervising_unit_id(user, case)`: the post through which a person supervises a case (督办 orders);
+- `extension_refusal(action, held, pending=)`: the 延期 rules beyond the workflow table, which `transition`
+  enforces and the case page follows when it offers the buttons.
 Only posts that count give a capacity: active staff posts in active units, of active users.
 """
 
@@ -28,6 +30,7 @@ from gongzhi.cases.models import (
     Attachment,
     Case,
     CategoryKind,
+    ExtensionRequest,
     Follower,
     MediationAgreement,
     PendingUpload,
@@ -217,6 +220,37 @@ def supervising_unit_id(user: User, case: Case) -> int | None:
     return max(found)[1] if found else None
 
 
+# 延期 steps: the request, and the two decisions on it.
+EXTENSION_DECISIONS = frozenset({Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION})
+EXTENSION_ACTIONS = EXTENSION_DECISIONS | {Action.REQUEST_EXTENSION}
+
+
+class ExtensionRefusal:
+    """Why an extension step may not be taken now (see `extension_refusal`)."""
+
+    PENDING = "extension_pending"  # a request already waits for a decision
+    NONE_PENDING = "no_extension_pending"  # nothing to decide on
+    OWN_REQUEST = "own_extension"  # the unit handling the case would decide on its own request
+
+
+def extension_refusal(action: str, held: AbstractSet[str], *, pending: bool) -> str:
+    """The 延期 rules the workflow table cannot say, for someone holding `held` on a case that has (or has
+    not) a request waiting: "" when `action` may be taken, else an `ExtensionRefusal` code. `transition`
+    refuses with it and the case page offers a step only when it is "", so the two cannot disagree.
+
+    One request waits at a time. The decision is the holding command centre's (DISPATCHER), or the level
+    above it (SUPERVISOR: the upper command centre, a supervisor), which also steps in when the holding
+    command centre is itself the unit handling the case: whoever holds ASSIGNEE on the case asked, and does
+    not approve their own request (as the handler does not do the case's 回访)."""
+    if action == Action.REQUEST_EXTENSION:
+        return ExtensionRefusal.PENDING if pending else ""
+    if action in EXTENSION_DECISIONS:
+        if Capacity.ASSIGNEE in held:
+            return ExtensionRefusal.OWN_REQUEST
+        return "" if pending else ExtensionRefusal.NONE_PENDING
+    return ""
+
+
 # Separation of duties (B5): whoever handled a case does not check it. (The staff of a unit a complaint is
 # about hold no capacity on it and do not see it at all: `is_subject_of_complaint`.)
 RETURN_VISIT = frozenset({Action.CONFIRM, Action.VISIT_FAILED})
@@ -232,12 +266,18 @@ def barred(user: User, case: Case, action: str) -> str | None:
 
 def actions_for(user: User | AnonymousUser, case: Case) -> list[Transition]:
     """The workflow actions `user` may take on `case` now: what their capacities allow in its status, less
-    what separation of duties bars. Pages offer exactly these; `services.transition` checks the same."""
+    what separation of duties bars and the 延期 rules refuse. Pages offer exactly these; `services.transition`
+    checks the same."""
     held = capacities(user, case)
     if not held:
         return []
     assert isinstance(user, User)
-    return [t for t in actions_available(case.status, held) if barred(user, case, t.action) is None]
+    allowed = [t for t in actions_available(case.status, held) if barred(user, case, t.action) is None]
+    if any(t.action in EXTENSION_ACTIONS for t in allowed):
+        pending = ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING).exists()
+        allowed = [t for t in allowed
+                   if t.action not in EXTENSION_ACTIONS or not extension_refusal(t.action, held, pending=pending)]
+    return allowed
 
 
 # Who phones a case's reporter (电话回访, asking for details): whoever handles it or visits it.

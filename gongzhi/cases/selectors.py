@@ -2,6 +2,9 @@
 (its handling unit, its dispute risks, …) are given a case the caller already got that way.
 
 Sections: work lists with flags; one case; timelines; who handles a case; duplicates; dispute risks.
+
+Archived cases (归档, `Case.archived_at`, set by the sweep) are left out of every work list unless a list
+asks for them (`cases_for(archived=…)`); their page and the search by number find them as before.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from gongzhi.cases.models import (
     Category,
     CategoryKind,
     DisputeParty,
+    ExtensionRequest,
     Follower,
     FollowUp,
     MediationAgreement,
@@ -105,14 +109,29 @@ def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None
     return queryset.annotate(flag=flag).annotate(flag_rank=rank, due=due)
 
 
+class Archived:
+    """Which cases a list shows by their archiving (归档): the work lists leave archived ones out."""
+
+    EXCLUDE = "exclude"  # not archived (the default of every list)
+    ONLY = "only"  # 已归档
+    INCLUDE = "include"  # both
+
+    values = (EXCLUDE, ONLY, INCLUDE)
+
+
 def cases_for(user: User | AnonymousUser, *, status: str | None = None, flag: str | None = None,
-              now: datetime.datetime | None = None) -> QuerySet[Case]:
-    """The cases `user` may see, flagged, red first, then yellow, then green, each by the nearest limit."""
+              archived: str = Archived.EXCLUDE, now: datetime.datetime | None = None) -> QuerySet[Case]:
+    """The cases `user` may see, flagged, red first, then yellow, then green, each by the nearest limit;
+    archived ones left out unless `archived` asks for them (`Archived`)."""
     if status is not None and status not in Status.values:
         raise DomainError(_("未知的事件状态。"), field="status")
     if flag is not None and flag not in Flag.values:
         raise DomainError(_("未知的时限标记。"), field="flag")
+    if archived not in Archived.values:
+        raise DomainError(_("未知的归档筛选。"), field="archived")
     queryset = policies.cases_visible_to(user)
+    if archived != Archived.INCLUDE:
+        queryset = queryset.filter(archived_at__isnull=archived == Archived.EXCLUDE)
     if status is not None:
         queryset = queryset.filter(status=status)
     queryset = with_flags(queryset, now=now or timezone.now())
@@ -147,6 +166,21 @@ def tasks_for(user: User | AnonymousUser) -> QuerySet[Case]:
     return (cases_for(user).filter(led | Q(status=Status.HANDLED) | own_open | to_take_up)
             .annotate(has_unread=Exists(unread),
                       is_own_report=ExpressionWrapper(Q(reporter=user), output_field=BooleanField())))
+
+
+def extensions_to_decide(user: User | AnonymousUser) -> QuerySet[Case]:
+    """待审批延期: the flagged cases with a request for more time waiting, that the user may decide (the
+    holding command centre or the level above, not the unit that asked: `policies.extension_refusal`),
+    the nearest limit first; each with `proposed_due`, the limit asked for."""
+    if not isinstance(user, User):  # anonymous
+        return Case.objects.none()
+    # An uncorrelated IN over the few waiting requests (the partial unique index), not a probe per case.
+    waiting = ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+    deciders = policies.capacity_q(user, Capacity.DISPATCHER) | policies.capacity_q(user, Capacity.SUPERVISOR)
+    proposed = waiting.filter(case=OuterRef("pk")).values("proposed_due")[:1]
+    return (cases_for(user).filter(deciders, pk__in=waiting.values("case_id"))
+            .exclude(policies.capacity_q(user, Capacity.ASSIGNEE))
+            .annotate(proposed_due=Subquery(proposed, output_field=DateTimeField())))
 
 
 def questions_to(user: User) -> QuerySet[FollowUp]:
@@ -261,6 +295,23 @@ def follow_up_of(case: Case, follow_up_id: int) -> FollowUp:
     return found
 
 
+def pending_extension(case: Case) -> ExtensionRequest | None:
+    """The case's request for more time waiting for a decision, if any (the caller has the case through a
+    selector)."""
+    return (ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING)
+            .select_related("log", "requesting_unit", "requested_by").first())
+
+
+def extensions_of(user: User | AnonymousUser, case: Case) -> list[ExtensionRequest]:
+    """The case's requests for more time, newest first, for staff who see the case as staff (reasons and
+    decisions are internal); none for its residents."""
+    if not _staff_sees(user, case):
+        return []
+    return list(ExtensionRequest.objects.filter(case=case)
+                .select_related("log", "decision_log", "requesting_unit", "requested_by", "decided_by")
+                .order_by("-pk"))
+
+
 POPULAR_SAMPLE = 5000
 
 
@@ -309,7 +360,7 @@ class TimelineEntry:
     limit: str = ""
 
 
-def _limit_change(before: dict, after: dict) -> str:
+def _limit_change(before: dict[str, str | None], after: dict[str, str | None]) -> str:
     """What a step did to the running limits, from the log rows' snapshots: "办理期限：…" / "响应期限：…"."""
     for key, label in (("handle_due", _("办理期限")), ("respond_due", _("响应期限"))):
         value = after.get(key)
@@ -339,7 +390,7 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
              viewer: User | AnonymousUser | None = None) -> list[TimelineEntry]:
     hidden = _hidden_people(case)
     entries = []
-    before: dict = {}
+    before: dict[str, str | None] = {}
     for log in logs.select_related("actor"):
         actor = log.actor
         if actor is None:
@@ -354,10 +405,23 @@ def _entries(case: Case, logs: QuerySet[CaseLog], *, for_staff: bool,
             name = actor.real_name or actor.username
         entries.append(TimelineEntry(
             seq=log.seq, action=log.action, action_label=str(Action(log.action).label), status=log.to_status,
-            status_label=str(Status(log.to_status).label), at=timezone.localtime(log.created_at), note=log.note,
-            actor_name=name, is_public=log.is_public, limit=_limit_change(before, log.deadlines or {})))
+            status_label=str(Status(log.to_status).label), at=timezone.localtime(log.created_at),
+            note=log.note if for_staff else _public_note(log), actor_name=name, is_public=log.is_public,
+            limit=_limit_change(before, log.deadlines or {})))
         before = log.deadlines or {}
     return entries
+
+
+def _public_note(log: CaseLog) -> str:
+    """A step's note as residents read it. An approved 延期 shows the new limit (from the row's snapshot), not
+    the command centre's note: the reasons for more time are internal, the new date is the resident's."""
+    if log.action == Action.APPROVE_EXTENSION:
+        due = log.deadlines.get("handle_due")
+        if due:
+            moment = timezone.localtime(datetime.datetime.fromisoformat(due))
+            return _("办理期限延长至%(due)s。") % {"due": f"{moment:%Y-%m-%d %H:%M}"}
+        return ""
+    return log.note
 
 
 def public_timeline(case: Case, viewer: User | AnonymousUser | None = None) -> list[TimelineEntry]:

@@ -1,8 +1,8 @@
 """The supervision sweep: the periodic pass over time limits and 督办 orders (`run_sweep`, every 5 minutes).
 
 Which limit runs in which state, and when one is coming due or has passed, is `cases.deadlines`; this
-module acts on it: it reminds once before a limit, marks it overdue once, escalates after the grace day
-and reminds the issuer of an overdue 督办 order.
+module acts on it: it reminds once before a limit, marks it overdue once, escalates after the grace day,
+reminds the issuer of an overdue 督办 order, and archives finished cases (归档).
 
 Escalation
     A case still overdue on its handling limit after a grace of one working day (past the close of office
@@ -18,6 +18,14 @@ Idempotency
     overdue mark is), and a new deadline (reopened, escalated and accepted again) starts its own steps.
     Reminders and overdue marks are written in bulk exactly as `transition` would write them (same seq rule,
     no status change, not public); only escalations change a status, and they go through `transition`.
+
+Archiving (归档)
+    A finished case that has been rated (已评价), or that was closed (结案, 不予受理, merged) longer ago than the
+    rating window (`deadlines.rating_closed_before`), is archived: one `archive` log row (system, internal,
+    step_key "archive") and `Case.archived_at`. It leaves the work lists (`selectors.cases_for`), keeps its
+    page and number, and is listed under 已归档. A run archives at most `MAX_ARCHIVED_PER_RUN` cases, the
+    longest closed first, in two set-based statements found through the partial index of finished cases not
+    yet archived; a backlog (the first runs after an upgrade) spreads over the runs that follow.
 """
 
 from __future__ import annotations
@@ -31,7 +39,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BooleanField, CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case as SqlCase
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
@@ -42,7 +51,7 @@ from gongzhi.cases import deadlines, notices, policies
 from gongzhi.cases.deadlines import HANDLE_PENDING, RESPOND_PENDING, Horizons, Limit
 from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
 from gongzhi.cases.services.transition import transition
-from gongzhi.cases.workflow import Action, Capacity, Status, transition_for
+from gongzhi.cases.workflow import FINAL_STATES, Action, Capacity, Status, transition_for
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Level
 
@@ -52,6 +61,10 @@ logger = logging.getLogger(__name__)
 MAX_ESCALATIONS_PER_RUN = 500
 # Rows per executemany call.
 _INSERT_BATCH = 5000
+# Cases archived per run, in one transaction: a backlog spreads over the runs that follow (the write lock is
+# held for one bounded batch, ~0.1 s on SQLite).
+MAX_ARCHIVED_PER_RUN = 2000
+ARCHIVE_KEY = "archive"
 
 
 @dataclass
@@ -62,11 +75,12 @@ class SweepReport:
     escalations_left: int = 0  # over MAX_ESCALATIONS_PER_RUN; the next run takes them
     escalations_failed: int = 0
     supervision_overdue: int = 0
+    archived: int = 0
 
     @property
     def written(self) -> int:
         """Log rows and status changes this run made (0 for a run right after another)."""
-        return self.reminders + self.overdue + self.escalations + self.supervision_overdue
+        return self.reminders + self.overdue + self.escalations + self.supervision_overdue + self.archived
 
     def as_dict(self) -> dict[str, int]:
         return dataclasses.asdict(self)
@@ -267,6 +281,50 @@ def _sweep_supervision(h: Horizons, report: SweepReport) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------
+# Archiving finished cases
+
+
+def _archive(h: Horizons, report: SweepReport) -> None:
+    """Archive up to MAX_ARCHIVED_PER_RUN finished cases (see the module note): one SELECT of the batch, one
+    INSERT of their `archive` rows, one UPDATE of `archived_at` for those whose row is there (a row skipped
+    because a concurrent step took its seq is retried by the next run)."""
+    rule = transition_for(Action.ARCHIVE)
+    assert rule is not None and Capacity.SYSTEM in rule.capacities
+    past_window = deadlines.rating_closed_before(h.now)
+    # closed_at IS NOT NULL AND archived_at IS NULL: the partial index case_closed_not_archived, in closed_at
+    # order, so the database reads the few unarchived finished cases and never the archived millions (a set
+    # closed_at means a finished case: reopening clears it). "Rated" is asked as an expression, not as a plain
+    # condition on the status: without statistics (nothing runs ANALYZE) SQLite answered `status = 'rated'`
+    # from the status index, walking every rated case of past years (0.75 s a run over a million).
+    rated = SqlCase(When(status=Status.RATED, then=Value(True)), default=Value(False), output_field=BooleanField())
+    logs = CaseLog.objects.filter(case_id=OuterRef("pk")).order_by("-seq")
+    due = (Case.objects.filter(closed_at__isnull=False, archived_at__isnull=True)
+           .alias(rated=rated).filter(Q(rated=True) | Q(closed_at__lt=past_window))
+           .order_by("closed_at", "pk")
+           .annotate(last_seq=Subquery(logs.values("seq")[:1]))
+           .values_list("pk", "status", "respond_due", "handle_due", "last_seq"))
+    rated_note = _("群众已评价，自动归档。")
+    window_note = _("结案已满%(days)d天，自动归档。") % {"days": settings.CASE_RATING_WINDOW_DAYS}
+    deadlines_field = CaseLog._meta.get_field("deadlines")
+    created_at = connection.ops.adapt_datetimefield_value(timezone.now())
+    with transaction.atomic():
+        rows: list[tuple[Any, ...]] = []
+        for pk, status, respond_due, handle_due, last_seq in due[:MAX_ARCHIVED_PER_RUN]:
+            if status not in FINAL_STATES:  # pragma: no cover - closed_at is cleared when a case reopens
+                continue
+            snapshot = deadlines.snapshot(respond_due, handle_due)
+            rows.append((pk, (last_seq or 0) + 1, Action.ARCHIVE, status, status, None, None,
+                         rated_note if status == Status.RATED else window_note, rule.public,
+                         deadlines_field.get_db_prep_save(snapshot, connection), ARCHIVE_KEY, created_at))
+        if not rows:
+            return
+        _insert_logs(rows)
+        written = CaseLog.objects.filter(case_id=OuterRef("pk"), step_key=ARCHIVE_KEY)
+        report.archived = (Case.objects.filter(pk__in=[row[0] for row in rows], archived_at__isnull=True)
+                           .filter(Exists(written)).update(archived_at=h.now))
+
+
+# ---------------------------------------------------------------------------------------------------------
 # The sweep
 
 
@@ -289,6 +347,7 @@ def run_sweep(*, now: datetime.datetime | None = None) -> SweepReport:
         _notify_limits(written, h)
     _escalate_overdue(h, report)
     _sweep_supervision(h, report)
+    _archive(h, report)
     if report.written:
         logger.info("case sweep: %s", report.as_dict())
     return report

@@ -83,6 +83,11 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", _("督办")
     FOLLOW_UP = "follow_up", _("追问")
     REPLY = "reply", _("答复")
+    # 延期: the handling unit asks for a later handling limit; the command centre holding the case (or the
+    # level above) approves, which moves the limit, or refuses (see `cases.services.transition`).
+    REQUEST_EXTENSION = "request_extension", _("申请延期")
+    APPROVE_EXTENSION = "approve_extension", _("批准延期")
+    REFUSE_EXTENSION = "refuse_extension", _("驳回延期")
     ANONYMISE = "anonymise", _("删除个人信息")
     # A dispute's records (DISPUTE_ACTIONS below).
     ADD_PARTY = "add_party", _("登记当事人")
@@ -92,6 +97,7 @@ class Action(models.TextChoices):
     ATTACH_AGREEMENT = "attach_agreement", _("上传调解协议书")
     REPLACE_AGREEMENT = "replace_agreement", _("更换调解协议书")
     RECORD_PERFORMANCE = "record_performance", _("协议履行回访")
+    ARCHIVE = "archive", _("归档")
 
 
 def action_choices() -> Sequence[tuple[str, StrOrPromise]]:
@@ -108,11 +114,15 @@ class Transition:
     note_required: bool = False
     # Shown on the resident's timeline; internal steps (returns, reminders) are not.
     public: bool = True
+    # What a refusal for a missing note says, when "请填写说明。" says too little (the note is a reason).
+    note_prompt: StrOrPromise | None = None
 
 
-def _t(action: str, sources: Iterable[str], to: str | None, capacities: Iterable[str], *, note: bool = False,
-       public: bool = True) -> Transition:
-    return Transition(action, frozenset(sources), to, frozenset(capacities), note, public)
+def _t(action: str, sources: Iterable[str], to: str | None, capacities: Iterable[str], *,
+       note: bool | StrOrPromise = False, public: bool = True) -> Transition:
+    """One row; `note` is True for a required note, or the message that asks for it."""
+    prompt = None if isinstance(note, bool) else note
+    return Transition(action, frozenset(sources), to, frozenset(capacities), bool(note), public, prompt)
 
 
 S, C = Status, Capacity
@@ -144,9 +154,22 @@ TRANSITIONS: tuple[Transition, ...] = (
        note=True),
     _t(Action.REPLY, _WORKING | {S.ESCALATED, S.DEFERRED, S.HANDLED, S.CONFIRMED}, None,
        {C.DISPATCHER, C.ASSIGNEE}, note=True),
+    # 延期 while the lead unit works on the case: one request at a time, with a reason and a date (input
+    # `extend_to`); decided by the holding command centre or the level above it, never by the unit that
+    # asked (`policies.extension_refusal`). The request and a refusal are internal; an approval is public,
+    # and residents see the new limit, not the reasons (`selectors.public_timeline`). A request still
+    # waiting when the case leaves 正在办理 lapses (`models.ExtensionRequest`).
+    _t(Action.REQUEST_EXTENSION, {S.IN_PROGRESS}, None, {C.ASSIGNEE}, note=_("请填写申请延期的理由。"),
+       public=False),
+    _t(Action.APPROVE_EXTENSION, {S.IN_PROGRESS}, None, {C.DISPATCHER, C.SUPERVISOR}),
+    _t(Action.REFUSE_EXTENSION, {S.IN_PROGRESS}, None, {C.DISPATCHER, C.SUPERVISOR}, note=_("请填写驳回的理由。"),
+       public=False),
     # The retention period after closing has passed: the residents' personal data is removed
     # (services.anonymise_closed_cases); the status, and so every statistic, stays.
     _t(Action.ANONYMISE, FINAL_STATES, None, {C.SYSTEM}, public=False),
+    # 归档: a finished case rated, or closed longer than the rating window, leaves the work lists (the sweep
+    # sets `Case.archived_at`, cases.sweep); its status, page and statistics stay.
+    _t(Action.ARCHIVE, FINAL_STATES, None, {C.SYSTEM}, public=False),
 )
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/overdue/", cases_views.overdue, name="overdue"),
     path("cases/questions/", cases_views.questions, name="questions"),
     path("cases/disputes/", disputes_views.at_risk, name="disputes"),
+    path("cases/extensions/", cases_views.extensions, name="extensions"),
     path("cases/new/", report_views.case_new, name="case_new"),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),

@@ -15,7 +15,7 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import is_verified_resident, primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
-from gongzhi.cases import policies, selectors, services
+from gongzhi.cases import deadlines, policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.clients import client_address
@@ -209,7 +209,8 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
     rated = selectors.has_rated_this_round(request.user, case)
     scores = [(value, label) for value, label in Rating.Score.choices
               if (Action.RATE_UNSATISFIED if value == Rating.Score.UNSATISFIED else Action.RATE) in available]
-    can_rate = bool(scores) and not rated
+    rating_closed = bool(scores) and not rated and not deadlines.rating_open(case)
+    can_rate = bool(scores) and not rated and not rating_closed
     rejection = next((e.note for e in reversed(timeline) if e.action == Action.REJECT), "")
     attachments = selectors.attachments_of(case)
     return render(request, "resident/case_detail.html", {
@@ -220,7 +221,7 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
         "conversation": [e for e in timeline if e.action in (Action.FOLLOW_UP, Action.REPLY)],
         "can_follow_up": Action.FOLLOW_UP in available,
         "follow_up_form": follow_up_form or FollowUpForm(),
-        "can_rate": can_rate, "rated": rated,
+        "can_rate": can_rate, "rated": rated, "rating_closed": rating_closed,
         "rating_form": rating_form or RatingForm(scores=scores),
     }, status=status)
 

@@ -103,6 +103,22 @@ class DeferForm(ActionForm):
     note = _note(_("挂账原因"))
 
 
+class ExtensionRequestForm(ActionForm):
+    """申请延期: the date asked for, and the reason (the step's note)."""
+
+    extend_to = forms.DateField(label=_("申请延期至"), widget=forms.DateInput(attrs={"type": "date"}),
+                                help_text=_("办理期限延至该工作日下班时。"),
+                                error_messages={"required": _("请选择申请延期至的日期。"),
+                                                "invalid": _("请选择申请延期至的日期。")})
+    note = _note(_("延期理由"))
+
+
+class ExtensionDecisionForm(ActionForm):
+    """批准延期 / 驳回延期: the decision's note (a refusal must give one)."""
+
+    note = _note(_("审批意见"))
+
+
 class MergeForm(ActionForm):
     number = forms.CharField(label=_("并入的事件编号"), max_length=24,
                              error_messages={"required": _("请填写要并入的事件编号。")})

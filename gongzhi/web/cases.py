@@ -39,16 +39,22 @@ _FORMS: dict[str, type[case_forms.ActionForm]] = {
     str(Action.DEFER): case_forms.DeferForm,
     str(Action.MERGE): case_forms.MergeForm,
     str(Action.SUPERVISE): case_forms.SuperviseForm,
+    str(Action.REQUEST_EXTENSION): case_forms.ExtensionRequestForm,
+    str(Action.APPROVE_EXTENSION): case_forms.ExtensionDecisionForm,
+    str(Action.REFUSE_EXTENSION): case_forms.ExtensionDecisionForm,
     "visit": case_forms.ReturnVisitForm,
     str(Action.REPLY): case_forms.ReplyForm,
 }
 _FORM_OF = {str(Action.CONFIRM): "visit", str(Action.VISIT_FAILED): "visit"}
 _NAMES = frozenset(_FORM_OF.get(action, action) for action in _STAFF_ACTIONS)  # what the URL may name
 _LABELS = {"visit": gettext_lazy("回访")}
-# Actions whose note the workflow requires: the form says so up front.
-_NOTE_REQUIRED = {t.action for t in TRANSITIONS if t.note_required}
+# Actions whose note the workflow requires: the form says so up front, in the workflow's words.
+_NOTE_REQUIRED = {t.action: t.note_prompt for t in TRANSITIONS if t.note_required}
 _DONE = {"visit": gettext_lazy("回访已记录。"), str(Action.SUPERVISE): gettext_lazy("已下发督办。"),
-         str(Action.REPLY): gettext_lazy("已答复。"), str(Action.MERGE): gettext_lazy("已合并。")}
+         str(Action.REPLY): gettext_lazy("已答复。"), str(Action.MERGE): gettext_lazy("已合并。"),
+         str(Action.REQUEST_EXTENSION): gettext_lazy("延期申请已提交，等待审批。"),
+         str(Action.APPROVE_EXTENSION): gettext_lazy("已批准延期，办理期限已更新。"),
+         str(Action.REFUSE_EXTENSION): gettext_lazy("已驳回延期申请。")}
 
 
 def _make_form(name: str, case: Case, data=None):
@@ -58,6 +64,9 @@ def _make_form(name: str, case: Case, data=None):
     form = form_class(data, prefix=name)
     if name in _NOTE_REQUIRED and "note" in form.fields:
         form.fields["note"].required = True
+        prompt = _NOTE_REQUIRED[name]
+        if prompt:
+            form.fields["note"].error_messages["required"] = prompt
     return form
 
 
@@ -77,6 +86,15 @@ def _available(user, case: Case) -> list[str]:
     return sorted(names, key=lambda name: name not in _NEXT_STEPS)
 
 
+def _opened(names: list[str], bound: tuple[str, Any] | None) -> str:
+    """The form that starts open: the one just refused, else a waiting 延期 to decide, else the first."""
+    if bound and bound[0] in names:
+        return bound[0]
+    if Action.APPROVE_EXTENSION in names:
+        return Action.APPROVE_EXTENSION
+    return names[0] if names else ""
+
+
 def _open_follow_ups(user, case: Case) -> list:
     if Action.REPLY not in {r.action for r in policies.actions_for(user, case)}:
         return []
@@ -86,12 +104,14 @@ def _open_follow_ups(user, case: Case) -> list:
 def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
                  status: int = 200, dispute_bound: tuple[str, Any] | None = None):
     user = request.user
+    pending = selectors.pending_extension(case)
     names = _available(user, case)
+    opened = _opened(names, bound)
     forms = []
     for name in names:
         form = bound[1] if bound and bound[0] == name else _make_form(name, case)
         label = _LABELS.get(name) or Action(name).label
-        forms.append({"name": name, "label": label, "form": form})
+        forms.append({"name": name, "label": label, "form": form, "open": name == opened})
     # A refused action whose form is no longer offered (the case moved on): its message goes on top.
     stray_errors: list[str] = []
     if bound and bound[0] not in names and bound[0] != Action.REPLY:
@@ -109,6 +129,7 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         "attachments": selectors.attachments_of(case),
         "assignments": case.assignments.select_related("unit", "person").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
+        "extensions": selectors.extensions_of(user, case), "pending_extension": pending,
         "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors,
         "can_phone_reporter": (policies.can_phone_reporter(user, case) and case.reporter is not None
                                and bool(case.reporter.phone)),

@@ -52,6 +52,7 @@ from gongzhi.cases.models import (
     Attachment,
     Case,
     Category,
+    ExtensionRequest,
     FollowUp,
     Rating,
     ReturnVisit,
@@ -88,7 +89,7 @@ def _summary(case: Case) -> dict:
         "status_label": str(CaseStatus(case.status).label), "category": case.category.code,
         "category_name": case.category.name, "description": case.description, "address": case.address,
         "created_at": _local(case.created_at), "flag": getattr(case, "flag", ""),
-        "due": _local(getattr(case, "due", None)),
+        "due": _local(getattr(case, "due", None)), "archived_at": _local(case.archived_at),
     }
 
 
@@ -109,9 +110,23 @@ def _detail(request: HttpRequest, case: Case) -> dict:
         "respond_due": _local(case.respond_due), "handle_due": _local(case.handle_due),
         "review_on": case.review_on, "merged_into_id": case.merged_into_id,
         "created_at": _local(case.created_at), "closed_at": _local(case.closed_at),
+        "archived_at": _local(case.archived_at),
         "attachments": [_attachment(a) for a in selectors.attachments_of(case)],
         "timeline": timeline,
+        "extensions": [_extension(x) for x in selectors.extensions_of(request.user, case)],
     }
+
+
+def _name(user: User | None) -> str | None:
+    return (user.real_name or user.username) if user is not None else None
+
+
+def _extension(item: ExtensionRequest) -> dict:
+    return {"id": item.pk, "decision": item.decision, "requesting_unit": item.requesting_unit.name,
+            "requested_by": _name(item.requested_by), "requested_at": _local(item.requested_at),
+            "reason": item.reason, "previous_due": _local(item.previous_due),
+            "proposed_due": _local(item.proposed_due), "decided_by": _name(item.decided_by),
+            "decided_at": _local(item.decided_at), "decision_note": item.decision_note}
 
 
 def _category(code: str) -> Category:
@@ -143,11 +158,13 @@ def _unit(unit_id: int, field: str) -> OrgUnit:
 @router.get("", response={200: CaseListOut, 422: ValidationErrorOut, **_AUTH}, summary="事件列表")
 def case_list(request: HttpRequest, query: Query[CaseListQuery]):
     """The cases the caller may see, red first, then yellow, then green, each by the nearest limit; or one
-    work queue of them (`queue`), filtered the same way."""
-    qs = selectors.cases_for(request.user, status=query.status, flag=query.flag)
+    work queue of them (`queue`), filtered the same way. Archived cases (归档) are left out unless `archived`
+    asks for them; the work queues never hold any."""
+    qs = selectors.cases_for(request.user, status=query.status, flag=query.flag, archived=query.archived)
     if query.queue is not None:
         queue = {"intake": selectors.intake_for, "tasks": selectors.tasks_for,
-                 "questions": selectors.cases_with_questions}[query.queue](request.user)
+                 "questions": selectors.cases_with_questions,
+                 "extensions": selectors.extensions_to_decide}[query.queue](request.user)
         qs = queue.filter(pk__in=qs.values("pk"))
     qs = qs.select_related("category")
     return {"count": qs.count(), "limit": query.limit, "offset": query.offset,
@@ -277,9 +294,11 @@ def case_action(request: HttpRequest, case_id: CaseId, payload: ActionIn):
     (lead_unit_id, lead_person_id, assist_unit_ids), sign, return, complete, defer (review_on), resume,
     escalate, confirm and visit_failed (the return visit: method, note), close, rate (score) and
     rate_unsatisfied (comment), merge (merge_into_id), remind, supervise (due_at, note), follow_up
-    (question), reply (follow_up_id, answer). Answers with the case. 403: not the caller's step to take;
-    422 with code "invalid_state": not in this state. A `client_key` sent again answers with the case as it
-    is now and changes nothing."""
+    (question), reply (follow_up_id, answer), request_extension (extend_to, note: the reason; the lead unit,
+    while in progress), approve_extension and refuse_extension (note, required to refuse; the holding
+    command centre or the level above). Answers with the case. 403: not the caller's step to take; 422 with
+    code "invalid_state": not in this state. A `client_key` sent again answers with the case as it is now
+    and changes nothing."""
     require_json(request)
     case = selectors.case_for(request.user, case_id)
     _act(request, case, payload.action, payload.client_key, **_payload(request, case, payload))

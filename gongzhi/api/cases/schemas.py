@@ -39,10 +39,13 @@ PhotoToken = Annotated[StrictStr, Field(min_length=1, max_length=services.photos
 
 
 class CaseListQuery(TextIn):
-    queue: Literal["intake", "tasks", "questions"] | None = Field(
-        None, description="工作队列：intake 待本指挥中心受理，tasks 本单位主办及待回访，questions 有待答复的群众追问")
+    queue: Literal["intake", "tasks", "questions", "extensions"] | None = Field(
+        None, description="工作队列：intake 待本指挥中心受理，tasks 本单位主办及待回访，questions 有待答复的群众追问，"
+                          "extensions 待本人审批的延期申请")
     status: CaseStatus | None = Field(None, description="按状态筛选")
     flag: Flag | None = Field(None, description="按时限标记筛选：red 已超期，yellow 临期，green 正常")
+    archived: Literal["exclude", "only", "include"] = Field(
+        "exclude", description="归档：exclude 不含已归档（默认），only 只看已归档，include 全部")
     limit: int = Field(20, ge=1, le=100, description="每页条数")
     offset: int = Field(0, ge=0, le=MAX_OFFSET, description="跳过条数")
 
@@ -59,6 +62,7 @@ class CaseSummaryOut(Schema):
     created_at: datetime.datetime
     flag: str = Field(description="red/yellow/green；无时限时为空")
     due: datetime.datetime | None = Field(description="当前运行中的时限")
+    archived_at: datetime.datetime | None = Field(description="归档时间；未归档时为空")
 
 
 class CaseListOut(Schema):
@@ -75,6 +79,21 @@ class AttachmentOut(Schema):
     url: str
     thumbnail_url: str | None
     duration_seconds: float | None
+
+
+class ExtensionOut(Schema):
+    id: int
+    decision: Literal["pending", "approved", "refused", "lapsed"] = Field(
+        description="pending 待审批，approved 已批准，refused 已驳回，lapsed 事件已不在办理中而失效")
+    requesting_unit: str
+    requested_by: str
+    requested_at: datetime.datetime
+    reason: str = Field(description="延期理由")
+    previous_due: datetime.datetime = Field(description="申请时的办理期限")
+    proposed_due: datetime.datetime = Field(description="申请延期至（该工作日下班时）")
+    decided_by: str | None
+    decided_at: datetime.datetime | None
+    decision_note: str = Field(description="审批意见")
 
 
 class CaseOut(Schema):
@@ -97,8 +116,10 @@ class CaseOut(Schema):
     merged_into_id: int | None
     created_at: datetime.datetime
     closed_at: datetime.datetime | None
+    archived_at: datetime.datetime | None = Field(description="归档时间；未归档时为空")
     attachments: list[AttachmentOut]
     timeline: list[TimelineEntry]
+    extensions: list[ExtensionOut] = Field(description="延期申请，新的在前（只给辖区内的工作人员，群众为空）")
 
 
 class CaseIn(StrictIn):
@@ -148,6 +169,8 @@ class ActionIn(StrictIn):
     lead_person_id: Id | None = Field(None, description="派单：主办人（可选，须在主办单位任职）")
     assist_unit_ids: list[Id] = Field([], max_length=20, description="派单：协办单位")
     review_on: datetime.date | None = Field(None, description="挂账：复查日期")
+    extend_to: datetime.date | None = Field(
+        None, description="申请延期（request_extension，note 为延期理由）：延期至哪个工作日（下班时）")
     merge_into_id: Id | None = Field(None, description="合并：并入的事件")
     due_at: datetime.datetime | None = Field(None, description="督办：期限（须带时区）")
     method: Literal["phone", "visit"] | None = Field(

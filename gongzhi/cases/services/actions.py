@@ -4,7 +4,9 @@
 and the payload names are the keyword names of the service that does the work:
 
     plain steps (accept, reject, resolve_on_spot, dispatch, sign, return, complete, defer, resume, escalate,
-    close, remind …)        → transition: note, lead_unit, assist_units, review_on
+    close, remind, request_extension, approve_extension, refuse_extension …)
+                            → transition: note, lead_unit, assist_units, review_on, extend_to (申请延期: the
+                              note is the reason, extend_to the date asked for)
     follow_up               → ask_follow_up: question
     reply                   → answer_follow_up: follow_up (the FollowUp of this case), answer
     confirm / visit_failed  → record_return_visit: method, note (the action says whether it is settled)
@@ -43,6 +45,7 @@ from gongzhi.cases.models import (
     CLIENT_KEY_MAX_LENGTH,
     Case,
     CaseLog,
+    ExtensionRequest,
     FollowUp,
     Rating,
     ReturnVisit,
@@ -56,14 +59,15 @@ from gongzhi.cases.workflow import Action, transition_for
 from gongzhi.core.errors import Conflict, DomainError, NotFound
 from gongzhi.core.text import clean_text
 
-Record = FollowUp | Rating | ReturnVisit | SupervisionOrder
+Record = FollowUp | Rating | ReturnVisit | SupervisionOrder | ExtensionRequest
 
 
 @dataclass(frozen=True)
 class ActionResult:
     """What an action did: the case as it is now, the log row the action wrote, whether it was written by
     this call (False: a replay answered with the first result) and the row the action keeps besides the log
-    (the FollowUp asked or answered, the Rating, the ReturnVisit, the SupervisionOrder), if any."""
+    (the FollowUp asked or answered, the Rating, the ReturnVisit, the SupervisionOrder, the ExtensionRequest
+    asked for or decided on), if any."""
 
     case: Case
     log: CaseLog
@@ -140,6 +144,9 @@ _RECORDS: dict[str, Callable[[CaseLog], Record | None]] = {
     Action.VISIT_FAILED: lambda log: ReturnVisit.objects.filter(log=log).first(),
     Action.RATE: _rating_of, Action.RATE_UNSATISFIED: _rating_of,
     Action.SUPERVISE: lambda log: SupervisionOrder.objects.filter(log=log).first(),
+    Action.REQUEST_EXTENSION: lambda log: ExtensionRequest.objects.filter(log=log).first(),
+    Action.APPROVE_EXTENSION: lambda log: ExtensionRequest.objects.filter(decision_log=log).first(),
+    Action.REFUSE_EXTENSION: lambda log: ExtensionRequest.objects.filter(decision_log=log).first(),
 }
 
 
@@ -176,6 +183,8 @@ def take_action(*, actor: User, case: Case, action: str, client_key: str = "", *
             if key:
                 log.client_key = key
                 log.save(update_fields=["client_key"])
+            if record is None and action in _RECORDS:  # a plain step that keeps a row (延期)
+                record = _RECORDS[action](log)
     except IntegrityError:
         # Two replays at once: the unique (case, client_key) let the other one write; answer with its result.
         first = _first_result(actor=actor, case=case, action=action, key=key, lock=False) if key else None

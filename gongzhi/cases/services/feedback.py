@@ -7,13 +7,14 @@ notices); the rows kept here (FollowUp, ReturnVisit, Rating) belong to that step
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
-from gongzhi.cases import policies, selectors
+from gongzhi.cases import deadlines, policies, selectors
 from gongzhi.cases.models import Case, FollowUp, Rating, ReturnVisit
 from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, last_log, transition
 from gongzhi.cases.workflow import Action
@@ -102,13 +103,17 @@ def record_return_visit(*, actor: User, case: Case, method: str, settled: bool, 
 @transaction.atomic
 def rate_case(*, actor: User, case: Case, score: str, comment: str = "") -> Rating:
     """The reporter or a follower rates the handling, once per person per round. 满意/基本满意 once the case
-    is closed; 不满意 (a comment required) from handled on, which reopens it and counts against the unit."""
+    is closed; 不满意 (a comment required) from handled on, which reopens it and counts against the unit. A
+    closed case may be rated within the rating window (`deadlines.rating_open`); then it is archived."""
     if score not in Rating.Score.values:
         raise DomainError(_("请选择满意、基本满意或不满意。"), field="score")
     unsatisfied = score == Rating.Score.UNSATISFIED
     comment = clean_text(comment, field="comment", max_length=COMMENT_MAX_LENGTH,
                          required_message=_("请说明不满意的原因。") if unsatisfied else None)
     case = _visible(actor, case)
+    if not deadlines.rating_open(case):
+        raise DomainError(_("评价期限已过：结案后%(days)d天内可以评价。") % {"days": settings.CASE_RATING_WINDOW_DAYS},
+                          code="rating_closed", field="score")
     round_ = selectors.current_round(case)
     if Rating.objects.filter(case=case, rater=actor, round=round_).exists():
         raise Conflict(_("您已经评价过本轮办理。"), code="already_rated", field="score")

@@ -104,7 +104,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     if place.township_id is None:
         raise DomainError(_("该网格不属于任何乡镇，无法受理。"))
     holder_id = place.township_id
-    if _village_takes_it(category, place):
+    if place.village_id is not None and _village_takes_it(category, place):
         holder_id = place.village_id
     elif category.kind == CategoryKind.COMPLAINT:
         holder_id = _complaint_holder(subject_unit, place, township_id=holder_id).pk

@@ -1,22 +1,33 @@
 """Workflow steps: `transition` is the only code that changes a case's status. Each call checks scope (404),
 capacity (403), the state and the note, applies the side effects (deadlines, assignments, escalation to the
-next level, merging) and writes exactly one CaseLog row with the actor, the note and a snapshot of the
-deadlines; then `notices.announce` tells the people concerned."""
+next level, merging, 延期) and writes exactly one CaseLog row with the actor, the note and a snapshot of the
+deadlines; then `notices.announce` tells the people concerned.
+
+延期 (extensions)
+    申请延期 (`extend_to`: the date asked for; the note is the reason) keeps an `ExtensionRequest`; 批准延期
+    moves `handle_due` to the date asked for before the log row is written, so the row's snapshot holds the
+    new limit; 驳回延期 leaves it. The rules beyond the table (one request at a time, not decided by the unit
+    that asked) are `policies.extension_refusal`. A step that takes the case out of 正在办理 makes a waiting
+    request lapse. Flags and sweep steps need nothing more: both follow `handle_due`.
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Membership, User
 from gongzhi.cases import deadlines, notices, policies
-from gongzhi.cases.models import Assignment, Case, CaseLog, SupervisionOrder
-from gongzhi.cases.workflow import SUPERVISION_DONE, Action, Capacity, Status, transition_for
-from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.cases.models import Assignment, Case, CaseLog, ExtensionRequest, SupervisionOrder
+from gongzhi.cases.policies import EXTENSION_ACTIONS, ExtensionRefusal
+from gongzhi.cases.workflow import OPEN_STATES, SUPERVISION_DONE, Action, Capacity, Status, transition_for
+from gongzhi.core import workcalendar
+from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.rows import insert_row
 from gongzhi.core.text import clean_text
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
@@ -54,11 +65,20 @@ def _lock(case: Case) -> Case:
     return Case.objects.select_for_update(of=("self",)).select_related("holder", "subject_unit").get(pk=case.pk)
 
 
+def _extension_refused(code: str) -> DomainError:
+    if code == ExtensionRefusal.OWN_REQUEST:
+        return Forbidden(_("您的单位正在承办该事件，不能审批本事件的延期申请。"))
+    if code == ExtensionRefusal.PENDING:
+        return Conflict(_("该事件已有延期申请等待审批，请等待审批结果。"), code=code)
+    return DomainError(_("该事件没有待审批的延期申请。"), code=code)
+
+
 @transaction.atomic
 def transition(*, actor: User | None, case: Case, action: str, note: str = "", step_key: str = "",
                lead_unit: OrgUnit | None = None, lead_person: User | None = None,
                assist_units: Iterable[OrgUnit] = (),
-               review_on: datetime.date | None = None, merge_into: Case | None = None) -> Case:
+               review_on: datetime.date | None = None, extend_to: datetime.date | None = None,
+               merge_into: Case | None = None) -> Case:
     """Take `action` on `case` as `actor` (None: the system sweep). Refusals change nothing."""
     rule = transition_for(action)
     if rule is None:
@@ -75,28 +95,46 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     refusal = policies.barred(actor, case, action) if actor is not None else None
     if refusal is not None:
         raise Forbidden(refusal)
-    note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH,
-                      required_message=_("请填写说明。") if rule.note_required else None)
+    pending = None
+    if action in EXTENSION_ACTIONS:
+        pending = ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING).first()
+        extension_refusal = policies.extension_refusal(action, held, pending=pending is not None)
+        if extension_refusal:
+            raise _extension_refused(extension_refusal)
+    required = (rule.note_prompt or _("请填写说明。")) if rule.note_required else None
+    note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH, required_message=required)
     if step_key and case.logs.filter(step_key=step_key).exists():
         return case  # this sweep step already ran
     from_status = case.status
+    proposed = _extension_due(case, extend_to) if action == Action.REQUEST_EXTENSION else None
     _apply(case, action, actor=actor, lead_unit=lead_unit, lead_person=lead_person,
-           assist_units=tuple(assist_units), review_on=review_on, merge_into=merge_into)
+           assist_units=tuple(assist_units), review_on=review_on, merge_into=merge_into, extension=pending)
     if rule.to is not None:
         case.status = rule.to
+    if case.archived_at is not None and case.status in OPEN_STATES:
+        case.archived_at = None  # open again (no step allows it today): back on the work lists
     case.save()
     if case.status in SUPERVISION_DONE and from_status not in SUPERVISION_DONE:
         SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     log = write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
                      public=rule.public, step_key=step_key)
+    _record_extension(case, action, actor=actor, log=log, from_status=from_status, pending=pending,
+                      proposed=proposed)
     notices.announce(case=case, log=log)
     return case
 
 
 def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | None, lead_person: User | None,
-           assist_units: tuple[OrgUnit, ...], review_on: datetime.date | None, merge_into: Case | None) -> None:
+           assist_units: tuple[OrgUnit, ...], review_on: datetime.date | None, merge_into: Case | None,
+           extension: ExtensionRequest | None) -> None:
     """The side effects of an action beyond the status change."""
     now = timezone.now()
+    if action == Action.APPROVE_EXTENSION:
+        assert extension is not None  # policies.extension_refusal has checked that one waits
+        if extension.proposed_due <= now:
+            raise DomainError(_("申请延期至的期限（%(due)s）已过，不能批准。") % {
+                "due": _local(extension.proposed_due)}, code="extension_expired")
+        case.handle_due = extension.proposed_due
     if action in {Action.ACCEPT, Action.RESOLVE_ON_SPOT, Action.REJECT} and case.responded_at is None:
         case.responded_at = now
     if action == Action.ACCEPT:
@@ -118,6 +156,64 @@ def _apply(case: Case, action: str, *, actor: User | None, lead_unit: OrgUnit | 
     elif action in {Action.VISIT_FAILED, Action.RATE_UNSATISFIED}:
         case.closed_at = None
         case.handle_due = deadlines.handle_due(case.category, case.holder.level, start=now)
+
+
+def _local(moment: datetime.datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _extension_due(case: Case, extend_to: datetime.date | None) -> datetime.datetime:
+    """The handling limit a request for `extend_to` asks for: the close of office hours on that workday,
+    after the current limit (which has not passed yet: an overdue case is not extended after the event) and
+    at most CASE_EXTENSION_MAX_WORKING_DAYS working days after it. Refusals name the field `extend_to`."""
+    if extend_to is None:
+        raise DomainError(_("请选择申请延期至的日期。"), field="extend_to")
+    if case.handle_due is None:  # pragma: no cover - a case in progress always has a handling limit
+        raise DomainError(_("该事件没有办理期限，不需要延期。"), field="extend_to")
+    now = timezone.now()
+    if case.handle_due <= now:
+        raise DomainError(_("办理期限（%(due)s）已过，不能再申请延期。") % {"due": _local(case.handle_due)},
+                          code="limit_passed", field="extend_to")
+    if extend_to <= timezone.localdate(now):
+        raise DomainError(_("请选择今天以后的日期。"), field="extend_to")
+    proposed = deadlines.close_of_office(extend_to)
+    current, latest = deadlines.extension_bounds(case.handle_due)
+    if proposed <= current:
+        raise DomainError(_("申请延期至的日期须晚于现在的办理期限（%(due)s）。") % {"due": _local(current)},
+                          field="extend_to")
+    if proposed > latest:
+        raise DomainError(_("最多可延期%(n)d个工作日，即不晚于%(latest)s。") % {
+            "n": settings.CASE_EXTENSION_MAX_WORKING_DAYS, "latest": f"{timezone.localtime(latest):%Y-%m-%d}"},
+            code="extension_too_long", field="extend_to")
+    if not workcalendar.is_workday(extend_to):
+        raise DomainError(_("%(day)s不是工作日，请选择一个工作日。") % {"day": f"{extend_to:%Y-%m-%d}"},
+                          field="extend_to")
+    return proposed
+
+
+def _record_extension(case: Case, action: str, *, actor: User | None, log: CaseLog, from_status: str,
+                      pending: ExtensionRequest | None, proposed: datetime.datetime | None) -> None:
+    """Keep the 延期 record of the step `log` wrote: a new request, the decision on the waiting one, or a
+    waiting one lapsing as the case leaves 正在办理."""
+    if action == Action.REQUEST_EXTENSION:
+        assert actor is not None and proposed is not None and case.handle_due is not None
+        unit_id = (case.assignments.filter(is_active=True, role=Assignment.Role.LEAD)
+                   .values_list("unit_id", flat=True).first())
+        assert unit_id is not None  # ASSIGNEE: an active lead unit
+        ExtensionRequest.objects.create(case=case, log=log, requested_by=actor, requesting_unit_id=unit_id,
+                                        previous_due=case.handle_due, proposed_due=proposed,
+                                        requested_at=log.created_at)
+    elif action in {Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION}:
+        assert pending is not None
+        pending.decision = (ExtensionRequest.Decision.APPROVED if action == Action.APPROVE_EXTENSION
+                            else ExtensionRequest.Decision.REFUSED)
+        pending.decided_by, pending.decision_log, pending.decided_at = actor, log, log.created_at
+        pending.save(update_fields=["decision", "decided_by", "decision_log", "decided_at"])
+    elif from_status == Status.IN_PROGRESS and case.status != Status.IN_PROGRESS:
+        ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING).update(
+            decision=ExtensionRequest.Decision.LAPSED, decision_log=log, decided_at=log.created_at)
+
+
 
 
 def unit_refused(field: str) -> DomainError:

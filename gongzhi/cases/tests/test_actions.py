@@ -185,11 +185,12 @@ def test_unknown_actions_and_payloads(people, cats):
 
 
 def test_every_person_action_has_a_service_and_payload_names():
-    assert set(PERSON_ACTIONS) == {t.action for t in TRANSITIONS} - {Action.MARK_OVERDUE, Action.ANONYMISE}
+    assert set(PERSON_ACTIONS) == {t.action for t in TRANSITIONS} - {Action.MARK_OVERDUE, Action.ANONYMISE,
+                                                                     Action.ARCHIVE}
     assert all(t.capacities - {Capacity.SYSTEM} for t in TRANSITIONS if t.action in PERSON_ACTIONS)
     for action in PERSON_ACTIONS:
         assert services.payload_names(action)
     assert services.payload_names(Action.DISPATCH) == {"note", "lead_unit", "lead_person", "assist_units",
-                                                            "review_on"}
+                                                        "review_on", "extend_to"}
     assert services.payload_names(Action.CONFIRM) == {"method", "note"}
     assert services.payload_names("explode") == frozenset()
