@@ -120,7 +120,8 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     expect(desk).to_have_url(f"{live_server.url}/command/cases/{case.pk}/")
     expect(desk.locator(".messages")).to_contain_text(f"已代为登记，编号{case.number}", use_inner_text=True)
     expect(fact(desk, "来源")).to_have_text("工作人员代报（李调度登记）", use_inner_text=True)
-    expect(fact(desk, "反映人")).to_have_text("王秀英", use_inner_text=True)
+    expect(fact(desk, "反映人")).to_contain_text("王秀英", use_inner_text=True)
+    expect(fact(desk, "反映人").get_by_role("link", name="电话联系")).to_be_visible()  # 代为登记 gave a phone
     expect(fact(desk, "地点")).to_contain_text("小山村第1网格", use_inner_text=True)
     assert case.source == Source.ON_BEHALF and case.grid == tree["grid"]
     shot(desk, "on-behalf-case")
