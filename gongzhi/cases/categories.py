@@ -100,6 +100,11 @@ def handler_type_of(category: Category) -> str:
     return next((node.handler_type for node in lineage(category) if node.handler_type), "")
 
 
+def after_photo_required(category: Category) -> bool:
+    """Whether a case of `category` must show 处置后 photos when it is completed (set on it or an ancestor)."""
+    return any(node.after_photo_required for node in lineage(category))
+
+
 def marriage_family_ids() -> set[int]:
     """Categories that are marriage/family ones themselves or through an ancestor."""
     tree = _tree()

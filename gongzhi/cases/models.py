@@ -38,6 +38,9 @@ class Category(TimeStampedModel):
                                     help_text=_("留空表示由所在村(社区)办理。"))
     marriage_family = models.BooleanField(_("婚姻家庭类"), default=False,
                                           help_text=_("办理中的婚姻家庭纠纷提示“民转刑”风险。"))
+    after_photo_required = models.BooleanField(
+        _("办结须附处置后照片"), default=False,
+        help_text=_("勾选后，此类（及其下级分类的）事件办结时必须上传处置后照片。"))
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
@@ -313,7 +316,15 @@ class Attachment(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
     log = models.ForeignKey(CaseLog, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments")
+    class Stage(models.TextChoices):
+        """What a photo on a handling step shows (处置前/处置后 on 办结 is the grid systems' norm)."""
+
+        NONE = "", _("照片")
+        BEFORE = "before", _("处置前")
+        AFTER = "after", _("处置后")
+
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    stage = models.CharField(_("拍摄阶段"), max_length=6, choices=Stage.choices, blank=True, default="")
     file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
     thumbnail = models.FileField(_("缩略图"), upload_to="cases/%Y/%m/thumbs/", blank=True, default="")
     content_type = models.CharField(max_length=50)

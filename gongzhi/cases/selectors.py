@@ -278,7 +278,23 @@ def pending_uploads(user: User | AnonymousUser, tokens: list[str]) -> list[Pendi
 
 
 def attachments_of(case: Case) -> list[Attachment]:
-    return list(case.attachments.order_by("pk"))
+    """Every file of the case: the report's and those of later steps (their `log`, `stage`)."""
+    return list(case.attachments.select_related("log").order_by("pk"))
+
+
+def step_photos(case: Case) -> dict[int, list[Attachment]]:
+    """The photos sent with the case's steps after the report (处置前/处置后 on 办结 …), by step (log seq)."""
+    found: dict[int, list[Attachment]] = {}
+    for attachment in (Attachment.objects.filter(case=case, kind=Attachment.Kind.PHOTO, log__isnull=False)
+                       .exclude(log__action=Action.REPORT).select_related("log").order_by("stage", "pk")):
+        assert attachment.log is not None
+        found.setdefault(attachment.log.seq, []).append(attachment)
+    return found
+
+
+def report_attachments(case: Case) -> list[Attachment]:
+    """The files sent with the report itself (a step's photos show with the step on the timeline)."""
+    return list(case.attachments.filter(Q(log__isnull=True) | Q(log__action=Action.REPORT)).order_by("pk"))
 
 
 def open_follow_ups(case: Case) -> list[FollowUp]:

@@ -212,7 +212,7 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
     rating_closed = bool(scores) and not rated and not deadlines.rating_open(case)
     can_rate = bool(scores) and not rated and not rating_closed
     rejection = next((e.note for e in reversed(timeline) if e.action == Action.REJECT), "")
-    attachments = selectors.attachments_of(case)
+    attachments = selectors.report_attachments(case)
     return render(request, "resident/case_detail.html", {
         "case": case, "timeline": timeline, "progress": progress_of(case.status),
         "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],

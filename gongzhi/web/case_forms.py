@@ -15,11 +15,11 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.models import Membership, User
 from gongzhi.cases import selectors
-from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Case, ReturnVisit
+from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Attachment, Case, ReturnVisit
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Level, OrgUnit
-from gongzhi.web.forms import Form
+from gongzhi.web.forms import Form, MultiplePhotoField
 
 
 def _note(label=None, *, required: bool = False):
@@ -46,11 +46,34 @@ class ActionForm(Form):
 
     def payload(self, *, user: User, case: Case) -> dict[str, Any]:
         """take_action's payload from the cleaned data; a lookup that fails raises DomainError."""
-        return {name: value for name, value in self.cleaned_data.items() if name != "client_key"}
+        return {name: value for name, value in self.cleaned_data.items()
+                if name != "client_key" and name not in _PHOTO_STAGES}
+
+    def photo_uploads(self) -> list[tuple[str, Any]]:
+        """The photos sent with the step, each with what it shows (处置前/处置后, or a plain photo)."""
+        return [(stage, upload) for name, stage in _PHOTO_STAGES.items()
+                for upload in self.cleaned_data.get(name) or ()]
+
+
+# The photo fields of a step and the Attachment.Stage each stands for.
+_PHOTO_STAGES = {"photos": Attachment.Stage.NONE, "before_photos": Attachment.Stage.BEFORE,
+                 "after_photos": Attachment.Stage.AFTER}
 
 
 class NoteForm(ActionForm):
+    """Any step with a note and, as proof of what was done, photos (every step may carry them)."""
+
     note = _note()
+    photos = MultiplePhotoField(label=_("照片（可选，最多9张）"))
+
+
+class CompleteForm(ActionForm):
+    """办结 (or 现场答复办结): the note and the photos before and after, the grid systems' proof of handling;
+    a category may require the 处置后 ones."""
+
+    note = _note()
+    before_photos = MultiplePhotoField(label=_("处置前照片"))
+    after_photos = MultiplePhotoField(label=_("处置后照片"))
 
 
 class DispatchForm(ActionForm):

@@ -37,6 +37,8 @@ _STAFF_ACTIONS = tuple(t.action for t in TRANSITIONS if t.capacities - {Capacity
 _FORMS: dict[str, type[case_forms.ActionForm]] = {
     str(Action.DISPATCH): case_forms.DispatchForm,
     str(Action.DEFER): case_forms.DeferForm,
+    str(Action.COMPLETE): case_forms.CompleteForm,
+    str(Action.RESOLVE_ON_SPOT): case_forms.CompleteForm,
     str(Action.MERGE): case_forms.MergeForm,
     str(Action.SUPERVISE): case_forms.SuperviseForm,
     str(Action.REQUEST_EXTENSION): case_forms.ExtensionRequestForm,
@@ -57,11 +59,11 @@ _DONE = {"visit": gettext_lazy("回访已记录。"), str(Action.SUPERVISE): get
          str(Action.REFUSE_EXTENSION): gettext_lazy("已驳回延期申请。")}
 
 
-def _make_form(name: str, case: Case, data=None):
+def _make_form(name: str, case: Case, data=None, files=None):
     form_class = _FORMS.get(name, case_forms.NoteForm)
     if form_class is case_forms.DispatchForm:
-        return form_class(data, case=case, prefix=name)
-    form = form_class(data, prefix=name)
+        return form_class(data, files, case=case, prefix=name)
+    form = form_class(data, files, prefix=name)
     if name in _NOTE_REQUIRED and "note" in form.fields:
         form.fields["note"].required = True
         prompt = _NOTE_REQUIRED[name]
@@ -105,6 +107,7 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
                  status: int = 200, dispute_bound: tuple[str, Any] | None = None):
     user = request.user
     pending = selectors.pending_extension(case)
+    photos = selectors.step_photos(case)
     names = _available(user, case)
     opened = _opened(names, bound)
     forms = []
@@ -125,8 +128,8 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         follow_ups.append({"item": item, "form": form})
     return render(request, portal_of(request).templates("case_detail.html"), {
         "case": case,
-        "timeline": selectors.timeline_for(user, case),
-        "attachments": selectors.attachments_of(case),
+        "timeline": [(entry, photos.get(entry.seq, ())) for entry in selectors.timeline_for(user, case)],
+        "attachments": selectors.report_attachments(case),
         "assignments": case.assignments.select_related("unit", "person").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
         "extensions": selectors.extensions_of(user, case), "pending_extension": pending,
@@ -157,12 +160,19 @@ def case_action(request, case_id: int, name: str):
     case = selectors.case_for(request.user, case_id)
     if name not in _NAMES:
         raise Http404
-    form = _make_form(name, case, request.POST)
+    form = _make_form(name, case, request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.take_action(actor=request.user, case=case, action=form.action(name),
-                                 client_key=form.cleaned_data["client_key"],
-                                 **form.payload(user=request.user, case=case))
+            action = form.action(name)
+            payload = form.payload(user=request.user, case=case)
+            if "photo_tokens" in services.payload_names(action):
+                # Each photo is decoded and checked on its own first, as the report form's are (outside the
+                # step's transaction); the step then takes them by token.
+                payload["photo_tokens"] = [
+                    (stage, services.upload_photo(actor=request.user, upload=upload)[0].token)
+                    for stage, upload in form.photo_uploads()]
+            services.take_action(actor=request.user, case=case, action=action,
+                                 client_key=form.cleaned_data["client_key"], **payload)
         except DomainError as err:
             add_domain_error(form, err)
         else:

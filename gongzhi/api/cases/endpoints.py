@@ -94,7 +94,8 @@ def _summary(case: Case) -> dict:
 
 
 def _attachment(item: Attachment) -> dict:
-    return {"id": item.pk, "kind": item.kind, "content_type": item.content_type, "url": item.file.url,
+    return {"id": item.pk, "kind": item.kind, "stage": item.stage, "step": item.log.seq if item.log else None,
+            "content_type": item.content_type, "url": item.file.url,
             "thumbnail_url": item.thumbnail.url if item.thumbnail else None,
             "duration_seconds": item.duration_seconds}
 
@@ -254,6 +255,9 @@ def case_detail(request: HttpRequest, case_id: CaseId):
     return _detail(request, selectors.case_for(request.user, case_id))
 
 
+# ActionIn's photo fields and what their photos show (Attachment.Stage): one payload, `photo_tokens`.
+_PHOTO_FIELDS = {"photo_tokens": "", "before_photo_tokens": "before", "after_photo_tokens": "after"}
+
 # ActionIn's fields that name a row by id, and the payload name of that row.
 _REFERENCES = {"lead_unit_id": "lead_unit", "lead_person_id": "lead_person", "assist_unit_ids": "assist_units",
                "merge_into_id": "merge_into", "follow_up_id": "follow_up"}
@@ -264,7 +268,12 @@ def _payload(request: HttpRequest, case: Case, payload: ActionIn) -> dict[str, A
     or question outside the caller's reach answers 404, exactly like a missing one."""
     names = services.payload_names(payload.action)
     found: dict[str, Any] = {}
+    photos = [(stage, token) for field, stage in _PHOTO_FIELDS.items() for token in getattr(payload, field)]
+    if photos and "photo_tokens" in names:
+        found["photo_tokens"] = photos
     for field, value in payload:
+        if field in _PHOTO_FIELDS:
+            continue
         name = _REFERENCES.get(field, field)
         if name not in names or value is None:
             continue

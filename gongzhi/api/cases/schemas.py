@@ -75,6 +75,8 @@ class CaseListOut(Schema):
 class AttachmentOut(Schema):
     id: int
     kind: str
+    stage: str = Field(description="照片所示：before 处置前、after 处置后，或空")
+    step: int | None = Field(description="随哪一步提交（办理记录的序号 seq；1 为上报）")
     content_type: str
     url: str
     thumbnail_url: str | None
@@ -181,6 +183,11 @@ class ActionIn(StrictIn):
     question: Note = Field("", description="追问（follow_up）：问题")
     follow_up_id: Id | None = Field(None, description="答复（reply）：追问的编号")
     answer: Note = Field("", description="答复（reply）：内容")
+    photo_tokens: list[PhotoToken] = Field(
+        [], max_length=9, description="随本步骤提交的照片：先用 POST /api/cases/photos 逐张上传得到的 token")
+    before_photo_tokens: list[PhotoToken] = Field([], max_length=9, description="办结：处置前照片的 token")
+    after_photo_tokens: list[PhotoToken] = Field(
+        [], max_length=9, description="办结：处置后照片的 token（分类要求时必填）")
 
 
 class FollowUpIn(StrictIn):

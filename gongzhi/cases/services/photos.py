@@ -100,16 +100,18 @@ def pending_for(*, actor: User, tokens: Sequence[str]) -> list[PendingUpload]:
     return [found[token] for token in wanted]
 
 
-def take_pending(*, case: Case, log: CaseLog, actor: User, pending: Sequence[PendingUpload]) -> None:
-    """Turn the pending uploads into the case's photos, in the caller's transaction. Each row is deleted
-    first: one taken meanwhile (the same tokens sent twice at once, or the sweep) refuses the report."""
+def take_pending(*, case: Case, log: CaseLog, actor: User, pending: Sequence[PendingUpload],
+                 stage: str = "") -> None:
+    """Turn the pending uploads into the case's photos of the step `log` (showing `stage`: 处置前/处置后),
+    in the caller's transaction. Each row is deleted first: one taken meanwhile (the same tokens sent twice
+    at once, or the sweep) refuses the step."""
     for item in pending:
         deleted, _count = PendingUpload.objects.filter(pk=item.pk, owner=actor).delete()
         if not deleted:
             raise DomainError(_("有照片已失效，请重新选择照片后再提交。"), code="photo_token", field="photos")
         Attachment.objects.create(case=case, log=log, kind=Attachment.Kind.PHOTO, file=item.file.name,
                                   thumbnail=item.thumbnail.name, content_type=item.content_type,
-                                  sha256=item.sha256, uploaded_by=actor)
+                                  sha256=item.sha256, uploaded_by=actor, stage=stage)
 
 
 def expire_pending_uploads(*, now: datetime.datetime | None = None) -> int:
