@@ -154,9 +154,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
         SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     log = write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
                      public=rule.public, step_key=step_key)
-    for stage, pending in photos.items():
+    for stage, uploads in photos.items():
         assert actor is not None  # the sweep sends no photos
-        photo_services.take_pending(case=case, log=log, actor=actor, pending=pending, stage=stage)
+        photo_services.take_pending(case=case, log=log, actor=actor, pending=uploads, stage=stage)
     _record_extension(case, action, actor=actor, log=log, from_status=from_status, pending=pending,
                       proposed=proposed)
     notices.announce(case=case, log=log)
