@@ -150,7 +150,9 @@ def _extension_decided(case: Case, log: CaseLog) -> tuple[str, str]:
         title = _("延期申请已驳回")
         body = _("事件%(number)s的延期申请已驳回，办理期限仍为%(due)s。") % {"number": case.number, "due": due}
     note = log.note.strip()
-    return title, (f"{body}{_('审批意见：')}{note}" if note else body)
+    if note:  # one sentence to translate, so a language that needs a space between them gets one
+        body = _("%(decision)s审批意见：%(note)s") % {"decision": body, "note": note}
+    return title, body
 
 
 def _extended(case: Case, log: CaseLog) -> tuple[str, str]:
