@@ -102,9 +102,10 @@ def test_dispatcher_reports_for_a_resident_who_then_finds_the_case(new_page, liv
     desk.get_by_label("地点说明（可选）").fill("村口")
     desk.get_by_role("button", name="登记").click()
 
-    error = desk.locator("#id_id_number-field #id_id_number-error")
+    error = desk.locator("#id_id_number-field #id_id_number_error")
     expect(error).to_contain_text("身份证号码校验位不正确", use_inner_text=True)
     expect(desk.get_by_label("身份证号")).to_have_attribute("aria-invalid", "true")
+    expect(desk.get_by_label("身份证号")).to_have_accessible_description(re.compile("身份证号码校验位不正确"))
     # What the dispatcher typed is still there; nothing was written.
     expect(desk.get_by_label("姓名", exact=True)).to_have_value("王秀英")
     expect(desk.get_by_label("事发网格").locator("option:checked")).to_have_text("小山村第1网格", use_inner_text=True)

@@ -71,10 +71,12 @@ def test_resident_signs_up_logs_out_and_logs_in_again(page, live_server, village
     shot(page, "resident-signup")
     assert scroll_width(page) <= 360
     page.locator("form button.btn-block").click()
-    error = page.locator("#id_id_number-error")
+    error = page.locator("#id_id_number_error")
     expect(error).to_contain_text("身份证号码校验位不正确", use_inner_text=True)
     # The error sits right under the ID field, inside that field's own block.
-    expect(page.locator("#id_id_number-field #id_id_number-error")).to_have_count(1)
+    expect(page.locator("#id_id_number-field #id_id_number_error")).to_have_count(1)
+    # ... and a screen reader reads it with the field (aria-describedby names the error's id).
+    expect(page.locator("#id_id_number")).to_have_accessible_description(re.compile("身份证号码校验位不正确"))
     # ... and the field itself turns red (#a8001d, --err), not only the message.
     expect(page.locator("#id_id_number")).to_have_css("border-top-color", "rgb(168, 0, 29)")
 

@@ -63,6 +63,14 @@ def test_township_dispatcher_sees_own_township_only(new_page, live_server, tree,
     expect(unit_tree).not_to_contain_text("城关镇", use_inner_text=True)
     expect(unit_tree).not_to_contain_text("东关社区第1网格", use_inner_text=True)
     shot(page, "command-home")
+    # A branch folds away with its toggle, a button beside the unit's link (not a <summary> around it).
+    toggle = unit_tree.get_by_role("button", name="小山村的下级")
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    expect(unit_tree.get_by_role("link", name="小山村第1网格")).to_be_hidden()
+    expect(unit_tree.get_by_role("link", name="大湾村第1网格")).to_be_visible()
+    toggle.click()
 
     page.get_by_role("link", name="小山村第1网格").click()
     expect(page.locator("main")).to_contain_text("GeoJSON", use_inner_text=True)

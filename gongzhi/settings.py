@@ -198,6 +198,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = _env_bool("GONGZHI_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A form refused by the CSRF check gets the portal's own 403 page, in Chinese, not Django's English one.
+CSRF_FAILURE_VIEW = "gongzhi.web.errors.csrf_failure"
 # HTTPS behind nginx (docs/deploy.md §2). With secure cookies on, plain http is redirected to https and
 # browsers are told to use only https from then on (HSTS); nginx's X-Forwarded-Proto says whether a request
 # came over https (nginx sets it on every request, so a client's own never gets through). /healthz stays on

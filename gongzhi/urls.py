@@ -6,8 +6,11 @@ from gongzhi.api.health import healthz
 from gongzhi.api.main import api
 from gongzhi.web.files import media_file
 
+# Each in the look of the portal the URL is in, JSON under /api/ (gongzhi.web.errors).
+handler400 = "gongzhi.web.errors.bad_request"
 handler403 = "gongzhi.web.errors.permission_denied"
 handler404 = "gongzhi.web.errors.page_not_found"
+handler500 = "gongzhi.web.errors.server_error"
 
 # Tried in order on every request: the API (the busiest, phones syncing) first, the resident portal's
 # root-level pages last.

@@ -26,6 +26,8 @@ RESIDENT = Portal("resident", "/", "resident/base.html")
 WORKER = Portal("worker", "/worker/", "worker/base.html")
 COMMAND = Portal("command", "/command/", "command/base.html")
 PORTALS = {p.name: p for p in (RESIDENT, WORKER, COMMAND)}
+# The JSON API's URLs (gongzhi/urls.py): no portal's, and its errors are JSON, never a page (web.errors).
+API_PREFIX = "/api/"
 
 
 def portal_of(request: HttpRequest) -> Portal:

@@ -141,7 +141,7 @@ def test_invalid_input_shows_the_message_next_to_the_field_and_creates_nothing(l
     response = logged_in.post(reverse("resident:case_new"), data)
     page = response.content.decode()
     assert response.status_code == 422
-    assert re.search(rf'id="id_{field}-error"[^>]*>\s*<li>{re.escape(message)}', page)
+    assert re.search(rf'id="id_{field}_error"[^>]*>\s*<ul class="errorlist"><li>{re.escape(message)}', page)
     assert Case.objects.count() == 0
     assert f'value="{data["client_id"]}"' in page  # kept on re-render, so a retry is still the same report
 
@@ -213,7 +213,7 @@ def test_ten_photos_are_refused(logged_in, env_leaf):
 def test_a_broken_photo_is_refused_and_nothing_is_created(logged_in, env_leaf):
     bad = SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg")
     response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, photos=[bad]))
-    assert response.status_code == 422 and 'id="id_photos-error"' in response.content.decode()
+    assert response.status_code == 422 and 'id="id_photos_error"' in response.content.decode()
     assert Case.objects.count() == 0
 
 
@@ -246,7 +246,7 @@ def test_someone_elses_photo_token_is_refused_on_the_photos_field(logged_in, nei
     theirs = services.upload_photo(actor=neighbour, upload=photo("theirs.jpg"))[0]
     response = logged_in.post(reverse("resident:case_new"), form_data(env_leaf, photo_tokens=[theirs.token]))
     page = response.content.decode()
-    assert response.status_code == 422 and 'id="id_photos-error"' in page and "照片已失效" in page
+    assert response.status_code == 422 and 'id="id_photos_error"' in page and "照片已失效" in page
     assert Case.objects.count() == 0
 
 

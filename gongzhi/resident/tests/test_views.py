@@ -78,7 +78,7 @@ def test_bad_id_number_is_shown_next_to_its_field_and_nothing_is_created(client)
         "action": "submit", "name": "张三", "id_number": "62110219800101001X", "phone": PHONE,
         "code": "123456", "consent": "on"})
     page = response.content.decode()
-    assert re.search(r'id="id_id_number-error"[^>]*>\s*<li>身份证号码校验位不正确', page)
+    assert re.search(r'id="id_id_number_error"[^>]*><ul class="errorlist"><li>身份证号码校验位不正确', page)
     assert not User.objects.filter(kind=User.Kind.RESIDENT).exists()
 
 
@@ -97,7 +97,7 @@ def test_wrong_code_is_shown_on_the_code_field(client, household):
     page = client.post(reverse("resident:signup"), {
         "action": "submit", "name": "张三", "id_number": id_number(11), "phone": PHONE, "code": wrong,
         "consent": "on"}).content.decode()
-    assert re.search(r'id="id_code-error"[^>]*>\s*<li>验证码错误', page)
+    assert re.search(r'id="id_code_error"[^>]*><ul class="errorlist"><li>验证码错误', page)
 
 
 def test_matched_head_signs_up_and_sees_grid_and_masked_staff(client, household, tree, make_staff):

@@ -31,8 +31,8 @@ def resident(tree):
 
 def field_error(response, field_id: str) -> str:
     """The errors shown right below the field (includes/field_errors.html)."""
-    found = re.search(rf'<ul class="errorlist" id="{field_id}-error"[^>]*>(.*?)</ul>', response.content.decode(),
-                      re.S)
+    found = re.search(rf'<div class="field-errors" id="{field_id}_error"[^>]*><ul class="errorlist">(.*?)</ul>',
+                      response.content.decode(), re.S)
     assert found, f"no error at {field_id}"
     return found.group(1)
 
