@@ -18,8 +18,17 @@ from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import OrgUnit
 from gongzhi.web.access import portal_required
 from gongzhi.web.forms import add_domain_error
+from gongzhi.web.report import complaint_subject, grid_at, posted_point
 
 TEMPLATE = "command/cases_new.html"
+
+
+def _complaint_grid(data, user) -> OrgUnit | None:
+    """The grid whose units a complaint may name: at the typed point, else the chosen grid of the user's."""
+    grid = grid_at(posted_point(data))
+    if grid is None and str(data.get("grid", "")).isdigit():
+        grid = OrgUnit.objects.filter(account_policies.on_behalf_q(user), pk=int(data["grid"])).first()
+    return grid
 
 
 def _point(form: OnBehalfReportForm) -> tuple[float, float] | None:
@@ -49,7 +58,8 @@ def case_new(request):
     if request.method != "POST":
         form = OnBehalfReportForm(user=user, initial={"client_id": uuid.uuid4()})
         return render(request, TEMPLATE, {"form": form})
-    form = OnBehalfReportForm(request.POST, request.FILES, user=user)
+    form = OnBehalfReportForm(request.POST, request.FILES, user=user,
+                              complaint_grid=_complaint_grid(request.POST, user))
     if form.is_valid():
         data = form.cleaned_data
         category = categories.by_id(data["category"])
@@ -62,7 +72,7 @@ def case_new(request):
                     actor=user, name=data["name"], id_number=data["id_number"], phone=data["phone"],
                     client_id=data["client_id"], category=category, description=data["description"],
                     lat=point[0], lng=point[1], address=data["address"], is_anonymous=data["is_anonymous"],
-                    photos=data["photos"])
+                    photos=data["photos"], subject_unit=complaint_subject(category, data["subject_unit"]))
             except NotFound:  # typed coordinates in no grid, or in none of the user's: one message for both
                 form.add_error("lat", _("该位置不在您管辖的网格内，请核对纬度和经度。"))
             except DomainError as err:

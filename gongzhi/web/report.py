@@ -68,12 +68,21 @@ class ReportFormBase(Form):
     address = forms.CharField(label=_("地点说明（可选）"), max_length=200, required=False,
                               widget=forms.TextInput(attrs={"placeholder": _("如：村口老槐树旁")}))
     is_anonymous = forms.BooleanField(required=False)
+    subject_unit = forms.IntegerField(label=_("被投诉单位（投诉举报时选择）"), required=False,
+                                      widget=forms.Select(attrs={"data-complaint-only": ""}),
+                                      error_messages={"invalid": _("请选择被投诉的单位。")})
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, complaint_grid: OrgUnit | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["description"].label = self.description_label
         self.fields["is_anonymous"].label = self.anonymous_label
         cast(forms.ChoiceField, self.fields["category"]).choices = [("", _("请选择")), *category_choices()]
+        # A complaint names a unit responsible for the place; the list follows the place known so far.
+        targets = selectors.complaint_targets(complaint_grid) if complaint_grid is not None else []
+        widget = cast(forms.Select, self.fields["subject_unit"].widget)
+        widget.choices = [("", _("请选择") if targets else _("请先确定事发位置，提交后再选择"))] + [
+            (unit.pk, unit.name) for unit in targets]
+        widget.attrs["data-complaint-categories"] = " ".join(str(pk) for pk in complaint_category_ids())
 
 
 class ReportForm(ReportFormBase):
@@ -90,20 +99,9 @@ class ReportForm(ReportFormBase):
     where = forms.ChoiceField(label=_("事发位置"), widget=forms.RadioSelect,
                               error_messages={"required": _("请选择事发位置。")})
 
-    subject_unit = forms.IntegerField(label=_("被投诉单位（投诉举报时选择）"), required=False,
-                                      widget=forms.Select(attrs={"data-complaint-only": ""}),
-                                      error_messages={"invalid": _("请选择被投诉的单位。")})
-
-    def __init__(self, *args, grid_point: tuple[float, float] | None = None, complaint_grid: OrgUnit | None = None,
-                 **kwargs):
+    def __init__(self, *args, grid_point: tuple[float, float] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.grid_point = grid_point
-        # A complaint names a unit responsible for the place; the list follows the place known so far.
-        targets = selectors.complaint_targets(complaint_grid) if complaint_grid is not None else []
-        widget = cast(forms.Select, self.fields["subject_unit"].widget)
-        widget.choices = [("", _("请选择") if targets else _("请先确定事发位置，提交后再选择"))] + [
-            (unit.pk, unit.name) for unit in targets]
-        widget.attrs["data-complaint-categories"] = " ".join(str(pk) for pk in complaint_category_ids())
         where = [(self.WHERE_POINT, _("我的位置（手机定位或填写坐标）"))]
         if grid_point is not None:
             where.insert(0, (self.WHERE_GRID, _("我所在的网格")))
@@ -133,10 +131,10 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
     duplicates: list = []
     if request.method != "POST":
         form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point,
-                          complaint_grid=_grid_at(grid_point))
+                          complaint_grid=grid_at(grid_point))
         return render(request, template, {"form": form, **context})
     form = ReportForm(request.POST, request.FILES, grid_point=grid_point,
-                      complaint_grid=_grid_at(_posted_point(request.POST) or grid_point))
+                      complaint_grid=grid_at(posted_point(request.POST) or grid_point))
     if form.is_valid():
         data = form.cleaned_data
         category = categories.by_id(data["category"])
@@ -153,7 +151,7 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
                     description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
                     is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
                     photo_tokens=data["photo_tokens"], voice=data["voice"],
-                    subject_unit=_subject_unit(category, data["subject_unit"]))
+                    subject_unit=complaint_subject(category, data["subject_unit"]))
             except DomainError as err:
                 add_domain_error(form, err)
             else:
@@ -172,14 +170,14 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
                                       **context}, status=200 if duplicates else 422)
 
 
-def _posted_point(data) -> tuple[float, float] | None:
+def posted_point(data) -> tuple[float, float] | None:
     try:
         return float(data.get("lat", "")), float(data.get("lng", ""))
     except ValueError:
         return None
 
 
-def _grid_at(point: tuple[float, float] | None) -> OrgUnit | None:
+def grid_at(point: tuple[float, float] | None) -> OrgUnit | None:
     """The grid at a point, for the complaint targets offered; None where there is none (or no point)."""
     if point is None:
         return None
@@ -190,7 +188,7 @@ def _grid_at(point: tuple[float, float] | None) -> OrgUnit | None:
     return OrgUnit.objects.filter(pk=place.grid_id).first()
 
 
-def _subject_unit(category, unit_id: int | None) -> OrgUnit | None:
+def complaint_subject(category, unit_id: int | None) -> OrgUnit | None:
     """The unit a complaint names (the form always sends the field; it counts for complaints only)."""
     if category.kind != CategoryKind.COMPLAINT or unit_id is None:
         return None

@@ -13,7 +13,7 @@ from PIL import Image
 from gongzhi.accounts import stations
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.accounts.tests.helpers import make_resident_account, valid_id
-from gongzhi.cases import services
+from gongzhi.cases import categories, services
 from gongzhi.cases.factories import make_categories
 from gongzhi.cases.models import Attachment, Case, CaseLog, Source
 from gongzhi.cases.selectors import my_cases
@@ -284,3 +284,20 @@ def test_an_ordinary_submission_pays_for_no_on_behalf_check(world, resident):
         case, _created = _submit(resident, world, None, lng=104.625)
     assert case.source == Source.RESIDENT and case.entered_by is None
     assert not [q for q in queries.captured_queries if "accounts_membership" in q["sql"]]
+
+
+def test_a_complaint_entered_at_the_desk_names_its_unit_and_goes_above_it(client, world):
+    """代为登记 of a 投诉举报: the desk offers the units responsible for the place once it is known, and the
+    complaint is held a level above the unit it is about."""
+    client.force_login(world["disp"])
+    complaint = categories.by_code("complaint-attitude")
+    first = client.post("/command/cases/new/", form(world, category=complaint.pk))
+    assert first.status_code == 422 and "请选择被投诉的单位" in first.content.decode()
+    assert f'<option value="{world["tree"]["village"].pk}">小山村</option>' in first.content.decode()
+    done = client.post("/command/cases/new/", form(world, category=complaint.pk,
+                                                   subject_unit=world["tree"]["village"].pk))
+    assert done.status_code == 302
+    case = Case.objects.get()
+    assert case.subject_unit == world["tree"]["village"] and case.holder == world["tree"]["town"]
+    client.force_login(world["gw"])  # a grid worker of the village complained about
+    assert client.get(f"/worker/cases/{case.pk}/").status_code == 404
