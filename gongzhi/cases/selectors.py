@@ -285,7 +285,8 @@ def attachments_of(case: Case) -> list[Attachment]:
 def step_photos(case: Case) -> dict[int, list[Attachment]]:
     """The photos sent with the case's steps after the report (处置前/处置后 on 办结 …), by step (log seq)."""
     found: dict[int, list[Attachment]] = {}
-    order = {Attachment.Stage.BEFORE: 0, Attachment.Stage.NONE: 1, Attachment.Stage.AFTER: 2}  # 处置前 first
+    order: dict[str, int] = {Attachment.Stage.BEFORE.value: 0, Attachment.Stage.NONE.value: 1,
+                             Attachment.Stage.AFTER.value: 2}  # 处置前 first
     rows = (Attachment.objects.filter(case=case, kind=Attachment.Kind.PHOTO, log__isnull=False)
             .exclude(log__action=Action.REPORT).select_related("log"))
     for attachment in sorted(rows, key=lambda a: (order.get(a.stage, 1), a.pk)):
