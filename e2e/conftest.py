@@ -15,8 +15,13 @@ import re
 from pathlib import Path
 
 import pytest
+from django.test import testcases
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
+
+# The live server would send /media/ straight off disk (Django's _MediaFilesHandler), past the permission check
+# and the headers every upload gets in production (web.files): let the application answer instead.
+testcases._MediaFilesHandler._should_handle = lambda self, path: False
 
 # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls here.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

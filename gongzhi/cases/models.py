@@ -307,7 +307,8 @@ class ExtensionRequest(models.Model):
 
 
 class Attachment(models.Model):
-    """A photo or voice note on a case (processed by core.uploads: EXIF stripped, type checked)."""
+    """A photo, voice note or PDF document on a case (processed by core.uploads: EXIF stripped, type
+    checked)."""
 
     class Kind(models.TextChoices):
         PHOTO = "photo", _("照片")
@@ -327,6 +328,8 @@ class Attachment(models.Model):
     stage = models.CharField(_("拍摄阶段"), max_length=6, choices=Stage.choices, blank=True, default="")
     file = models.FileField(_("文件"), upload_to="cases/%Y/%m/")
     thumbnail = models.FileField(_("缩略图"), upload_to="cases/%Y/%m/thumbs/", blank=True, default="")
+    # A document's name as its sender called it (the stored name is ours), offered when it is downloaded.
+    name = models.CharField(_("文件名"), max_length=100, blank=True, default="")
     content_type = models.CharField(max_length=50)
     sha256 = models.CharField(max_length=64)
     duration_seconds = models.FloatField(null=True, blank=True)
@@ -549,18 +552,24 @@ class MediationAgreement(models.Model):
 
 
 class PendingUpload(models.Model):
-    """A photo uploaded before the report it belongs to is sent (upload first, reference by token).
+    """A photo or document uploaded before the report or step it belongs to is sent (upload first,
+    reference by token).
 
-    Processed like any photo (`core.uploads.process_photo`), visible only to its owner, turned into an
-    `Attachment` of the case the owner then submits (the files stay where they are), and deleted with its
-    files when unused for `services.photos.PENDING_UPLOAD_HOURS` (a periodic task).
+    Processed like any photo or document (`core.uploads`), visible only to its owner, turned into an
+    `Attachment` of the case when the owner then reports or takes the step (the files stay where they are),
+    and deleted with its files when unused for `services.pending_uploads.PENDING_UPLOAD_HOURS` (a periodic task).
     """
+
+    KINDS = (Attachment.Kind.PHOTO, Attachment.Kind.DOCUMENT)
 
     token = models.CharField(max_length=32, unique=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
                               db_index=False)  # the unique (owner, upload_sha256) serves it
+    kind = models.CharField(max_length=10, choices=[(k.value, k.label) for k in KINDS],
+                            default=Attachment.Kind.PHOTO)
     file = models.FileField(upload_to="cases/%Y/%m/")
-    thumbnail = models.FileField(upload_to="cases/%Y/%m/thumbs/")
+    thumbnail = models.FileField(upload_to="cases/%Y/%m/thumbs/", blank=True, default="")  # photos only
+    name = models.CharField(max_length=100, blank=True, default="")  # documents: Attachment.name
     content_type = models.CharField(max_length=50)
     sha256 = models.CharField(max_length=64)  # of the processed photo, as Attachment.sha256
     # Of the bytes as sent: a retried upload of the same photo answers with the first token.
@@ -568,8 +577,8 @@ class PendingUpload(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
-        verbose_name = _("待提交的照片")
-        verbose_name_plural = _("待提交的照片")
+        verbose_name = _("待提交的附件")
+        verbose_name_plural = _("待提交的附件")
         indexes = [models.Index(fields=["file"], name="case_pending_upload_file"),
                    models.Index(fields=["thumbnail"], name="case_pending_upload_thumbnail")]
         constraints = [models.UniqueConstraint(fields=["owner", "upload_sha256"], name="pending_upload_once")]

@@ -76,7 +76,12 @@ def attachments_visible_to(user: User | AnonymousUser) -> QuerySet[Attachment]:
 
 
 def can_view_attachment(user: User | AnonymousUser, attachment: Attachment) -> bool:
-    return cases_visible_to(user).filter(pk=attachment.case_id).exists()
+    """Staff who see the case as staff open every file; its reporter and followers those of the report and
+    of the public steps (an internal step's 整改通知书 is not theirs)."""
+    if cases_seen_as_staff(user).filter(pk=attachment.case_id).exists():
+        return True
+    internal = attachment.log is not None and not attachment.log.is_public
+    return not internal and cases_visible_to(user).filter(pk=attachment.case_id).exists()
 
 
 def agreements_visible_to(user: User | AnonymousUser) -> QuerySet[MediationAgreement]:
@@ -90,7 +95,7 @@ def can_view_agreement(user: User | AnonymousUser, agreement: MediationAgreement
 
 
 def pending_uploads_visible_to(user: User | AnonymousUser) -> QuerySet[PendingUpload]:
-    """Photos uploaded for a report not sent yet: their uploader's alone."""
+    """Photos and documents uploaded for a report or step not sent yet: their uploader's alone."""
     if not user.is_authenticated:
         return PendingUpload.objects.none()
     return PendingUpload.objects.filter(owner=user)

@@ -240,24 +240,27 @@ def stored_file(user: User | AnonymousUser, name: str) -> files.ServedFile | Non
     """The uploaded file stored under `name` (relative to MEDIA_ROOT, as in its /media/ URL) when the user
     may see what it belongs to; None for a name nobody owns and for one they may not see alike.
 
-    A case's photo, thumbnail or voice note: whoever may see the case. A photo uploaded for a report not yet
-    sent: its uploader. A 调解协议书: staff who see the dispute as staff. Each lookup is one indexed equality
-    on the name, then the owner's policy.
+    A case's photo, thumbnail, voice note or document: whoever may see the case and the step it came with. A
+    photo or document uploaded for a report or step not yet sent: its uploader. A 调解协议书: staff who see
+    the dispute as staff. Each lookup is one indexed equality on the name, then the owner's policy.
     """
     if not user.is_authenticated:
         return None
     if name.startswith("cases/"):
         field = "thumbnail" if "/thumbs/" in name else "file"
-        attachment = Attachment.objects.filter(**{field: name}).first()
+        attachment = Attachment.objects.filter(**{field: name}).select_related("log").first()
         if attachment is not None:
             if not policies.can_view_attachment(user, attachment):
                 return None
             if field == "thumbnail":
                 return files.served(attachment.thumbnail)  # always a JPEG (core.uploads)
+            if attachment.kind == Attachment.Kind.DOCUMENT:
+                return files.served(attachment.file, document=True, download_name=attachment.name or None)
             return files.served(attachment.file, content_type=attachment.content_type)
         pending = PendingUpload.objects.filter(**{field: name}).first()
         if pending is not None and policies.can_use_pending_upload(user, pending):
-            return files.served(getattr(pending, field))
+            return files.served(getattr(pending, field), document=pending.kind == Attachment.Kind.DOCUMENT,
+                                download_name=pending.name or None)
     elif name.startswith("mediation/"):
         agreement = MediationAgreement.objects.filter(file=name).select_related("case").first()
         if agreement is not None and policies.can_view_agreement(user, agreement):
@@ -277,21 +280,40 @@ def pending_uploads(user: User | AnonymousUser, tokens: list[str]) -> list[Pendi
     return [found[token] for token in wanted if token in found]
 
 
-def attachments_of(case: Case) -> list[Attachment]:
-    """Every file of the case: the report's and those of later steps (their `log`, `stage`)."""
-    return list(case.attachments.select_related("log").order_by("pk"))
+def attachments_of(user: User | AnonymousUser, case: Case) -> list[Attachment]:
+    """The files of the case the user may open: the report's and those of later steps (their `log`,
+    `stage`); those of internal steps for staff in scope only."""
+    rows = case.attachments.select_related("log").order_by("pk")
+    if not _staff_sees(user, case):
+        rows = rows.filter(Q(log__isnull=True) | Q(log__is_public=True))
+    return list(rows)
 
 
-def step_photos(case: Case) -> dict[int, list[Attachment]]:
-    """The photos sent with the case's steps after the report (处置前/处置后 on 办结 …), by step (log seq)."""
-    found: dict[int, list[Attachment]] = {}
+@dataclass(frozen=True)
+class StepFiles:
+    """What was sent with one step after the report: photos (处置前 first, then plain, then 处置后) and PDF
+    documents, each in the order sent."""
+
+    photos: list[Attachment]
+    documents: list[Attachment]
+
+    def __bool__(self) -> bool:
+        return bool(self.photos or self.documents)
+
+
+def step_files(case: Case) -> dict[int, StepFiles]:
+    """The photos and documents sent with the case's steps after the report, by step (log seq); the caller
+    shows them with the steps the user may see."""
     order: dict[str, int] = {Attachment.Stage.BEFORE.value: 0, Attachment.Stage.NONE.value: 1,
-                             Attachment.Stage.AFTER.value: 2}  # 处置前 first
-    rows = (Attachment.objects.filter(case=case, kind=Attachment.Kind.PHOTO, log__isnull=False)
+                             Attachment.Stage.AFTER.value: 2}
+    rows = (Attachment.objects.filter(case=case, log__isnull=False,
+                                      kind__in=[Attachment.Kind.PHOTO, Attachment.Kind.DOCUMENT])
             .exclude(log__action=Action.REPORT).select_related("log"))
+    found: dict[int, StepFiles] = {}
     for attachment in sorted(rows, key=lambda a: (order.get(a.stage, 1), a.pk)):
         assert attachment.log is not None
-        found.setdefault(attachment.log.seq, []).append(attachment)
+        step = found.setdefault(attachment.log.seq, StepFiles([], []))
+        (step.photos if attachment.kind == Attachment.Kind.PHOTO else step.documents).append(attachment)
     return found
 
 

@@ -1,4 +1,4 @@
-"""Checking and normalising what residents and grid workers upload: photos and voice notes.
+"""Checking and normalising what residents and grid workers upload: photos, voice notes and documents.
 
 Pure functions, no database and no storage: an interface (or a case service) hands in the uploaded file,
 gets back bytes that are safe to keep, and stores them where it likes.
@@ -17,7 +17,12 @@ first bytes (WebM/Matroska, Ogg Opus/Vorbis, MP4/M4A/3GP, MP3, AMR-NB/WB, WAV) a
 measured: mutagen for Ogg, MP4, MP3 and WAV; our own readers for WebM (Chromium's MediaRecorder writes no
 Duration, so it is computed from the block timestamps) and AMR (frames are counted).
 
-Every refusal is a `DomainError(field="photos" | "voice")` with a message a resident can act on.
+Documents (`process_document`): PDF only, recognised by its first bytes and kept as they are; a file without
+the end marker in its last kilobyte was cut short in transit and is refused. Word and Excel files are refused
+with a hint to save them as PDF (every office suite, WPS included, can): a PDF opens the same on every phone
+and runs no macros. Documents are only ever sent as downloads (`core.files`).
+
+Every refusal is a `DomainError(field="photos" | "voice" | "documents")` with a message a resident can act on.
 """
 
 from __future__ import annotations
@@ -78,6 +83,15 @@ class ProcessedVoice:
     extension: str
     duration_seconds: float
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedDocument:
+    content: bytes
+    name: str  # for people to tell documents apart: the sender's file name, cleaned
+    sha256: str
+    content_type: str = "application/pdf"
+    extension: str = "pdf"
 
 
 # --------------------------------------------------------------------------------------------- reading
@@ -891,3 +905,52 @@ def process_voice(upload: UploadLike) -> ProcessedVoice:
         duration_seconds=round(seconds, 3),
         sha256=hashlib.sha256(data).hexdigest(),
     )
+
+
+# ------------------------------------------------------------------------------------------- documents
+
+PDF_MAGIC = b"%PDF-"
+_PDF_EOF = b"%%EOF"
+DOCUMENT_NAME_MAX_LENGTH = 100
+# Office files people will try first: zip (docx/xlsx/wps OOXML) and the old compound-file format (doc/xls).
+_OFFICE_MAGICS = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
+def _document_error(message: str, code: str) -> DomainError:
+    return DomainError(message, code=code, field="documents")
+
+
+def document_name(upload: UploadLike) -> str:
+    """The sender's file name without folders or control characters, at most DOCUMENT_NAME_MAX_LENGTH
+    characters and ending in .pdf; "文件.pdf" when it has none."""
+    raw = (getattr(upload, "name", None) or "").replace("\\", "/").rpartition("/")[2]
+    stem = "".join(ch for ch in raw if ch.isprintable()).strip()
+    if stem.lower().endswith(".pdf"):
+        stem = stem[:-4].rstrip()
+    stem = stem[:DOCUMENT_NAME_MAX_LENGTH - 4] or _("文件")
+    return f"{stem}.pdf"
+
+
+def process_document(upload: UploadLike) -> ProcessedDocument:
+    """Check one PDF document; return its bytes unchanged with a clean display name.
+
+    Raises DomainError(field="documents") when the file is empty, too large (UPLOAD_DOCUMENT_MAX_BYTES),
+    not a PDF (a Word or Excel file gets a hint), or cut short.
+    """
+    limit: int = settings.UPLOAD_DOCUMENT_MAX_BYTES
+    data = _read_limited(
+        upload,
+        limit,
+        too_large=_document_error(_("文件太大，不能超过%(limit)s。") % {"limit": _megabytes(limit)},
+                                  "document_too_large"),
+        empty=_document_error(_("文件是空的，请重新选择。"), "document_empty"),
+    )
+    if not data.startswith(PDF_MAGIC):
+        if data.startswith(_OFFICE_MAGICS):
+            raise _document_error(_("只能上传PDF文件。Word、Excel、WPS文件请先“另存为”或“输出为”PDF再上传。"),
+                                  "document_office")
+        raise _document_error(_("只能上传PDF文件；照片请用“照片”一栏上传。"), "document_type")
+    # Readers look for the end marker in the last 1024 bytes; without it the upload was cut short.
+    if _PDF_EOF not in data[-1024:]:
+        raise _document_error(_("PDF文件不完整（可能上传时中断），请重新上传。"), "document_truncated")
+    return ProcessedDocument(content=data, name=document_name(upload), sha256=hashlib.sha256(data).hexdigest())

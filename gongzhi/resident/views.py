@@ -213,8 +213,11 @@ def _detail(request, case_id: int, *, follow_up_form=None, rating_form=None, sta
     can_rate = bool(scores) and not rated and not rating_closed
     rejection = next((e.note for e in reversed(timeline) if e.action == Action.REJECT), "")
     attachments = selectors.report_attachments(case)
+    step_files = selectors.step_files(case)
     return render(request, "resident/case_detail.html", {
-        "case": case, "timeline": timeline, "progress": progress_of(case.status),
+        "case": case, "progress": progress_of(case.status),
+        # The public steps, each with the photos and documents it carried (处置后 photos of 办结 …).
+        "timeline": [(entry, step_files.get(entry.seq)) for entry in timeline],
         "photos": [a for a in attachments if a.kind == Attachment.Kind.PHOTO],
         "voices": [a for a in attachments if a.kind == Attachment.Kind.VOICE],
         "rejection": rejection,

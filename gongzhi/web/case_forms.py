@@ -19,7 +19,7 @@ from gongzhi.cases.models import CLIENT_KEY_MAX_LENGTH, Attachment, Case, Return
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError
 from gongzhi.org.models import Level, OrgUnit
-from gongzhi.web.forms import Form, MultiplePhotoField
+from gongzhi.web.forms import Form, MultipleDocumentField, MultiplePhotoField
 
 
 def _note(label=None, *, required: bool = False):
@@ -47,12 +47,16 @@ class ActionForm(Form):
     def payload(self, *, user: User, case: Case) -> dict[str, Any]:
         """take_action's payload from the cleaned data; a lookup that fails raises DomainError."""
         return {name: value for name, value in self.cleaned_data.items()
-                if name != "client_key" and name not in _PHOTO_STAGES}
+                if name != "client_key" and name not in _PHOTO_STAGES and name != "documents"}
 
     def photo_uploads(self) -> list[tuple[str, Any]]:
         """The photos sent with the step, each with what it shows (处置前/处置后, or a plain photo)."""
         return [(stage, upload) for name, stage in _PHOTO_STAGES.items()
                 for upload in self.cleaned_data.get(name) or ()]
+
+    def document_uploads(self) -> list[Any]:
+        """The PDF documents sent with the step."""
+        return list(self.cleaned_data.get("documents") or ())
 
 
 # The photo fields of a step and the Attachment.Stage each stands for.
@@ -60,11 +64,18 @@ _PHOTO_STAGES = {"photos": Attachment.Stage.NONE, "before_photos": Attachment.St
                  "after_photos": Attachment.Stage.AFTER}
 
 
+def _documents():
+    return MultipleDocumentField(label=_("文件（可选，PDF，最多5个）"),
+                                 help_text=_("如整改通知书、现场检查记录、调解书；Word、Excel请先另存为PDF。"))
+
+
 class NoteForm(ActionForm):
-    """Any step with a note and, as proof of what was done, photos (every step may carry them)."""
+    """Any step with a note and, as proof of what was done, photos and PDF documents (every step may carry
+    them)."""
 
     note = _note()
     photos = MultiplePhotoField(label=_("照片（可选，最多9张）"))
+    documents = _documents()
 
 
 class CompleteForm(ActionForm):
@@ -74,6 +85,7 @@ class CompleteForm(ActionForm):
     note = _note()
     before_photos = MultiplePhotoField(label=_("处置前照片"))
     after_photos = MultiplePhotoField(label=_("处置后照片"))
+    documents = _documents()
 
 
 class DispatchForm(ActionForm):

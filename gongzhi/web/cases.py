@@ -107,7 +107,7 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
                  status: int = 200, dispute_bound: tuple[str, Any] | None = None):
     user = request.user
     pending = selectors.pending_extension(case)
-    photos = selectors.step_photos(case)
+    step_files = selectors.step_files(case)
     names = _available(user, case)
     opened = _opened(names, bound)
     forms = []
@@ -128,7 +128,7 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         follow_ups.append({"item": item, "form": form})
     return render(request, portal_of(request).templates("case_detail.html"), {
         "case": case,
-        "timeline": [(entry, photos.get(entry.seq, ())) for entry in selectors.timeline_for(user, case)],
+        "timeline": [(entry, step_files.get(entry.seq)) for entry in selectors.timeline_for(user, case)],
         "attachments": selectors.report_attachments(case),
         "assignments": case.assignments.select_related("unit", "person").order_by("-is_active", "role", "pk"),
         "orders": case.supervision_orders.select_related("issuing_unit").order_by("-pk"),
@@ -166,11 +166,14 @@ def case_action(request, case_id: int, name: str):
             action = form.action(name)
             payload = form.payload(user=request.user, case=case)
             if "photo_tokens" in services.payload_names(action):
-                # Each photo is decoded and checked on its own first, as the report form's are (outside the
-                # step's transaction); the step then takes them by token.
+                # Each file is checked on its own first, as the report form's photos are (outside the step's
+                # transaction); the step then takes them by token.
                 payload["photo_tokens"] = [
                     (stage, services.upload_photo(actor=request.user, upload=upload)[0].token)
                     for stage, upload in form.photo_uploads()]
+                payload["document_tokens"] = [
+                    services.upload_document(actor=request.user, upload=upload)[0].token
+                    for upload in form.document_uploads()]
             services.take_action(actor=request.user, case=case, action=action,
                                  client_key=form.cleaned_data["client_key"], **payload)
         except DomainError as err:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.cases import categories, selectors
 from gongzhi.cases.models import Category, CategoryKind
+from gongzhi.cases.services import MAX_STEP_DOCUMENTS
 from gongzhi.core.errors import DomainError, Forbidden, NotFound, RateLimited
 from gongzhi.core.text import (
     CONTROL_CHARACTERS_CODE,
@@ -117,6 +118,22 @@ class MultiplePhotoField(forms.FileField):
         if len(files) > MAX_PHOTOS:
             raise forms.ValidationError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS})
         return [super(MultiplePhotoField, self).clean(f, initial) for f in files]
+
+
+class MultipleDocumentField(forms.FileField):
+    """Up to MAX_STEP_DOCUMENTS PDF documents from one <input type=file multiple>; the list may be empty
+    (each is checked by `services.upload_document`)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "application/pdf,.pdf"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if len(files) > MAX_STEP_DOCUMENTS:
+            raise forms.ValidationError(_("最多上传%(n)d个文件。") % {"n": MAX_STEP_DOCUMENTS})
+        return [super(MultipleDocumentField, self).clean(f, initial) for f in files]
 
 
 def complaint_category_ids() -> list[int]:

@@ -33,6 +33,7 @@ from gongzhi.api.cases.schemas import (
     CaseListQuery,
     CaseOut,
     CategoryOut,
+    DocumentOut,
     DuplicateOut,
     DuplicateQuery,
     FollowUpIn,
@@ -97,7 +98,7 @@ def _attachment(item: Attachment) -> dict:
     return {"id": item.pk, "kind": item.kind, "stage": item.stage, "step": item.log.seq if item.log else None,
             "content_type": item.content_type, "url": item.file.url,
             "thumbnail_url": item.thumbnail.url if item.thumbnail else None,
-            "duration_seconds": item.duration_seconds}
+            "duration_seconds": item.duration_seconds, "name": item.name}
 
 
 def _detail(request: HttpRequest, case: Case) -> dict:
@@ -112,7 +113,7 @@ def _detail(request: HttpRequest, case: Case) -> dict:
         "review_on": case.review_on, "merged_into_id": case.merged_into_id,
         "created_at": _local(case.created_at), "closed_at": _local(case.closed_at),
         "archived_at": _local(case.archived_at),
-        "attachments": [_attachment(a) for a in selectors.attachments_of(case)],
+        "attachments": [_attachment(a) for a in selectors.attachments_of(request.user, case)],
         "timeline": timeline,
         "extensions": [_extension(x) for x in selectors.extensions_of(request.user, case)],
     }
@@ -199,6 +200,18 @@ def photo_upload(request: HttpRequest, photo: File[UploadedFile]):
     pending, created = services.upload_photo(actor=_me(request), upload=photo)
     return Status(201 if created else 200, {"token": pending.token, "thumbnail_url": pending.thumbnail.url,
                                             "created": created})
+
+
+@router.post("/documents", auth=SignedInUpload(), response={201: DocumentOut, 200: DocumentOut, **_WRITE},
+             summary="上传文件")
+def document_upload(request: HttpRequest, document: File[UploadedFile]):
+    """One PDF document (`multipart/form-data`, field `document`; at most 10 MB) for a handling step not
+    sent yet — 整改通知书, 现场检查记录, a scanned receipt: checked by the server, kept for 24 hours for the
+    caller alone, and answered with a `token` to put in the step's `document_tokens` (201). The same file
+    sent again answers with the same token (200). Staff only (404 for residents). 422: not a PDF (a Word
+    or Excel file gets a hint to save it as PDF), cut short, too large, or too many waiting."""
+    pending, created = services.upload_document(actor=_me(request), upload=document)
+    return Status(201 if created else 200, {"token": pending.token, "name": pending.name, "created": created})
 
 
 @router.post("/on-behalf", response={201: CaseAckOut, 200: CaseAckOut, **_WRITE}, summary="代为登记")

@@ -35,7 +35,7 @@ else:
     ActionName = Literal[PERSON_ACTIONS]
 
 
-PhotoToken = Annotated[StrictStr, Field(min_length=1, max_length=services.photos.TOKEN_MAX_LENGTH)]
+PhotoToken = Annotated[StrictStr, Field(min_length=1, max_length=services.pending_uploads.TOKEN_MAX_LENGTH)]
 
 
 class CaseListQuery(TextIn):
@@ -81,6 +81,7 @@ class AttachmentOut(Schema):
     url: str
     thumbnail_url: str | None
     duration_seconds: float | None
+    name: str = Field(description="文件（kind 为 document，PDF）的原名；照片、语音为空")
 
 
 class ExtensionOut(Schema):
@@ -161,6 +162,12 @@ class PhotoOut(Schema):
     created: bool = Field(description="本次新存；false 表示同一张照片已经上传过，返回原来的 token")
 
 
+class DocumentOut(Schema):
+    token: str = Field(description="办理步骤提交时放进 document_tokens；24小时内未使用即删除")
+    name: str = Field(description="文件名（取自上传的文件名）")
+    created: bool = Field(description="本次新存；false 表示同一个文件已经上传过，返回原来的 token")
+
+
 class ActionIn(StrictIn):
     """One action; besides `note`, each action reads only the fields named for it."""
 
@@ -188,6 +195,8 @@ class ActionIn(StrictIn):
     before_photo_tokens: list[PhotoToken] = Field([], max_length=9, description="办结：处置前照片的 token")
     after_photo_tokens: list[PhotoToken] = Field(
         [], max_length=9, description="办结：处置后照片的 token（分类要求时必填）")
+    document_tokens: list[PhotoToken] = Field(
+        [], max_length=5, description="随本步骤提交的文件（PDF）：先用 POST /api/cases/documents 逐个上传得到的 token")
 
 
 class FollowUpIn(StrictIn):

@@ -41,17 +41,30 @@ from gongzhi.cases.services.feedback import (
     reporter_phone,
 )
 from gongzhi.cases.services.merge import merge_case
-from gongzhi.cases.services.photos import PENDING_UPLOAD_HOURS, expire_pending_uploads, upload_photo
+from gongzhi.cases.services.pending_uploads import (
+    PENDING_UPLOAD_HOURS,
+    expire_pending_uploads,
+    upload_document,
+    upload_photo,
+)
 from gongzhi.cases.services.submit import DESCRIPTION_MAX_LENGTH, MAX_PHOTOS, report_on_behalf, submit_case
 from gongzhi.cases.services.supervision import SUPERVISION_MAX_DAYS, issue_supervision
-from gongzhi.cases.services.transition import NOTE_MAX_LENGTH, person_refused, transition, unit_refused
+from gongzhi.cases.services.transition import (
+    MAX_STEP_DOCUMENTS,
+    NOTE_MAX_LENGTH,
+    person_refused,
+    transition,
+    unit_refused,
+)
 
 __all__ = [
-    "COMMENT_MAX_LENGTH", "DESCRIPTION_MAX_LENGTH", "MAX_OPEN_FOLLOW_UPS", "MAX_PHOTOS", "NOTE_MAX_LENGTH",
+    "COMMENT_MAX_LENGTH", "DESCRIPTION_MAX_LENGTH", "MAX_OPEN_FOLLOW_UPS", "MAX_PHOTOS", "MAX_STEP_DOCUMENTS",
+    "NOTE_MAX_LENGTH",
     "PENDING_UPLOAD_HOURS", "SUPERVISION_MAX_DAYS", "ActionResult", "add_party", "anonymise_closed_cases",
     "answer_follow_up", "ask_follow_up", "expire_pending_uploads", "issue_supervision", "mark_follow_ups_read",
     "merge_case", "payload_names", "person_refused", "rate_case", "record_mediation", "record_return_visit",
-    "report_on_behalf", "reporter_phone", "submit_case", "take_action", "transition", "unit_refused", "upload_photo",
+    "report_on_behalf", "reporter_phone", "submit_case", "take_action", "transition", "unit_refused", "upload_document",
+    "upload_photo",
     # disputes
     "Recorded", "attach_agreement", "edit_party", "record_performance", "remove_party", "replace_agreement",
     "reveal_party_names",

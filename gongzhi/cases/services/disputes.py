@@ -68,7 +68,6 @@ from gongzhi.core.uploads import UploadLike
 from gongzhi.core.validators import normalize_id_number
 from gongzhi.registry.models import Household
 
-AGREEMENT_PDF_MAX_BYTES = 10 * 1024 * 1024
 SUMMARY_MAX_LENGTH = 5000
 NAME_MAX_LENGTH = 60  # DisputeParty.name
 OTHER_MEDIATORS_MAX_LENGTH = 200  # MediationSession.other_mediators
@@ -78,8 +77,6 @@ MAX_PARTIES = 30
 # A follow-up date further out than this is a typing mistake, not a plan.
 FOLLOW_UP_MAX_DAYS = 366
 
-_PDF_MAGIC = b"%PDF-"
-_PDF_EOF = b"%%EOF"
 _JPEG_MAGIC = b"\xff\xd8\xff"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -307,20 +304,12 @@ def _read_agreement(upload: UploadLike) -> tuple[bytes, str]:
     head = upload.read(len(_PNG_MAGIC))
     if not head:
         raise _agreement_error(_("调解协议书是空文件，请重新选择。"), "agreement_empty")
-    if head.startswith(_PDF_MAGIC):
-        size = getattr(upload, "size", None)
-        too_large = _agreement_error(
-            _("调解协议书PDF文件不能超过%(n)dMB。") % {"n": AGREEMENT_PDF_MAX_BYTES // (1024 * 1024)},
-            "agreement_too_large")
-        if isinstance(size, int) and size > AGREEMENT_PDF_MAX_BYTES:
-            raise too_large
-        data = head + upload.read(AGREEMENT_PDF_MAX_BYTES + 1 - len(head))
-        if len(data) > AGREEMENT_PDF_MAX_BYTES:
-            raise too_large
-        # Readers look for the end marker in the last 1024 bytes; without it the upload was cut short.
-        if _PDF_EOF not in data[-1024:]:
-            raise _agreement_error(_("调解协议书PDF文件不完整，请重新上传。"), "agreement_corrupt")
-        return data, "pdf"
+    if head.startswith(uploads.PDF_MAGIC):
+        try:
+            document = uploads.process_document(upload)  # reads from the start again
+        except DomainError as err:  # the field is ours
+            raise DomainError(err.message, code=err.code, field="agreement") from None
+        return document.content, document.extension
     if head.startswith(_JPEG_MAGIC) or head.startswith(_PNG_MAGIC):
         # process_photo refuses anything over its own limit; reading one byte more is enough to tell.
         rest = upload.read(settings.UPLOAD_PHOTO_MAX_BYTES + 1)

@@ -21,7 +21,7 @@ from gongzhi.accounts import stations
 from gongzhi.accounts.models import User
 from gongzhi.cases import categories, deadlines, selectors
 from gongzhi.cases.models import Attachment, Case, CaseLog, Category, CategoryKind, Source
-from gongzhi.cases.services import photos as photo_services
+from gongzhi.cases.services import pending_uploads
 from gongzhi.cases.services.transition import write_log
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core import uploads
@@ -74,7 +74,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     submission returns the first case and stores nothing new. Every file is checked before anything is
     written, so a refused photo leaves no case behind.
 
-    Photos come as files, as tokens of photos the actor uploaded before (`services.photos.upload_photo`),
+    Photos come as files, as tokens of photos the actor uploaded before (`services.pending_uploads.upload_photo`),
     or both (a form sent without JavaScript after some were uploaded with it): tokens first, in their order.
     An unknown or someone else's token refuses the report on `photos`.
 
@@ -90,7 +90,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     if len(dict.fromkeys(photo_tokens)) + len(photos) > MAX_PHOTOS:
         raise DomainError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, code="too_many_photos",
                           field="photos")
-    pending = photo_services.pending_for(actor=actor, tokens=photo_tokens)
+    pending = pending_uploads.pending_for(actor=actor, tokens=photo_tokens)
     processed_photos, processed_voice = _process_uploads(photos, voice, first_index=len(pending) + 1)
     if not category.is_active or category.parent_id is None:
         raise DomainError(_("请选择一个具体的事件分类。"), field="category")
@@ -126,7 +126,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
             insert_row(case)
             log = write_log(case=case, action=Action.REPORT, from_status=Status.REPORTED, actor=actor, note="",
                             public=True, first=True)
-            photo_services.take_pending(case=case, log=log, actor=actor, pending=pending)
+            pending_uploads.take_pending(case=case, log=log, actor=actor, pending=pending)
             _save_attachments(case=case, log=log, actor=actor, photos=processed_photos, voice=processed_voice,
                               first_index=len(pending) + 1)
     except IntegrityError:

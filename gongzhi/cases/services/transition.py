@@ -33,7 +33,7 @@ from gongzhi.cases.models import (
     SupervisionOrder,
 )
 from gongzhi.cases.policies import EXTENSION_ACTIONS, ExtensionRefusal
-from gongzhi.cases.services import photos as photo_services
+from gongzhi.cases.services import pending_uploads
 from gongzhi.cases.workflow import OPEN_STATES, SUPERVISION_DONE, Action, Capacity, Status, transition_for
 from gongzhi.core import workcalendar
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -42,6 +42,7 @@ from gongzhi.core.text import clean_text
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
 
 MAX_STEP_PHOTOS = 9
+MAX_STEP_DOCUMENTS = 5
 NOTE_MAX_LENGTH = 2000
 # Actions a complaint's subject unit may not take on it (B5).
 
@@ -71,25 +72,32 @@ def _area_ancestor(unit: OrgUnit, level: str) -> OrgUnit:
     return found
 
 
-def _step_photos(case: Case, action: str, actor: User | None,
-                 photo_tokens: Sequence[tuple[str, str]]) -> dict[str, list[PendingUpload]]:
-    """The actor's pending uploads for the step by stage, checked before anything is written."""
+def _step_uploads(case: Case, action: str, actor: User | None, photo_tokens: Sequence[tuple[str, str]],
+                  document_tokens: Sequence[str]) -> list[tuple[str, list[PendingUpload]]]:
+    """The actor's pending uploads for the step, as (photo stage, uploads) pairs — documents have none —
+    checked before anything is written."""
     if any(stage not in Attachment.Stage.values for stage, _token in photo_tokens):
         raise DomainError(_("未知的照片类型。"), field="photos")
     if len(photo_tokens) > MAX_STEP_PHOTOS:
         raise DomainError(_("每一步最多上传%(n)d张照片。") % {"n": MAX_STEP_PHOTOS}, field="photos")
-    by_stage: dict[str, list[PendingUpload]] = {}
-    if photo_tokens:
-        if actor is None:
-            raise DomainError(_("未知的照片类型。"), field="photos")
+    if len(document_tokens) > MAX_STEP_DOCUMENTS:
+        raise DomainError(_("每一步最多上传%(n)d个文件。") % {"n": MAX_STEP_DOCUMENTS}, field="documents")
+    found: list[tuple[str, list[PendingUpload]]] = []
+    if (photo_tokens or document_tokens) and actor is None:
+        raise DomainError(_("系统步骤不带附件。"))
+    if actor is not None:
         for stage in Attachment.Stage.values:
             tokens = [token for s, token in photo_tokens if s == stage]
             if tokens:
-                by_stage[stage] = photo_services.pending_for(actor=actor, tokens=tokens)
+                found.append((stage, pending_uploads.pending_for(actor=actor, tokens=tokens)))
+        if document_tokens:
+            found.append(("", pending_uploads.pending_for(actor=actor, tokens=document_tokens,
+                                                          kind=Attachment.Kind.DOCUMENT)))
+    after_photo = any(stage == Attachment.Stage.AFTER for stage, _uploads in found)
     if (action in {Action.COMPLETE, Action.RESOLVE_ON_SPOT} and categories.after_photo_required(case.category)
-            and not by_stage.get(Attachment.Stage.AFTER)):
+            and not after_photo):
         raise DomainError(_("此类事件办结时须上传处置后照片。"), code="after_photo_required", field="after_photos")
-    return by_stage
+    return found
 
 
 def _lock(case: Case) -> Case:
@@ -109,12 +117,14 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
                lead_unit: OrgUnit | None = None, lead_person: User | None = None,
                assist_units: Iterable[OrgUnit] = (),
                review_on: datetime.date | None = None, extend_to: datetime.date | None = None,
-               merge_into: Case | None = None, photo_tokens: Sequence[tuple[str, str]] = ()) -> Case:
+               merge_into: Case | None = None, photo_tokens: Sequence[tuple[str, str]] = (),
+               document_tokens: Sequence[str] = ()) -> Case:
     """Take `action` on `case` as `actor` (None: the system sweep). Refusals change nothing.
 
     `photo_tokens` are (stage, token) pairs of photos the actor uploaded for this step beforehand
     (`services.upload_photo`: decoded and checked outside this transaction), shown with the step as
-    处置前/处置后 or plain photos. A category that asks for them refuses 办结 without a 处置后 photo."""
+    处置前/处置后 or plain photos. A category that asks for them refuses 办结 without a 处置后 photo.
+    `document_tokens` name PDF documents uploaded the same way (`services.upload_document`)."""
     rule = transition_for(action)
     if rule is None:
         raise DomainError(_("未知的操作。"), field="action")
@@ -138,7 +148,7 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
             raise _extension_refused(extension_refusal)
     required = (rule.note_prompt or _("请填写说明。")) if rule.note_required else None
     note = clean_text(note, field="note", max_length=NOTE_MAX_LENGTH, required_message=required)
-    photos = _step_photos(case, action, actor, photo_tokens)
+    uploaded = _step_uploads(case, action, actor, photo_tokens, document_tokens)
     if step_key and case.logs.filter(step_key=step_key).exists():
         return case  # this sweep step already ran
     from_status = case.status
@@ -154,9 +164,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
         SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     log = write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
                      public=rule.public, step_key=step_key)
-    for stage, uploads in photos.items():
-        assert actor is not None  # the sweep sends no photos
-        photo_services.take_pending(case=case, log=log, actor=actor, pending=uploads, stage=stage)
+    for stage, uploads in uploaded:
+        assert actor is not None  # the sweep sends no files
+        pending_uploads.take_pending(case=case, log=log, actor=actor, pending=uploads, stage=stage)
     _record_extension(case, action, actor=actor, log=log, from_status=from_status, pending=pending,
                       proposed=proposed)
     notices.announce(case=case, log=log)

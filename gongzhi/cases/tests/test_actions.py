@@ -191,6 +191,6 @@ def test_every_person_action_has_a_service_and_payload_names():
     for action in PERSON_ACTIONS:
         assert services.payload_names(action)
     assert services.payload_names(Action.DISPATCH) == {"note", "lead_unit", "lead_person", "assist_units",
-                                                        "review_on", "extend_to", "photo_tokens"}
+                                                        "review_on", "extend_to", "photo_tokens", "document_tokens"}
     assert services.payload_names(Action.CONFIRM) == {"method", "note"}
     assert services.payload_names("explode") == frozenset()

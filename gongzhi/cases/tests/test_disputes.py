@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from PIL import Image
@@ -240,7 +241,7 @@ def test_agreed_without_an_agreement_yet_is_recorded_and_waits_for_it(people, ca
     (b"GIF89a" + b"\x00" * 200, "协议书.gif", "agreement_type"),
     (b"<html><script>alert(1)</script></html>", "协议书.pdf", "agreement_type"),
     (b"", "协议书.pdf", "agreement_empty"),
-    (b"%PDF-1.4\n1 0 obj <<>> endobj\n", "协议书.pdf", "agreement_corrupt"),  # cut short: no %%EOF
+    (b"%PDF-1.4\n1 0 obj <<>> endobj\n", "协议书.pdf", "document_truncated"),  # cut short: no %%EOF
     (b"\x89PNG\r\n\x1a\n" + b"\x00" * 200, "scan.png", "photo_type"),  # PNG header, no picture
 ])
 def test_an_agreement_that_is_not_a_pdf_or_picture_is_refused(people, cats, content, name, code, media):
@@ -254,12 +255,12 @@ def test_an_agreement_that_is_not_a_pdf_or_picture_is_refused(people, cats, cont
 @time_machine.travel(datetime.datetime(2026, 3, 2, 15, 0, tzinfo=SHANGHAI), tick=False)
 def test_an_agreement_pdf_over_10_mb_is_refused(people, cats):
     case = report(people["resident"], cats["neighbour"])
-    just_fits = pdf_bytes(disputes.AGREEMENT_PDF_MAX_BYTES - len(pdf_bytes()))
-    assert len(just_fits) == disputes.AGREEMENT_PDF_MAX_BYTES
+    just_fits = pdf_bytes(settings.UPLOAD_DOCUMENT_MAX_BYTES - len(pdf_bytes()))
+    assert len(just_fits) == settings.UPLOAD_DOCUMENT_MAX_BYTES
     mediate(people["dispatcher"], case, agreement=upload(just_fits))
     with pytest.raises(DomainError) as err:
         mediate(people["dispatcher"], case, agreement=upload(just_fits + b"\n"))
-    assert err.value.code == "agreement_too_large"
+    assert err.value.code == "document_too_large"
     assert MediationSession.objects.count() == 1
 
 

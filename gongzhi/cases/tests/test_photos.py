@@ -14,7 +14,7 @@ from PIL import Image
 
 from gongzhi.cases import selectors, services, tasks
 from gongzhi.cases.models import Attachment, Case, PendingUpload
-from gongzhi.cases.services import photos as photo_services
+from gongzhi.cases.services import pending_uploads
 from gongzhi.core.errors import DomainError
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +72,7 @@ def test_a_non_photo_is_refused_and_nothing_is_kept(resident, media):
 
 
 def test_too_many_waiting_uploads_are_refused(resident, monkeypatch):
-    monkeypatch.setattr(photo_services, "MAX_PENDING_PER_OWNER", 2)
+    monkeypatch.setattr(pending_uploads, "MAX_PENDING_PER_OWNER", 2)
     services.upload_photo(actor=resident, upload=photo((1, 1, 1)))
     services.upload_photo(actor=resident, upload=photo((2, 2, 2)))
     with pytest.raises(DomainError) as err:
@@ -87,7 +87,7 @@ def test_tokens_become_the_cases_photos_in_the_same_transaction(resident, cats, 
     case, created = submit(resident, cats["env"], photo_tokens=[second.token, first.token, second.token],
                            photos=[photo((30, 30, 30))])
     assert created
-    attachments = selectors.attachments_of(case)
+    attachments = selectors.attachments_of(resident, case)
     assert [a.file.name for a in attachments[:2]] == [second.file.name, first.file.name]  # tokens first
     assert len(attachments) == 3 and all(a.kind == Attachment.Kind.PHOTO for a in attachments)
     assert attachments[0].sha256 == second.sha256 and attachments[0].uploaded_by == resident

@@ -45,7 +45,7 @@ def test_completion_keeps_the_before_and_after_photos_with_its_step(people, in_p
     assert case.status == Status.HANDLED
     log = CaseLog.objects.get(case=case, action=Action.COMPLETE)
     assert sorted(Attachment.objects.filter(log=log).values_list("stage", flat=True)) == ["after", "before"]
-    assert [a.stage for a in selectors.step_photos(case)[log.seq]] == ["before", "after"]  # 处置前 first
+    assert [a.stage for a in selectors.step_files(case)[log.seq].photos] == ["before", "after"]  # 处置前 first
     assert selectors.report_attachments(case) == []  # the report sent none; the step's are not the report's
 
 
