@@ -308,3 +308,15 @@ def test_after_signing_the_next_step_is_the_open_primary_form_and_a_refusal_focu
     refused = post(client, case, "complete", note="  ").content.decode()
     assert refused.count("autofocus") == 1
     assert re.search(r'<textarea name="complete-note"[^>]*autofocus', refused)
+
+
+def test_turning_the_page_of_a_filtered_list_keeps_the_filter(client, world, monkeypatch):
+    from gongzhi.command import cases_views
+
+    monkeypatch.setattr(cases_views, "CASES_PER_PAGE", 1)
+    report(world["resident"], world["cats"]["env"])
+    client.force_login(world["disp"])
+    page = client.get("/command/cases/?status=reported&archived=exclude").content.decode()
+    assert 'href="?status=reported&amp;archived=exclude&amp;page=2"' in page
+    second = client.get("/command/cases/?status=reported&archived=exclude&page=2").content.decode()
+    assert 'href="?status=reported&amp;archived=exclude&amp;page=1"' in second
