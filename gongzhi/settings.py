@@ -300,8 +300,13 @@ CASE_RATING_WINDOW_DAYS = _env_int("GONGZHI_CASE_RATING_WINDOW_DAYS", 7)
 # 延期: a handling limit may be extended to at most this many working days after the current one (a request
 # for more is refused); a longer matter is for 挂账 or escalation, not for an extension.
 CASE_EXTENSION_MAX_WORKING_DAYS = _env_int("GONGZHI_CASE_EXTENSION_MAX_WORKING_DAYS", 30)
+# …and granted at most this many times on one case: a matter that keeps running late is escalated or put
+# on 挂账, where the level above sees it, instead of being extended without end.
+CASE_EXTENSIONS_MAX = _env_int("GONGZHI_CASE_EXTENSIONS_MAX", 2)
 if CASE_RATING_WINDOW_DAYS < 1:
     raise ValueError(f"GONGZHI_CASE_RATING_WINDOW_DAYS must be at least 1, got {CASE_RATING_WINDOW_DAYS}")
+if CASE_EXTENSIONS_MAX < 1:
+    raise ValueError(f"GONGZHI_CASE_EXTENSIONS_MAX must be at least 1, got {CASE_EXTENSIONS_MAX}")
 if CASE_EXTENSION_MAX_WORKING_DAYS < 1:
     raise ValueError("GONGZHI_CASE_EXTENSION_MAX_WORKING_DAYS must be at least 1, "
                      f"got {CASE_EXTENSION_MAX_WORKING_DAYS}")

@@ -8,7 +8,7 @@ disagree:
   (who is told of a step, who handles a case, the sweep's digests);
 - `capacity_q(user, capacity)`: the cases on which a person holds it, as a filter (work lists);
 - `supervising_unit_id(user, case)`: the post through which a person supervises a case (督办 orders);
-- `extension_refusal(action, held, pending=)`: the 延期 rules beyond the workflow table, which `transition`
+- `extension_refusal(action, held, state)`: the 延期 rules beyond the workflow table, which `transition`
   enforces and the case page follows when it offers the buttons.
 Only posts that count give a capacity: active staff posts in active units, of active users.
 """
@@ -18,7 +18,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -236,23 +238,42 @@ class ExtensionRefusal:
     PENDING = "extension_pending"  # a request already waits for a decision
     NONE_PENDING = "no_extension_pending"  # nothing to decide on
     OWN_REQUEST = "own_extension"  # the unit handling the case would decide on its own request
+    USED_UP = "extensions_used_up"  # granted CASE_EXTENSIONS_MAX times already
 
 
-def extension_refusal(action: str, held: AbstractSet[str], *, pending: bool) -> str:
-    """The 延期 rules the workflow table cannot say, for someone holding `held` on a case that has (or has
-    not) a request waiting: "" when `action` may be taken, else an `ExtensionRefusal` code. `transition`
-    refuses with it and the case page offers a step only when it is "", so the two cannot disagree.
+@dataclass(frozen=True)
+class ExtensionState:
+    """A case's 延期 requests as the rules need them: the one waiting (if any), how many were granted."""
 
-    One request waits at a time. The decision is the holding command centre's (DISPATCHER), or the level
-    above it (SUPERVISOR: the upper command centre, a supervisor), which also steps in when the holding
-    command centre is itself the unit handling the case: whoever holds ASSIGNEE on the case asked, and does
-    not approve their own request (as the handler does not do the case's 回访)."""
+    pending: ExtensionRequest | None
+    approved: int
+
+
+def extension_state(case: Case) -> ExtensionState:
+    rows = list(ExtensionRequest.objects.filter(
+        case=case, decision__in=[ExtensionRequest.Decision.PENDING, ExtensionRequest.Decision.APPROVED]))
+    return ExtensionState(pending=next((r for r in rows if r.decision == ExtensionRequest.Decision.PENDING), None),
+                          approved=sum(r.decision == ExtensionRequest.Decision.APPROVED for r in rows))
+
+
+def extension_refusal(action: str, held: AbstractSet[str], state: ExtensionState) -> str:
+    """The 延期 rules the workflow table cannot say, for someone holding `held` on a case in `state`: "" when
+    `action` may be taken, else an `ExtensionRefusal` code. `transition` refuses with it and the case page
+    offers a step only when it is "", so the two cannot disagree.
+
+    One request waits at a time, and a case is granted at most CASE_EXTENSIONS_MAX of them. The decision is
+    the holding command centre's (DISPATCHER), or the level above it (SUPERVISOR: the upper command centre, a
+    supervisor), which also steps in when the holding command centre is itself the unit handling the case:
+    whoever holds ASSIGNEE on the case asked, and does not approve their own request (as the handler does not
+    do the case's 回访)."""
     if action == Action.REQUEST_EXTENSION:
-        return ExtensionRefusal.PENDING if pending else ""
+        if state.pending is not None:
+            return ExtensionRefusal.PENDING
+        return ExtensionRefusal.USED_UP if state.approved >= settings.CASE_EXTENSIONS_MAX else ""
     if action in EXTENSION_DECISIONS:
         if Capacity.ASSIGNEE in held:
             return ExtensionRefusal.OWN_REQUEST
-        return "" if pending else ExtensionRefusal.NONE_PENDING
+        return "" if state.pending is not None else ExtensionRefusal.NONE_PENDING
     return ""
 
 
@@ -279,9 +300,9 @@ def actions_for(user: User | AnonymousUser, case: Case) -> list[Transition]:
     assert isinstance(user, User)
     allowed = [t for t in actions_available(case.status, held) if barred(user, case, t.action) is None]
     if any(t.action in EXTENSION_ACTIONS for t in allowed):
-        pending = ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING).exists()
+        state = extension_state(case)
         allowed = [t for t in allowed
-                   if t.action not in EXTENSION_ACTIONS or not extension_refusal(t.action, held, pending=pending)]
+                   if t.action not in EXTENSION_ACTIONS or not extension_refusal(t.action, held, state)]
     return allowed
 
 

@@ -109,6 +109,9 @@ def _extension_refused(code: str) -> DomainError:
         return Forbidden(_("您的单位正在承办该事件，不能审批本事件的延期申请。"))
     if code == ExtensionRefusal.PENDING:
         return Conflict(_("该事件已有延期申请等待审批，请等待审批结果。"), code=code)
+    if code == ExtensionRefusal.USED_UP:
+        return DomainError(_("该事件已延期%(n)d次，不能再申请延期；确实无法按期办结的，请上报上级或申请挂账。")
+                           % {"n": settings.CASE_EXTENSIONS_MAX}, code=code)
     return DomainError(_("该事件没有待审批的延期申请。"), code=code)
 
 
@@ -142,8 +145,9 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
         raise Forbidden(refusal)
     pending = None
     if action in EXTENSION_ACTIONS:
-        pending = ExtensionRequest.objects.filter(case=case, decision=ExtensionRequest.Decision.PENDING).first()
-        extension_refusal = policies.extension_refusal(action, held, pending=pending is not None)
+        state = policies.extension_state(case)
+        pending = state.pending
+        extension_refusal = policies.extension_refusal(action, held, state)
         if extension_refusal:
             raise _extension_refused(extension_refusal)
     required = (rule.note_prompt or _("请填写说明。")) if rule.note_required else None

@@ -16,7 +16,7 @@ import time_machine
 from django.test import override_settings
 
 from gongzhi.accounts.models import Role
-from gongzhi.cases import selectors, services
+from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, ExtensionRequest
 from gongzhi.cases.sweep import run_sweep
@@ -328,6 +328,25 @@ def test_the_longest_extension_is_a_setting(people, tree, cats):
     with override_settings(CASE_EXTENSION_MAX_WORKING_DAYS=3), pytest.raises(DomainError) as err:
         ask(people, case, at(10, 9), extend_to=on(10, 16))
     assert str(err.value.message) == "最多可延期3个工作日，即不晚于2026-10-15。"
+
+
+@override_settings(CASE_EXTENSIONS_MAX=2)
+def test_a_case_is_extended_at_most_the_set_number_of_times(people, tree, cats):
+    """Refused requests do not count; once two were granted the button goes and a request is refused."""
+    case = in_progress(people, tree, cats)
+    ask(people, case, at(10, 9))
+    step(people["dispatcher"], case, Action.REFUSE_EXTENSION, at(10, 9, 11), note="应按期办结。")
+    for moment, extend_to in ((at(10, 12), on(10, 14)), (at(10, 14), on(10, 16))):
+        ask(people, case, moment, extend_to=extend_to)
+        step(people["dispatcher"], case, Action.APPROVE_EXTENSION, moment + datetime.timedelta(hours=1))
+    case.refresh_from_db()
+    assert case.handle_due == at(10, 16, 17, 30)
+    assert Action.REQUEST_EXTENSION not in {t.action for t in policies.actions_for(people["justice"], case)}
+    before = state(case)
+    with pytest.raises(DomainError) as err:
+        ask(people, case, at(10, 15), extend_to=on(10, 20))
+    assert err.value.code == "extensions_used_up" and "已延期2次" in str(err.value.message)
+    assert state(case) == before
 
 
 # ---------------------------------------------------------------------------------------------------------
