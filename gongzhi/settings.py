@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gongzhi.notifications",
     "gongzhi.registry",
     "gongzhi.cases",
+    "gongzhi.analytics",
     "gongzhi.web",
     "gongzhi.resident",
     "gongzhi.worker",

@@ -1,0 +1,1 @@
+"""The analytics app's tables, one module per concern (rollups, map states, …), all imported here."""
