@@ -313,6 +313,10 @@ if CASE_EXTENSION_MAX_WORKING_DAYS < 1:
                      f"got {CASE_EXTENSION_MAX_WORKING_DAYS}")
 
 
+# The KPI rollups (analytics.rollups) read log rows this old or older: on PostgreSQL a row's id is drawn
+# before its transaction commits, so the newest ids may still have older ones to wait for.
+ROLLUP_SETTLE_SECONDS = _env_int("GONGZHI_ROLLUP_SETTLE_SECONDS", 30)
+
 # Abuse limits (gongzhi.core.throttle), counted per client address as `core.clients.client_address` sees
 # it: behind nginx set GONGZHI_TRUSTED_PROXY_COUNT=1, or every client shares nginx's address.
 TRUSTED_PROXY_COUNT = _env_int("GONGZHI_TRUSTED_PROXY_COUNT", 0)

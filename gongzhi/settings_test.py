@@ -21,3 +21,4 @@ WHITENOISE_USE_FINDERS = True
 # Not the real var/ (a test's refused write must not show on a running demo's /healthz); the testing plugin
 # removes it before each test.
 WRITES_REFUSED_FILE = Path(tempfile.gettempdir()) / f"gongzhi-test-writes-refused-{os.getpid()}"
+ROLLUP_SETTLE_SECONDS = 0  # the tests fold what they have just written

@@ -227,6 +227,28 @@ def supervising_unit_id(user: User, case: Case) -> int | None:
     return max(found)[1] if found else None
 
 
+# The unit a step is taken for, when a person's posts give more than one capacity on the case: the work
+# itself first (承办), then the field (网格), the command centre (调度), supervision (督办).
+_ACTING_ORDER = (Capacity.ASSIGNEE, Capacity.GRID_STAFF, Capacity.DISPATCHER, Capacity.SUPERVISOR)
+
+
+def acting_unit_id(user: User, case: Case, allowed: AbstractSet[str]) -> int | None:
+    """The unit `user` acts for in a step that the capacities `allowed` may take on `case` (kept on the log
+    row: who handled it is what assessments count): their deepest post granting the first capacity of
+    _ACTING_ORDER they hold; None for a resident's step."""
+    posts = _posts(user)
+    if not posts:
+        return None
+    lead_units = _lead_units([case])[case.pk]
+    for capacity in _ACTING_ORDER:
+        if capacity in allowed:
+            found = [(len(path), unit_id) for role, path, unit_id in posts
+                     if capacity in _post_capacities(role, path, unit_id, case, lead_units)]
+            if found:
+                return max(found)[1]
+    return None
+
+
 # 延期 steps: the request, and the two decisions on it.
 EXTENSION_DECISIONS = frozenset({Action.APPROVE_EXTENSION, Action.REFUSE_EXTENSION})
 EXTENSION_ACTIONS = EXTENSION_DECISIONS | {Action.REQUEST_EXTENSION}

@@ -106,3 +106,57 @@ def add_working_hours(start: datetime.datetime, hours: float) -> datetime.dateti
         day += datetime.timedelta(days=1)
         moment = timezone.make_aware(datetime.datetime.combine(day, open_at))
     raise ValueError("no working time found")  # pragma: no cover - only with a calendar of all holidays
+
+
+class OfficeClock:
+    """Office time between many pairs of moments (the handling time of every case a statistic counts): a
+    table of office seconds before each day, so each answer is a lookup and two partial days."""
+
+    def __init__(self) -> None:
+        self._first: datetime.date | None = None
+        self._before: list[float] = []  # office seconds on workdays before self._first + i days
+        self._calendar: WorkCalendar | None = None
+
+    def _cover(self, first: datetime.date, last: datetime.date) -> None:
+        if self._first is not None and self._first <= first and last < self._first + datetime.timedelta(
+                days=len(self._before) - 1):
+            return
+        first = min(first, self._first or first) - datetime.timedelta(days=31)
+        last = max(last, (self._first + datetime.timedelta(days=len(self._before))) if self._first else last)
+        last += datetime.timedelta(days=366)
+        self._calendar = WorkCalendar(first, last)
+        day_seconds = self._office_seconds()
+        self._first, self._before, total = first, [], 0.0
+        for offset in range((last - first).days + 2):
+            self._before.append(total)
+            if self._calendar.is_workday(first + datetime.timedelta(days=offset)):
+                total += day_seconds
+
+    @staticmethod
+    def _office_seconds() -> float:
+        open_at, close_at = _office_hours()
+        day = datetime.date(2000, 1, 1)
+        return (datetime.datetime.combine(day, close_at) - datetime.datetime.combine(day, open_at)).total_seconds()
+
+    def _seconds_before(self, moment: datetime.datetime) -> float:
+        """Office seconds on workdays from the table's start up to `moment`."""
+        assert self._first is not None and self._calendar is not None
+        local = timezone.localtime(moment)
+        day = local.date()
+        index = (day - self._first).days
+        seconds = self._before[index]
+        if self._calendar.is_workday(day):
+            open_at, close_at = _office_hours()
+            opens = datetime.datetime.combine(day, open_at)
+            closes = datetime.datetime.combine(day, close_at)
+            at = min(max(local.replace(tzinfo=None), opens), closes)
+            seconds += (at - opens).total_seconds()
+        return seconds
+
+    def days_between(self, start: datetime.datetime, end: datetime.datetime) -> float:
+        """Office time on workdays between `start` and `end`, in office days (one day's office hours = 1.0);
+        0 when `end` is not after `start`."""
+        if end <= start:
+            return 0.0
+        self._cover(timezone.localtime(start).date(), timezone.localtime(end).date())
+        return (self._seconds_before(end) - self._seconds_before(start)) / self._office_seconds()

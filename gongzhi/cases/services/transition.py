@@ -48,14 +48,14 @@ NOTE_MAX_LENGTH = 2000
 
 
 def write_log(*, case: Case, action: str, from_status: str, actor: User | None, note: str, public: bool,
-              step_key: str = "", first: bool = False) -> CaseLog:
-    """The one CaseLog row of a step. `first`: the case was created in this transaction and has no log yet,
-    so the lookup of the last seq is skipped."""
+              step_key: str = "", first: bool = False, actor_unit_id: int | None = None) -> CaseLog:
+    """The one CaseLog row of a step, with the unit the actor acted for. `first`: the case was created in
+    this transaction and has no log yet, so the lookup of the last seq is skipped."""
     last = 0 if first else case.logs.order_by("-seq").values_list("seq", flat=True).first() or 0
     return insert_row(CaseLog(
         case=case, seq=last + 1, action=action, from_status=from_status, to_status=case.status, actor=actor,
-        note=note, is_public=public, deadlines=deadlines.snapshot(case.respond_due, case.handle_due),
-        step_key=step_key))
+        actor_unit_id=actor_unit_id, note=note, is_public=public,
+        deadlines=deadlines.snapshot(case.respond_due, case.handle_due), step_key=step_key))
 
 
 def last_log(case: Case) -> CaseLog:
@@ -156,6 +156,8 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if step_key and case.logs.filter(step_key=step_key).exists():
         return case  # this sweep step already ran
     from_status = case.status
+    # Before the step moves the case (an escalation changes its holder): whom the actor acts for now.
+    acting_unit = policies.acting_unit_id(actor, case, held & rule.capacities) if actor is not None else None
     proposed = _extension_due(case, extend_to) if action == Action.REQUEST_EXTENSION else None
     _apply(case, action, actor=actor, lead_unit=lead_unit, lead_person=lead_person,
            assist_units=tuple(assist_units), review_on=review_on, merge_into=merge_into, extension=pending)
@@ -167,7 +169,7 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     if case.status in SUPERVISION_DONE and from_status not in SUPERVISION_DONE:
         SupervisionOrder.objects.filter(case=case, fulfilled_at__isnull=True).update(fulfilled_at=timezone.now())
     log = write_log(case=case, action=action, from_status=from_status, actor=actor, note=note,
-                     public=rule.public, step_key=step_key)
+                     public=rule.public, step_key=step_key, actor_unit_id=acting_unit)
     for stage, uploads in uploaded:
         assert actor is not None  # the sweep sends no files
         pending_uploads.take_pending(case=case, log=log, actor=actor, pending=uploads, stage=stage)

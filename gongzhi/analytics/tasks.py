@@ -1,0 +1,29 @@
+"""Huey tasks for analytics: thin wrappers."""
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
+
+from gongzhi.analytics import rollups
+
+logger = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="*"))
+def fold_case_log() -> dict[str, int]:
+    """Every minute: the KPI counts take the case log rows and ratings written since the last run (see
+    analytics.rollups; the counts lag by ROLLUP_SETTLE_SECONDS plus up to a minute)."""
+    progress = rollups.catch_up()
+    return {"logs": progress.logs, "ratings": progress.ratings}
+
+
+# Huey's crontab is in UTC: 19:47 UTC is 03:47 in China.
+@db_periodic_task(crontab(hour="19", minute="47"))
+def check_rollups() -> bool:
+    """Nightly: should a log row have been committed behind the cursor after all, fold everything again."""
+    if rollups.check():
+        return True
+    logger.warning("KPI rollups missed a case log row; rebuilding them")
+    rollups.rebuild()
+    return False
