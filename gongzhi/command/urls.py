@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.command import cases_views, disputes_views, report_views, views
+from gongzhi.command import assessment_views, cases_views, disputes_views, report_views, views
 from gongzhi.web import cases, disputes, inbox, pii
 from gongzhi.web.access import portal_required
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("cases/disputes/", disputes_views.at_risk, name="disputes"),
     path("cases/extensions/", cases_views.extensions, name="extensions"),
     path("cases/new/", report_views.case_new, name="case_new"),
+    path("assessment/", assessment_views.assessment, name="assessment"),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
 ]

@@ -20,5 +20,7 @@ urlpatterns = [
     path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case_follow_up"),
     path("cases/<int:case_id>/rate/", views.case_rate, name="case_rate"),
     path("privacy/", views.privacy, name="privacy"),
+    path("public/assessment/", views.public_assessments, name="public_assessments"),
+    path("public/assessment/<str:code>/", views.public_assessment, name="public_assessment"),
     path("dev/sms/", views.dev_sms, name="dev_sms"),
 ]

@@ -1,12 +1,15 @@
 """The resident portal (/): home, sign-up and login by SMS code, large type, 我要说事, 我的事件 with follow-up
 questions and ratings. Messages and the report page are the shared ones of `gongzhi.web`."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -15,6 +18,7 @@ from gongzhi.accounts import services as account_services
 from gongzhi.accounts.models import User
 from gongzhi.accounts.selectors import is_verified_resident, primary_portal
 from gongzhi.accounts.sms import recent_dev_messages
+from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import deadlines, policies, selectors, services
 from gongzhi.cases.models import Attachment, Rating
 from gongzhi.cases.workflow import Action, Status
@@ -26,7 +30,7 @@ from gongzhi.notifications import services as notification_services
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
-from gongzhi.web import inbox
+from gongzhi.web import assessment, inbox
 from gongzhi.web.access import login_required, portal_home, safe_next
 from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
 from gongzhi.web.forms import add_domain_error, refused
@@ -262,3 +266,35 @@ def case_follow_up(request, case_id: int):
 @require_POST
 def case_rate(request, case_id: int):
     return _act(request, case_id, RatingForm(request.POST), form_name="rating_form", done=_("感谢您的评价。"))
+
+
+# ---------------------------------------------------------------------------------------------- public figures
+
+
+def public_assessments(request):
+    """办理情况公开 (B6): the counties and townships whose figures anyone may read."""
+    return render(request, "resident/public_assessments.html", {"units": analytics_selectors.public_units()})
+
+
+def public_assessment(request, code: str):
+    """One county's or township's figures for whole months, with the formulas, for anyone: the same counts
+    the command centres are assessed on, without the people who handled the cases."""
+    unit = analytics_selectors.public_unit(code)
+    chosen, sort = assessment.read_period(request), assessment.read_sort(request)
+    result = analytics_selectors.assessment(unit, chosen, with_workers=False)
+    if request.GET.get("format") == "xlsx":
+        return assessment.workbook(result, sort, with_workers=False)
+    base = {"from": f"{chosen.first:%Y-%m}", "to": f"{chosen.last:%Y-%m}", "sort": sort}
+    public_levels = analytics_selectors.PUBLIC_LEVELS
+
+    def link_for(child) -> str | None:
+        if child.level not in public_levels:
+            return None
+        return reverse("resident:public_assessment", args=[child.code]) + "?" + urlencode(base)
+
+    table = assessment.context(result, sort, link_for)
+    return render(request, "resident/public_assessment.html", {
+        **table, "unit": unit, "this_month": timezone.localdate(),
+        "export_query": urlencode({**base, "format": "xlsx"}),
+        "parent_link": link_for(unit.parent) if unit.parent else None,
+        "rankings": [(_("下级区域"), table["areas"], "rank-areas"), (_("部门"), table["units"], "rank-units")]})
