@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.analytics.models import COUNTS
+from gongzhi.analytics.models import FIELDS
 
 # Below this many cases a rate says more about chance than about the unit (one late case of three is 67%).
 MIN_SAMPLE = 10
@@ -101,7 +101,7 @@ class Kpis:
 
 def total(rows: Iterable[Mapping[str, float]]) -> Kpis:
     """The sum of count rows (dicts or KpiCount rows as dicts)."""
-    summed: dict[str, float] = dict.fromkeys((*COUNTS, "handling_days"), 0)
+    summed: dict[str, float] = dict.fromkeys(FIELDS, 0)
     for row in rows:
         for name in summed:
             summed[name] += row.get(name, 0) or 0

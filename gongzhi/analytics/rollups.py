@@ -39,7 +39,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from gongzhi.analytics.models import COUNTS, CaseTrack, KpiCount, RollupCursor, Subject
+from gongzhi.analytics.models import FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
 from gongzhi.cases.models import CaseLog, Rating
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.workcalendar import OfficeClock
@@ -47,7 +47,6 @@ from gongzhi.org.models import Level
 
 BATCH = 2000
 CURSOR = "kpi"
-FIELDS = (*COUNTS, "handling_days")
 RESPONSES = frozenset({Action.ACCEPT, Action.REJECT, Action.RESOLVE_ON_SPOT})
 AWAITING_RESPONSE = frozenset({Status.REPORTED, Status.ESCALATED})
 ACCEPTING = frozenset({Action.ACCEPT, Action.RESOLVE_ON_SPOT})

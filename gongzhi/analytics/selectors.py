@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
 from gongzhi.analytics import kpis, rollups
-from gongzhi.analytics.models import KpiCount, Subject
+from gongzhi.analytics.models import FIELDS, KpiCount, Subject
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 
@@ -28,6 +28,9 @@ from gongzhi.org.models import Level, OrgUnit, UnitKind
 PUBLIC_LEVELS = (Level.COUNTY, Level.TOWNSHIP)
 MAX_MONTHS = 36
 WORKERS_SHOWN = 50
+# People are ranked within a township and below, and within a department: a county or city drills down to
+# them rather than ranking thousands at once.
+WORKER_LEVELS = (Level.TOWNSHIP, Level.VILLAGE, Level.GRID)
 
 
 @dataclass(frozen=True)
@@ -114,10 +117,10 @@ def public_units() -> list[OrgUnit]:
 
 
 def _sums(subject: str, months: list[datetime.date], path_q: Q) -> dict[tuple[str, int], kpis.Kpis]:
-    rows: dict[tuple[str, int], list[Mapping[str, Any]]] = defaultdict(list)
-    for row in KpiCount.objects.filter(path_q, subject=subject, month__in=months).values():
-        rows[(row["path"], row["worker_id"])].append(row)
-    return {key: kpis.total(found) for key, found in rows.items()}
+    """Each (path, worker) key's counts summed over the months, by the database."""
+    rows = (KpiCount.objects.filter(path_q, subject=subject, month__in=months).values("path", "worker_id")
+            .annotate(**{name: Sum(name) for name in FIELDS}).order_by())
+    return {(row["path"], row["worker_id"]): kpis.total([row]) for row in rows}
 
 
 def _subject_of(unit: OrgUnit) -> str:
@@ -147,11 +150,14 @@ def assessment(unit: OrgUnit, chosen: Period, *, with_workers: bool = True) -> A
         children = list(OrgUnit.objects.filter(parent=unit, kind=UnitKind.AREA, is_active=True).order_by("path"))
         found = _sums(Subject.AREA, months, Q(path__in=[c.path for c in children]))
         areas = [(c, found.get((c.path, 0), kpis.total([]))) for c in children]
-        handled = _sums(Subject.UNIT, months, Q(path__startswith=unit.path))
-        departments = OrgUnit.objects.filter(path__in=[p for p, _w in handled], kind=UnitKind.DEPARTMENT)
-        units = [(d, handled[(d.path, 0)]) for d in departments.order_by("path")]
+        # Its own departments and those one level down (a county's and its townships'); further down, the
+        # page of the level below ranks them.
+        departments = list(OrgUnit.objects.filter(path__startswith=unit.path, kind=UnitKind.DEPARTMENT,
+                                                  depth__lte=unit.depth + 2, is_active=True).order_by("path"))
+        handled = _sums(Subject.UNIT, months, Q(path__in=[d.path for d in departments]))
+        units = [(d, handled[(d.path, 0)]) for d in departments if (d.path, 0) in handled]
     workers: list[tuple[User, OrgUnit, kpis.Kpis]] = []
-    if with_workers:
+    if with_workers and (unit.level in WORKER_LEVELS or unit.kind == UnitKind.DEPARTMENT):
         found_workers = _sums(Subject.WORKER, months, Q(path__startswith=unit.path))
         top = sorted(found_workers.items(), key=lambda item: -item[1]["handled"])[:WORKERS_SHOWN]
         people = User.objects.in_bulk([w for (_p, w), _k in top])

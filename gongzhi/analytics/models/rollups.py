@@ -21,6 +21,7 @@ class Subject(models.TextChoices):
 # The counts a row holds; every one is a sum, so rows add up (a township's = the sum of its villages').
 COUNTS = ("reported", "responded", "responded_on_time", "handled", "handled_on_time", "handled_at_village",
           "reopened", "rated", "satisfied", "basic", "unsatisfied", "cohort_accepted", "cohort_done")
+FIELDS = (*COUNTS, "handling_days")  # the counts and the one sum of durations
 
 
 class KpiCount(models.Model):
