@@ -82,7 +82,7 @@ def case_list(request):
         "page": _window(request, selectors.all_cases(request.user, case_filter)), "list_kind": "all",
         "title": _("已归档事件") if case_filter.archived == Archived.ONLY else _("全部事件"), "form": form,
         "number": number, "phone_form": ReporterPhoneForm(), "by_phone": bool(case_filter.reporter_phone_hash),
-        "newest": selectors.newest_case_id(), "export_max": export.MAX_ROWS})
+        "newest": selectors.newest_case_id(), "export_max": f"{export.MAX_ROWS:,}"})
 
 
 @portal_required("command")
@@ -92,7 +92,7 @@ def overdue(request):
     return render(request, "command/cases_list.html", {
         "page": _window(request, selectors.overdue_cases(request.user, case_filter)), "list_kind": "overdue",
         "title": _("超期事件"), "form": form, "by_phone": bool(case_filter.reporter_phone_hash),
-        "export_max": export.MAX_ROWS})
+        "export_max": f"{export.MAX_ROWS:,}"})
 
 
 # At most this many new cases are counted by a poll ("有99+件新事件" beyond): a poll stays a few rows.
