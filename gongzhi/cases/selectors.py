@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import (
     BooleanField,
     CharField,
@@ -91,11 +92,14 @@ def flag_q(flag: str, *, now: datetime.datetime | None = None) -> Q:
     h = horizons(now)
     order_overdue = Q(status__in=OPEN_STATES) & _order_overdue(h.now)
     if flag == Flag.RED:
-        # The ids of each kind of red case, each set read through its own index, as one IN: an OR of the three
-        # kept PostgreSQL from its indexes (an IN over a subquery cannot join a bitmap OR) and it read every case.
-        kinds = [Case.objects.filter(q).order_by().values("pk") for q in (
-            _RESPOND_RUNNING & Q(respond_due__lt=h.now), _HANDLE_RUNNING & Q(handle_due__lt=h.now), order_overdue)]
-        return Q(pk__in=kinds[0].union(*kinds[1:], all=True))
+        kinds = (_RESPOND_RUNNING & Q(respond_due__lt=h.now), _HANDLE_RUNNING & Q(handle_due__lt=h.now),
+                 order_overdue)
+        if connection.vendor == "postgresql":
+            # An IN over a subquery cannot join a bitmap OR, so the OR read every case (1.3 s a page); the ids of
+            # each kind, each read through its own index, as one IN. SQLite's MULTI-INDEX OR is faster than this.
+            ids = [Case.objects.filter(q).order_by().values("pk") for q in kinds]
+            return Q(pk__in=ids[0].union(*ids[1:], all=True))
+        return kinds[0] | kinds[1] | kinds[2]
     warned = ((_RESPOND_RUNNING & Q(respond_due__lte=h.respond_warn_until))
               | (_HANDLE_RUNNING & Q(handle_due__lte=h.handle_warn_until)))
     if flag == Flag.YELLOW:
