@@ -55,9 +55,11 @@ class StaffIdleTimeoutMiddleware:
     out in every process; the idle time allowed is thus between STAFF_IDLE_MINUTES less one minute and
     STAFF_IDLE_MINUTES. Residents' sessions are left alone.
 
-    A view that must stay signed in longer (a big screen that refreshes itself) is decorated with
-    `no_idle_timeout`: its requests give the session the long `SESSION_COOKIE_AGE` instead. Goes after
-    AuthenticationMiddleware and inside SessionMiddleware, which saves what this sets.
+    A request a page makes by itself (a list's poll for new cases, `not_activity`) is no sign of a person at
+    work and leaves the expiry where it is. A view that must stay signed in longer (a big screen that
+    refreshes itself) is decorated with `no_idle_timeout`: its requests give the session the long
+    `SESSION_COOKIE_AGE` instead. Goes after AuthenticationMiddleware and inside SessionMiddleware, which saves
+    what this sets.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
@@ -66,7 +68,8 @@ class StaffIdleTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and getattr(user, "kind", None) == User.Kind.STAFF:
+        if (user is not None and user.is_authenticated and getattr(user, "kind", None) == User.Kind.STAFF
+                and not getattr(request, "not_activity", False)):
             self._move_expiry(request)
         return response
 
@@ -95,6 +98,18 @@ def no_idle_timeout(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         request.no_idle_timeout = True  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def not_activity(view: Callable[..., Any]) -> Callable[..., Any]:
+    """A view that pages call by themselves (a poll): its requests do not move a staff session's idle expiry,
+    so a page left open signs out after STAFF_IDLE_MINUTES as any other."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        request.not_activity = True  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -105,6 +105,15 @@ def after_photo_required(category: Category) -> bool:
     return any(node.after_photo_required for node in lineage(category))
 
 
+def with_descendants(category_id: int) -> set[int]:
+    """The category and every category below it (a list filtered by a parent category shows its children's
+    cases too); empty for an unknown id."""
+    tree = _tree()
+    if category_id not in tree.by_id:
+        return set()
+    return {c.pk for c in tree.by_id.values() if any(node.pk == category_id for node in _lineage(tree, c))}
+
+
 def marriage_family_ids() -> set[int]:
     """Categories that are marriage/family ones themselves or through an ancestor."""
     tree = _tree()

@@ -9,12 +9,15 @@ asks for them (`cases_for(archived=…)`); their page and the search by number f
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
 from django.db.models import (
     BooleanField,
     CharField,
@@ -73,14 +76,46 @@ from gongzhi.org.models import Level, OrgUnit, UnitKind
 # next working day); green: any other open case; "" for cases that run against no limit (deferred, final).
 
 
+_RESPOND_RUNNING = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
+_HANDLE_RUNNING = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)
+
+
+def _order_overdue(now: datetime.datetime) -> Q:
+    # An uncorrelated IN: the database reads the few overdue orders once, not once per case.
+    return Q(pk__in=SupervisionOrder.objects.filter(fulfilled_at__isnull=True, due_at__lt=now).values("case_id"))
+
+
+def flag_q(flag: str, *, now: datetime.datetime | None = None) -> Q:
+    """The cases `with_flags` marks `flag`, as a filter on plain columns: a list of red cases reads the
+    deadline indexes (`respond_due`, `(status, handle_due)`) instead of computing every case's flag.
+    (RESPOND_PENDING and HANDLE_PENDING do not overlap, so each case runs against one limit at most.)"""
+    h = horizons(now)
+    order_overdue = Q(status__in=OPEN_STATES) & _order_overdue(h.now)
+    if flag == Flag.RED:
+        kinds = (_RESPOND_RUNNING & Q(respond_due__lt=h.now), _HANDLE_RUNNING & Q(handle_due__lt=h.now),
+                 order_overdue)
+        if connection.vendor == "postgresql":
+            # An IN over a subquery cannot join a bitmap OR, so the OR read every case (1.3 s a page); the ids of
+            # each kind, each read through its own index, as one IN. SQLite's MULTI-INDEX OR is faster than this.
+            ids = [Case.objects.filter(q).order_by().values("pk") for q in kinds]
+            return Q(pk__in=ids[0].union(*ids[1:], all=True))
+        return kinds[0] | kinds[1] | kinds[2]
+    warned = ((_RESPOND_RUNNING & Q(respond_due__lte=h.respond_warn_until))
+              | (_HANDLE_RUNNING & Q(handle_due__lte=h.handle_warn_until)))
+    if flag == Flag.YELLOW:
+        coming = ((_RESPOND_RUNNING & Q(respond_due__gte=h.now, respond_due__lte=h.respond_warn_until))
+                  | (_HANDLE_RUNNING & Q(handle_due__gte=h.now, handle_due__lte=h.handle_warn_until)))
+        return coming & ~order_overdue
+    if flag == Flag.GREEN:
+        return Q(status__in=OPEN_STATES) & ~warned & ~order_overdue
+    raise DomainError(_("未知的时限标记。"), field="flag")
+
+
 def with_flags(queryset: QuerySet[Case], *, now: datetime.datetime | None = None) -> QuerySet[Case]:
     """Annotate `flag` (workflow.Flag or ""), `flag_rank` (red 0 … none 3) and `due` (the running limit)."""
     h = horizons(now)
-    respond_running = Q(status__in=RESPOND_PENDING, respond_due__isnull=False)
-    handle_running = Q(status__in=HANDLE_PENDING, handle_due__isnull=False)
-    # An uncorrelated IN: the database reads the few overdue orders once, not once per case.
-    order_overdue = Q(pk__in=SupervisionOrder.objects.filter(fulfilled_at__isnull=True, due_at__lt=h.now)
-                      .values("case_id"))
+    respond_running, handle_running = _RESPOND_RUNNING, _HANDLE_RUNNING
+    order_overdue = _order_overdue(h.now)
     flag = SqlCase(
         When(respond_running & Q(respond_due__lt=h.now), then=Value(Flag.RED.value)),
         When(handle_running & Q(handle_due__lt=h.now), then=Value(Flag.RED.value)),
@@ -134,10 +169,140 @@ def cases_for(user: User | AnonymousUser, *, status: str | None = None, flag: st
         queryset = queryset.filter(archived_at__isnull=archived == Archived.EXCLUDE)
     if status is not None:
         queryset = queryset.filter(status=status)
-    queryset = with_flags(queryset, now=now or timezone.now())
+    now = now or timezone.now()
     if flag is not None:
-        queryset = queryset.filter(Q(flag=flag))
-    return queryset.order_by("flag_rank", F("due").asc(nulls_last=True), "-created_at", "-pk")
+        queryset = queryset.filter(flag_q(flag, now=now))
+    return with_flags(queryset, now=now).order_by("flag_rank", F("due").asc(nulls_last=True), "-created_at", "-pk")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The command centre's lists, 全部事件 and 超期事件: search, filters, the new-case poll and the export. Each
+# reads only what its first page needs: 全部事件 walks the primary key newest first and stops after one page;
+# 超期事件 reads the red cases through the deadline indexes (`flag_q`). Neither is counted
+# (docs/architecture.md, "Case lists").
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a list is narrowed to; None or "" leaves a field out. `reporter_phone_hash` is the keyed hash of
+    the reporter's phone (`core.pii.keyed_hash`), never the number; `area` a unit of `filter_areas`; the dates
+    are Asia/Shanghai days, both included."""
+
+    status: str | None = None
+    flag: str | None = None
+    archived: str = Archived.EXCLUDE
+    keyword: str = ""
+    reporter_phone_hash: str = ""
+    category_id: int | None = None
+    area: OrgUnit | None = None
+    reported_from: datetime.date | None = None
+    reported_to: datetime.date | None = None
+
+
+def filter_areas(user: User | AnonymousUser) -> list[OrgUnit]:
+    """The areas a list may be narrowed to: the area units one and two levels below each unit of the user's
+    posts (a county dispatcher: its townships and their villages; a township's: its villages and grids), by
+    path. None for a department's staff, whose cases come to them by assignment."""
+    near = Q(pk__in=[])
+    for path in account_policies.scope_paths(user):
+        depth = path.count("/") - 1
+        near |= Q(path__startswith=path, depth__in=(depth + 1, depth + 2))
+    return list(OrgUnit.objects.filter(near, kind=UnitKind.AREA, is_active=True).order_by("path"))
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min), timezone.get_default_timezone())
+
+
+def _filtered(user: User | AnonymousUser, f: CaseFilter, now: datetime.datetime) -> QuerySet[Case]:
+    if f.status is not None and f.status not in Status.values:
+        raise DomainError(_("未知的事件状态。"), field="status")
+    if f.archived not in Archived.values:
+        raise DomainError(_("未知的归档筛选。"), field="archived")
+    queryset = policies.cases_visible_to(user)
+    if f.archived != Archived.INCLUDE:
+        queryset = queryset.filter(archived_at__isnull=f.archived == Archived.EXCLUDE)
+    if f.status is not None:
+        queryset = queryset.filter(status=f.status)
+    if f.flag is not None:
+        queryset = queryset.filter(flag_q(f.flag, now=now))
+    if f.keyword:
+        queryset = queryset.filter(Q(description__contains=f.keyword) | Q(address__contains=f.keyword))
+    if f.reporter_phone_hash:
+        # Never an anonymous report: no handler sees who made it (`_hidden_people`), and a hit on their phone
+        # would name them.
+        accounts = User.objects.filter(phone_hash=f.reporter_phone_hash).values("pk")
+        queryset = queryset.filter(reporter__in=accounts, is_anonymous=False)
+    if f.category_id is not None:
+        queryset = queryset.filter(category_id__in=categories.with_descendants(f.category_id))
+    if f.area is not None:  # within what the user sees anyway, so any unit is safe here
+        queryset = queryset.filter(area_path__startswith=f.area.path)
+    if f.reported_from is not None:
+        queryset = queryset.filter(created_at__gte=_day_start(f.reported_from))
+    if f.reported_to is not None:
+        queryset = queryset.filter(created_at__lt=_day_start(f.reported_to + datetime.timedelta(days=1)))
+    return queryset
+
+
+def with_list_columns(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    """What every row of a case list shows besides the case: its category, holder and grid, and
+    `lead_unit_name` (the active lead assignment's unit: one probe of its partial unique index per row)."""
+    lead = (Assignment.objects.filter(case=OuterRef("pk"), is_active=True, role=Assignment.Role.LEAD)
+            .values("unit__name")[:1])
+    return (queryset.annotate(lead_unit_name=Subquery(lead, output_field=CharField()))
+            .select_related("category", "holder", "grid"))
+
+
+def with_reporter_names(queryset: QuerySet[Case]) -> QuerySet[Case]:
+    """`reporter_name` annotated (for `reporter_shown`), without reading the reporter's encrypted columns."""
+    return queryset.annotate(reporter_name=F("reporter__real_name"))
+
+
+def all_cases(user: User | AnonymousUser, f: CaseFilter, *, now: datetime.datetime | None = None
+              ) -> QuerySet[Case]:
+    """全部事件: the cases the user may see, narrowed by `f`, newest first. By id, the order cases come in,
+    which the primary key serves: a page reads its own rows, not the whole list sorted by a computed flag."""
+    now = now or timezone.now()
+    return with_list_columns(with_flags(_filtered(user, f, now), now=now)).order_by("-pk")
+
+
+def overdue_cases(user: User | AnonymousUser, f: CaseFilter, *, now: datetime.datetime | None = None
+                  ) -> QuerySet[Case]:
+    """超期事件: the red cases among those `f` selects (its own flag is ignored), the longest overdue first. Only
+    the red cases are read and sorted, found through the deadline indexes (`flag_q`)."""
+    now = now or timezone.now()
+    red = _filtered(user, dataclasses.replace(f, flag=Flag.RED), now)
+    return with_list_columns(with_flags(red, now=now)).order_by(F("due").asc(nulls_last=True), "-pk")
+
+
+def newest_case_id() -> int:
+    """The highest case id now: where a list's new-case poll starts counting."""
+    return Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def new_cases_count(user: User | AnonymousUser, f: CaseFilter, *, since: int, limit: int) -> int:
+    """How many cases of the list `f` selects came in after case `since`, at most `limit`: the primary key read
+    from `since` on, so a poll costs the few new rows, not the list."""
+    return _filtered(user, f, timezone.now()).filter(pk__gt=since)[:limit].count()
+
+
+def townships_of(cases: Iterable[Case]) -> dict[str, str]:
+    """The name of the township (乡镇/街道) each of these cases lies in, by area path, in one query ("" above a
+    township: a case received by a county)."""
+    paths = {case.area_path for case in cases}
+    prefixes = set().union(*(_path_and_ancestors(path) for path in paths)) if paths else set()
+    names = dict(OrgUnit.objects.filter(path__in=prefixes, level=Level.TOWNSHIP, kind=UnitKind.AREA)
+                 .values_list("path", "name"))
+    return {path: next((names[p] for p in sorted(_path_and_ancestors(path), key=len) if p in names), "")
+            for path in paths}
+
+
+def reporter_shown(case: Case) -> str:
+    """The reporter as staff lists and exports name them, as the staff case page does: 匿名 for an anonymous
+    report (never the person), "" once the personal data is removed; needs `reporter_name` annotated."""
+    if case.is_anonymous:
+        return _("匿名")
+    return getattr(case, "reporter_name", None) or ""
 
 
 # Statuses a command centre takes up: new reports, cases escalated to it and cases its units sent back.

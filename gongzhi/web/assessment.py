@@ -8,7 +8,6 @@ areas and departments, no people (`with_workers=False`), to anyone.
 from __future__ import annotations
 
 import datetime
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +16,9 @@ from django.contrib import messages
 from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from gongzhi.analytics import kpis, selectors
+from gongzhi.core import excel
 from gongzhi.core.errors import DomainError
 
 DEFAULT_SORT = "on_time"
@@ -93,55 +90,38 @@ def _value(figure: kpis.Figure) -> float | None:
 
 def workbook(result: selectors.Assessment, sort: str, *, with_workers: bool) -> FileResponse:
     """The assessment as an .xlsx download: the figures with numerators and denominators, the rankings and
-    the trend, one sheet each (openpyxl write-only, through a temporary file)."""
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-
-    def header(sheet: Any, *titles: object) -> None:
-        cells = []
-        for title in titles:
-            cell = WriteOnlyCell(sheet, value=str(title))
-            cell.font = bold
-            cells.append(cell)
-        sheet.append(cells)
-
-    figure_titles = [str(d.label) for d in kpis.DEFINITIONS]
-    own = book.create_sheet(_("指标"))
-    own.append([str(result.unit.name), str(result.period)])
-    header(own, _("指标"), _("数值"), _("分子"), _("分母"), _("计算方法"))
-    for definition, figure in result.own.figures():
-        own.append([str(definition.label), _value(figure), figure.numerator, figure.denominator,
-                    str(definition.formula)])
-    own.append([_("数据截至"), _local(result.complete_until)])
-
-    def ranking(title: str, rows: list[Row], *, with_place: bool = False) -> None:
-        sheet = book.create_sheet(title)
-        header(sheet, _("名次"), _("名称"), *([_("单位")] if with_place else []),
-               *[f"{t}" for t in figure_titles], *[_("%(figure)s（分子/分母）") % {"figure": t} for t in figure_titles])
-        for row in rows:
-            place = [row.place.name if row.place else ""] if with_place else []
-            sheet.append([row.rank if row.rank is not None else _("样本不足"), row.label, *place,
-                          *[_value(f) for f in row.figures],
-                          *[f"{f.numerator:g}/{f.denominator}" for f in row.figures]])
-
+    the trend, one sheet each."""
+    titles = [str(d.label) for d in kpis.DEFINITIONS]
     table = context(result, sort)
-    if table["areas"]:
-        ranking(_("下级区域"), table["areas"])
-    if table["units"]:
-        ranking(_("部门"), table["units"])
-    if with_workers and table["workers"]:
-        ranking(_("人员"), table["workers"], with_place=True)
-    trend = book.create_sheet(_("月度趋势"))
-    header(trend, _("月份"), *figure_titles)
-    for month, figures in table["trend"]:
-        trend.append([f"{month:%Y-%m}", *[_value(f) for f in figures]])
 
-    out = tempfile.TemporaryFile()
-    book.save(out)
-    out.seek(0)
+    def ranking(title: str, rows: list[Row], *, with_place: bool = False) -> excel.Sheet:
+        header = [_("名次"), _("名称"), *([_("单位")] if with_place else []), *titles,
+                  *[_("%(figure)s（分子/分母）") % {"figure": t} for t in titles]]
+        return excel.Sheet(title=title, header=header, rows=[
+            [row.rank if row.rank is not None else _("样本不足"), row.label,
+             *([row.place.name if row.place else ""] if with_place else []),
+             *[_value(f) for f in row.figures], *[f"{f.numerator:g}/{f.denominator}" for f in row.figures]]
+            for row in rows])
+
+    sheets = [excel.Sheet(
+        title=_("指标"), note=f"{result.unit.name} {result.period}",
+        header=[_("指标"), _("数值"), _("分子"), _("分母"), _("计算方法")],
+        rows=[*([str(d.label), _value(f), f.numerator, f.denominator, str(d.formula)]
+                for d, f in result.own.figures()),
+              [_("数据截至"), _local(result.complete_until)]],
+        widths=[22, 10, 10, 10, 80])]
+    if table["areas"]:
+        sheets.append(ranking(_("下级区域"), table["areas"]))
+    if table["units"]:
+        sheets.append(ranking(_("部门"), table["units"]))
+    if with_workers and table["workers"]:
+        sheets.append(ranking(_("人员"), table["workers"], with_place=True))
+    sheets.append(excel.Sheet(title=_("月度趋势"), header=[_("月份"), *titles],
+                              rows=[[f"{month:%Y-%m}", *[_value(f) for f in figures]]
+                                    for month, figures in table["trend"]]))
     name = _("考核评价-%(unit)s-%(period)s.xlsx") % {"unit": result.unit.name, "period": str(result.period)}
-    return FileResponse(out, as_attachment=True, filename=name.replace(" ", ""),
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return FileResponse(excel.workbook(*sheets), as_attachment=True, filename=name.replace(" ", ""),
+                        content_type=excel.CONTENT_TYPE)
 
 
 def _local(moment: datetime.datetime | None) -> str:

@@ -1,0 +1,70 @@
+"""Excel files (.xlsx) written with openpyxl's write-only mode: rows go to a temporary file as they come, so
+memory stays flat however long the list."""
+
+from __future__ import annotations
+
+import datetime
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+
+CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet: an optional note line, the header in bold, then the rows."""
+
+    title: str
+    header: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    widths: Sequence[int] = ()
+    note: str = ""
+
+
+def workbook(*sheets: Sheet) -> IO[bytes]:
+    """The sheets in an anonymous temporary file, rewound for reading (it is gone once closed)."""
+    book = Workbook(write_only=True)
+    for part in sheets:
+        sheet = book.create_sheet(title=part.title[:31])
+        for column, width in enumerate(part.widths, start=1):
+            sheet.column_dimensions[_letter(column)].width = width
+        if part.note:
+            sheet.append([_cell(sheet, part.note, bold=True)])
+        sheet.append([_cell(sheet, name, bold=True) for name in part.header])
+        for row in part.rows:
+            sheet.append([_cell(sheet, value) for value in row])
+    file = tempfile.TemporaryFile()
+    book.save(file)
+    file.seek(0)
+    return file
+
+
+def _cell(sheet: Any, value: Any, *, bold: bool = False) -> Any:  # a WriteOnlyCell
+    if isinstance(value, datetime.datetime):
+        cell = WriteOnlyCell(sheet, value=value.replace(tzinfo=None))  # the caller's local time
+        cell.number_format = "yyyy-mm-dd hh:mm"
+        return cell
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return WriteOnlyCell(sheet, value=value)  # a figure stays a number, to sum and sort
+    text = ILLEGAL_CHARACTERS_RE.sub("", str(value)) if value is not None else ""
+    cell = WriteOnlyCell(sheet, value=text)
+    # Always text: a resident's "=HYPERLINK(…)" is shown as written, never run as a formula.
+    cell.data_type = "s"
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _letter(column: int) -> str:
+    letters = ""
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
