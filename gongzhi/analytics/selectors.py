@@ -99,11 +99,12 @@ def _shapes(unit: OrgUnit) -> dict[str, Any]:
         for child in _areas().filter(parent=unit).order_by("code"):
             if child.boundary:
                 outline = shapely.geometry.shape(child.boundary)
-            else:  # imported data often has grid boundaries only: the child is the union of its grids
+            else:  # imported data often has grid boundaries only: the child is the union of its grids (not
+                # coverage_union_all, which needs neighbours' shared vertices to be equal to the last bit)
                 inside = [g for g, row in zip(grid_shapes, grid_rows, strict=True) if row[2].startswith(child.path)]
                 if not inside:
                     continue
-                outline = shapely.coverage_union_all(inside)
+                outline = shapely.union_all(inside)
             units.append(shapes.Feature(child.pk, outline, child.name))
     grids = [shapes.Feature(pk, geometry, name)
              for (pk, name, _path, _boundary), geometry in zip(grid_rows, grid_shapes, strict=True)]

@@ -17,7 +17,7 @@
     ? window.wgs84ToGcj02 : function (lat, lng) { return [lat, lng]; };
 
   var renderer = L.canvas({ padding: 0.2, tolerance: 4 });
-  var map = L.map(box, { renderer: renderer, zoomSnap: 0.25, zoomControl: true, minZoom: 3 });
+  var map = L.map(box, { renderer: renderer, zoomSnap: 0.25, minZoom: 3, maxZoom: 18 });
   map.attributionControl.setPrefix("Leaflet");
   if (cfg.tilesUrl) {
     L.tileLayer(cfg.tilesUrl, { attribution: cfg.tilesAttribution, subdomains: cfg.tilesSubdomains || "abc",
@@ -144,7 +144,7 @@
                                                            : { weight: 1, color: "#ffffff" });
     });
     var bounds = grid ? grid.getBounds() : current.bounds;
-    if (bounds) { map.fitBounds(bounds, { padding: [16, 16], maxZoom: 18 }); } else { map.setView([35, 105], 4); }
+    if (bounds) { map.fitBounds(bounds, { padding: [16, 16], maxZoom: 18, animate: false }); } else { map.setView([35, 105], 4); }
   }
 
   // Show a unit: its panel first (which says whose boundaries to draw), then boundaries and colours, then cases.
