@@ -78,6 +78,9 @@ def test_a_county_dispatcher_drills_down_to_a_grid_and_opens_a_case(new_page, li
     panel.get_by_role("link", name=case.number).click()
     expect(page).to_have_url(f"{live_server.url}/command/cases/{case.pk}/")
     expect(page.locator("#case-status")).to_contain_text("已上报", use_inner_text=True)
+    page.locator(".case-place").scroll_into_view_if_needed()  # the small map loads once in view
+    expect(page.locator("#case-map path")).to_have_count(2)  # the grid's outline and the case's point
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     shot(page, f"map-case-{width}")
 
 

@@ -86,3 +86,11 @@ def test_colours_follow_the_state_table(client, people, tree, world):
         ids.append((ids[-1] if ids else 0) + delta)
     assert sorted(ids) == ids and set(ids) == {tree[g].pk for g in ("grid", "grid2", "grid3", "other_grid")}
     assert set(data["colours"]) == {"b"}
+
+
+def test_the_case_page_carries_its_place_for_the_small_map(client, people, tree, world):
+    page = get(client, people["dispatcher"], f"/command/cases/{world['here'].pk}/").content.decode()
+    assert 'id="case-map"' in page and "data-auto" in page and "js/case-map.js" in page
+    assert "&quot;point&quot;:[35.585,104.605]" in page and "[35.59,104.6]" in page  # the grid's corner
+    worker = get(client, people["grid_worker"], f"/worker/cases/{world['here'].pk}/").content.decode()
+    assert 'id="case-map"' in worker and "data-auto" not in worker  # a phone fetches Leaflet on a tap
