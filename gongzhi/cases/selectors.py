@@ -792,7 +792,8 @@ def dispute_at_risk_q(now: datetime.datetime) -> Q:
     filter for a count over many cases; the caller adds its own scope)."""
     repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
     marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
-    return Q(category__kind=CategoryKind.DISPUTE) & (repeat | marriage_family)
+    disputes = Category.objects.filter(kind=CategoryKind.DISPUTE).values_list("pk", flat=True)
+    return Q(category_id__in=list(disputes)) & (repeat | marriage_family)
 
 
 def dispute_cases_at_risk(user: User | AnonymousUser, *, risk: str | None = None, within: OrgUnit | None = None,
