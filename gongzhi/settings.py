@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.private_files import create_private_file
@@ -222,6 +223,13 @@ X_FRAME_OPTIONS = "SAMEORIGIN"  # WeChat mini-program web-view embeds us from it
 # offline machines): the map shows the grid boundaries only.
 MAP_TILE_URL = os.environ.get("GONGZHI_MAP_TILE_URL", "")
 MAP_ATTRIBUTION = os.environ.get("GONGZHI_MAP_ATTRIBUTION", "")
+# What `{s}` in the template stands for, one character a server ("1234" for 高德's webrd01–04).
+MAP_TILE_SUBDOMAINS = os.environ.get("GONGZHI_MAP_TILE_SUBDOMAINS", "abc")
+# The coordinate system the tiles are drawn in: "wgs84" (天地图, OpenStreetMap) or "gcj02" (高德, 腾讯). Data stays
+# WGS84; on GCJ-02 tiles the command map shifts what it draws to GCJ-02 (static/js/gcj02.js).
+MAP_TILE_CRS = os.environ.get("GONGZHI_MAP_TILE_CRS", "wgs84")
+if MAP_TILE_CRS not in {"wgs84", "gcj02"}:
+    raise ImproperlyConfigured("GONGZHI_MAP_TILE_CRS must be wgs84 or gcj02")
 
 # img-src already allows any https: tile host; a plain-http one (an intranet tile server) is added by name.
 _MAP_TILE_ORIGIN = (["{0.scheme}://{0.netloc}".format(urlparse(MAP_TILE_URL.replace("{s}", "*")))]

@@ -1,13 +1,20 @@
-"""Huey tasks for analytics: thin wrappers."""
+"""Huey tasks for analytics: thin wrappers around the services."""
 
 import logging
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from gongzhi.analytics import rollups
+from gongzhi.analytics import rollups, services
 
 logger = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="*"))
+def refresh_grid_states() -> dict[str, int]:
+    """Every minute: the map's grid colours and figures (the page shows when they were computed)."""
+    result = services.refresh_grid_states()
+    return {"grids": result.grids, "changed": result.changed, "took_ms": result.took_ms}
 
 
 @db_periodic_task(crontab(minute="*"))

@@ -952,6 +952,15 @@ def dispute_risks(case: Case, *, now: datetime.datetime | None = None) -> list[R
     return risks
 
 
+def dispute_at_risk_q(now: datetime.datetime) -> Q:
+    """Cases that are disputes carrying at least one risk flag at `now` (the rule of `dispute_risks`, as one
+    filter for a count over many cases; the caller adds its own scope)."""
+    repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
+    marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
+    disputes = Category.objects.filter(kind=CategoryKind.DISPUTE).values_list("pk", flat=True)
+    return Q(category_id__in=list(disputes)) & (repeat | marriage_family)
+
+
 def dispute_cases_at_risk(user: User | AnonymousUser, *, risk: str | None = None, within: OrgUnit | None = None,
                           now: datetime.datetime | None = None) -> QuerySet[Case]:
     """风险纠纷: the dispute cases whose records `user` sees (as staff) that carry at least one risk flag, or the

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.command import assessment_views, cases_views, disputes_views, report_views, views
+from gongzhi.command import assessment_views, cases_views, disputes_views, map_views, report_views, views
 from gongzhi.web import cases, disputes, inbox, pii
 from gongzhi.web.access import portal_required
 
@@ -24,6 +24,11 @@ urlpatterns = [
     path("cases/disputes/", disputes_views.at_risk, name="disputes"),
     path("cases/extensions/", cases_views.extensions, name="extensions"),
     path("cases/new/", report_views.case_new, name="case_new"),
+    path("map/", map_views.map_page, name="map"),
+    path("map/<int:unit_id>/panel/", map_views.map_panel, name="map_panel"),
+    path("map/<int:unit_id>/shapes/", map_views.map_shapes, name="map_shapes"),
+    path("map/<int:unit_id>/colours/", map_views.map_colours, name="map_colours"),
+    path("map/<int:unit_id>/cases/", map_views.map_cases, name="map_cases"),
     path("assessment/", assessment_views.assessment, name="assessment"),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),

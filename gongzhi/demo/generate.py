@@ -202,6 +202,22 @@ def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> 
     return writer.summary
 
 
+def generate_units(*, scale: str, seed: int = DEFAULT_SEED) -> Summary:
+    """The org tree of a scale alone (units and boundaries, no people or staff), into an empty database: for
+    benchmarks of what reads the tree (bench/map.py), where a city's million residents would take minutes."""
+    if scale not in SCALES:
+        raise DomainError(_("未知的数据规模：%(scale)s。") % {"scale": scale}, field="scale")
+    started = time.perf_counter()
+    if OrgUnit.objects.exists():
+        raise Conflict(_("数据库中已有组织单元。演示数据只能生成到空数据库中，请换用新的数据库。"),
+                       code="not_empty")
+    writer = _Writer(build_plan(scale, seed), progress=False)
+    with transaction.atomic():
+        writer.units()
+    writer.summary.seconds = time.perf_counter() - started
+    return writer.summary
+
+
 class _Writer:
     def __init__(self, plan: Plan, progress: bool):
         self.plan = plan

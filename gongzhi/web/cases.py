@@ -10,9 +10,11 @@ action in the workflow table shows up here by itself.
 `case_detail.html` (its chrome around `web/_case_body.html`).
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import policies, selectors, services
 from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import TRANSITIONS, Action, Capacity
@@ -136,7 +139,17 @@ def _render_case(request, case: Case, *, bound: tuple[str, Any] | None = None,
         "action_forms": forms, "follow_ups": follow_ups, "stray_errors": stray_errors,
         "can_phone_reporter": (policies.can_phone_reporter(user, case) and case.reporter is not None
                                and bool(case.reporter.phone)),
-        "dispute": dispute_forms.section(request, case, bound=dispute_bound)}, status=status)
+        "dispute": dispute_forms.section(request, case, bound=dispute_bound), "place": _place(case)}, status=status)
+
+
+def _place(case: Case) -> str:
+    """The case's point and grid outline with the tile settings, as JSON for the small map (js/case-map.js)."""
+    place = analytics_selectors.case_place(case)
+    if place is None:
+        return ""
+    place["tiles"] = {"url": settings.MAP_TILE_URL, "attribution": settings.MAP_ATTRIBUTION,
+                      "subdomains": settings.MAP_TILE_SUBDOMAINS, "crs": settings.MAP_TILE_CRS}
+    return json.dumps(place, ensure_ascii=False, separators=(",", ":"))
 
 
 def render_case(request, case: Case, *, dispute_bound: tuple[str, Any], status: int):

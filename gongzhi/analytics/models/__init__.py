@@ -1,5 +1,7 @@
 """The analytics app's tables, one module per concern (rollups, map states, …), all imported here."""
 
+from gongzhi.analytics.models.grid_states import Colour, GridState, GridStateRun
 from gongzhi.analytics.models.rollups import COUNTS, FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
 
-__all__ = ["COUNTS", "FIELDS", "CaseTrack", "KpiCount", "RollupCursor", "Subject"]
+__all__ = ["COUNTS", "FIELDS", "CaseTrack", "Colour", "GridState", "GridStateRun", "KpiCount", "RollupCursor",
+           "Subject"]

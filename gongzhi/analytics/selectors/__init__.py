@@ -1,0 +1,43 @@
+"""Reads of the analytics app, always for what the viewer may see (others answer NotFound): the
+assessment figures (`figures`) and the map (`map`)."""
+
+from gongzhi.analytics.selectors.figures import (
+    MAX_MONTHS,
+    PUBLIC_LEVELS,
+    WORKER_LEVELS,
+    WORKERS_SHOWN,
+    Assessment,
+    Period,
+    assessment,
+    period,
+    public_unit,
+    public_units,
+    top_units,
+    unit_for,
+)
+from gongzhi.analytics.selectors.map import (
+    CASE_MARKER_LEVELS,
+    CASE_MARKERS_MAX,
+    COLOUR_LETTERS,
+    PANEL_CASES_MAX,
+    SHAPES_FORMAT,
+    ChildFigures,
+    Encoded,
+    Figures,
+    StaffPost,
+    UnitPanel,
+    case_markers,
+    case_place,
+    grid_colours,
+    map_roots,
+    map_unit,
+    unit_panel,
+    unit_shapes,
+)
+
+__all__ = [
+    "Assessment", "CASE_MARKERS_MAX", "CASE_MARKER_LEVELS", "COLOUR_LETTERS", "ChildFigures", "Encoded", "Figures",
+    "MAX_MONTHS", "PANEL_CASES_MAX", "PUBLIC_LEVELS", "Period", "SHAPES_FORMAT", "StaffPost", "UnitPanel",
+    "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
+    "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
+]
