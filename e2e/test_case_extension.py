@@ -131,7 +131,7 @@ def test_an_archived_case_is_found_under_its_filter_and_by_number(new_page, live
     desk.set_viewport_size({"width": DESK, "height": 1000})
     desk.goto(f"{live_server.url}/command/cases/")
     desk.get_by_label("事件编号").fill(case.number)
-    desk.get_by_role("button", name="查找").click()
+    desk.get_by_role("search", name="按编号查找").get_by_role("button", name="查找").click()
     expect(desk).to_have_url(re.compile(rf".*/command/cases/{case.pk}/$"))
     expect(desk.locator("#case-archived")).to_be_visible()
     expect(desk.locator("#timeline")).to_contain_text("归档", use_inner_text=True)
