@@ -171,29 +171,6 @@ def build(cases: int, *, seed: int, archived: int = 0) -> dict[str, int]:
     return counts
 
 
-def time_lists() -> list[tuple[str, int, float]]:
-    """The first page of the command centre's lists over the same cases, as the pages ask for it (the count
-    for the pager, then 30 flagged rows): (list, rows in it, seconds)."""
-    from gongzhi.accounts.models import User
-    from gongzhi.cases import selectors
-    from gongzhi.cases.workflow import Flag
-
-    figures = []
-    for username, title, queryset in [
-        ("bench-town", "township 事件受理", lambda u: selectors.intake_for(u)),
-        ("bench-town", "township 全部事件", lambda u: selectors.cases_for(u)),
-        ("bench-county", "county 超期事件", lambda u: selectors.cases_for(u, flag=Flag.RED)),
-        ("bench-county", "county 全部事件", lambda u: selectors.cases_for(u)),
-    ]:
-        user = User.objects.get(username=username)
-        started = time.perf_counter()
-        qs = queryset(user).select_related("category", "holder", "grid")
-        count = qs.count()
-        list(qs[:30])
-        figures.append((title, count, time.perf_counter() - started))
-    return figures
-
-
 def child(cases: int, seed: int, archived: int) -> dict:
     """Runs in the child process, against the temporary database named by the environment."""
     import django
@@ -225,9 +202,7 @@ def child(cases: int, seed: int, archived: int) -> dict:
     second_seconds = time.perf_counter() - started
     written_again = (CaseLog.objects.count() - logs_after_first) + (Notification.objects.count()
                                                                     - notes_after_first)
-    lists = time_lists()
     return {
-        "lists": lists,
         "cases": cases, "shares": shares, "migrate_seconds": migrate_seconds, "build_seconds": build_seconds,
         "logs_before": logs_before, "first": first.as_dict(), "first_seconds": first_seconds,
         "first_logs_written": logs_after_first - logs_before, "second": second.as_dict(),
@@ -265,8 +240,6 @@ def main(argv: list[str] | None = None) -> dict:
           f"{first['overdue']:,}, escalations {first['escalations']:,} (left {first['escalations_left']:,}), "
           f"archived {first['archived']:,}, log rows written {figures['first_logs_written']:,}")
     print(f"second run: {figures['second_seconds']:.2f} s — rows written {figures['second_written']}")
-    for title, count, seconds in figures["lists"]:
-        print(f"list page {title}: {count:,} cases, count + first 30 rows in {seconds:.2f} s")
     slowest = max(figures["first_seconds"], figures["second_seconds"])
     verdict = "met" if slowest < TARGET_SECONDS and figures["second_written"] == 0 else "MISSED"
     print(f"target: each run < {TARGET_SECONDS:g} s and the second writes nothing — {verdict}")
