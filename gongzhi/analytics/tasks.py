@@ -3,7 +3,7 @@
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from gongzhi.analytics import rollups, services
 
@@ -18,10 +18,13 @@ def refresh_grid_states() -> dict[str, int]:
 
 
 @db_periodic_task(crontab(minute="*"))
+@lock_task("analytics-fold-case-log")
 def fold_case_log() -> dict[str, int]:
     """Every minute: the KPI counts take the case log rows and ratings written since the last run (see
-    analytics.rollups; the counts lag by ROLLUP_SETTLE_SECONDS plus up to a minute)."""
-    progress = rollups.catch_up()
+    analytics.rollups; the counts lag by ROLLUP_SETTLE_SECONDS plus up to a minute). One run at a time, for
+    at most 20 s: catching up from a large backlog goes on in the next runs and leaves the worker's other
+    thread to the messages."""
+    progress = rollups.catch_up(budget_seconds=20.0)
     return {"logs": progress.logs, "ratings": progress.ratings}
 
 

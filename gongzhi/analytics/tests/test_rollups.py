@@ -266,3 +266,13 @@ def test_ranking_marks_small_samples_and_shares_ranks():
     fast = kpis.Kpis({"handled": 10, "handling_days": 20.0})
     assert [name for _r, name, _k in kpis.ranked([("slow", slow), ("fast", fast)], "average_days")] == [
         "fast", "slow"]
+
+
+def test_the_minute_task_folds_and_the_nightly_one_checks(people, tree, cats):
+    from gongzhi.analytics import tasks
+
+    reported(people, cats, at(3, 2, 9))
+    with time_machine.travel(at(5, 1), tick=False):
+        assert tasks.fold_case_log.call_local() == {"logs": 1, "ratings": 0}
+        assert tasks.check_rollups.call_local() is True
+    assert counts(Subject.AREA, tree["town"].path)["reported"] == 1
