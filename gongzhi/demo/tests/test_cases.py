@@ -259,6 +259,12 @@ def test_the_command_prints_the_count_and_runs_once(township):
     lines = out.getvalue().splitlines()
     assert lines[0].split()[-1] == str(len(demo.STORIES)) == str(Case.objects.count())
     assert any(line.split()[-1] == str(Case.objects.filter(status=Status.RATED).count()) for line in lines[1:])
+    # The figures and the map's colours are there at once, not a minute later from the task worker.
+    from gongzhi.analytics.models import GridState, KpiCount, Subject
+
+    township_row = KpiCount.objects.filter(subject=Subject.AREA, path=township.path)
+    assert sum(township_row.values_list("reported", flat=True)) == Case.objects.count()
+    assert GridState.objects.exists()
 
     out = io.StringIO()
     call_command("demo_cases", stdout=out)
