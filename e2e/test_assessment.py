@@ -5,6 +5,7 @@ and photographed at phone (360 px) and desk (1920 px) width."""
 import io
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
@@ -60,10 +61,23 @@ def test_a_county_dispatcher_reads_ranks_drills_down_and_exports(new_page, live_
     expect(page.locator("#rank-units")).to_contain_text("八里镇司法所")
     expect(page.locator("#rank-workers")).to_contain_text("司法所干事")
     with page.expect_download() as downloaded:
-        page.get_by_role("link", name="导出Excel").click()
+        page.get_by_role("link", name="导出Excel", exact=True).click()
     book = load_workbook(io.BytesIO(open(downloaded.value.path(), "rb").read()), read_only=True)
     assert {"指标", "部门", "人员"} <= set(book.sheetnames)
     both_widths(page, shot, "assessment-township")
+
+    page.set_viewport_size({"width": DESK, "height": 900})
+    page.get_by_role("link", name="月度督查通报（可打印、导出Excel）").click()
+    page.get_by_label("通报月份").fill(f"{timezone.localdate():%Y-%m}")
+    page.get_by_role("button", name="查看").click()
+    expect(page.locator("h1")).to_contain_text("督查通报")
+    expect(page.locator("#overdue")).to_have_count(0)  # nothing overdue in this county
+    expect(page.get_by_role("button", name="打印")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.locator("header")).to_be_hidden()
+    shot(page, "monthly-report-print")
+    page.emulate_media(media="screen")
+    both_widths(page, shot, "monthly-report")
 
     public = new_page(width=PHONE, height=900)
     public.goto(f"{live_server.url}/public/assessment/")

@@ -30,6 +30,7 @@ urlpatterns = [
     path("map/<int:unit_id>/colours/", map_views.map_colours, name="map_colours"),
     path("map/<int:unit_id>/cases/", map_views.map_cases, name="map_cases"),
     path("assessment/", assessment_views.assessment, name="assessment"),
+    path("assessment/monthly/", assessment_views.monthly_report, name="monthly_report"),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
 ]

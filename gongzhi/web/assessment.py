@@ -53,6 +53,19 @@ def read_period(request: HttpRequest) -> selectors.Period:
         return selectors.period(today=today)
 
 
+def read_month(request: HttpRequest) -> selectors.Period:
+    """The one month of the query (`month`: YYYY-MM), last month by default (a report is of a month that is
+    over); a bad one: a message and last month."""
+    today = timezone.localdate()
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    raw = request.GET.get("month", "") or f"{last_month:%Y-%m}"
+    try:
+        return selectors.period(raw, raw, today=today)
+    except DomainError as err:
+        messages.error(request, str(err.message))
+        return selectors.Period(last_month, last_month)
+
+
 def read_sort(request: HttpRequest) -> str:
     sort = request.GET.get("sort", "")
     return sort if sort in kpis.BY_KEY else DEFAULT_SORT
@@ -88,7 +101,8 @@ def _value(figure: kpis.Figure) -> float | None:
     return None if figure.value is None else round(figure.value, 2)
 
 
-def workbook(result: selectors.Assessment, sort: str, *, with_workers: bool) -> FileResponse:
+def workbook(result: selectors.Assessment, sort: str, *, with_workers: bool, extra: list[excel.Sheet] | None = None,
+             name: str = "") -> FileResponse:
     """The assessment as an .xlsx download: the figures with numerators and denominators, the rankings and
     the trend, one sheet each."""
     titles = [str(d.label) for d in kpis.DEFINITIONS]
@@ -116,12 +130,29 @@ def workbook(result: selectors.Assessment, sort: str, *, with_workers: bool) -> 
         sheets.append(ranking(_("部门"), table["units"]))
     if with_workers and table["workers"]:
         sheets.append(ranking(_("人员"), table["workers"], with_place=True))
+    sheets += extra or []
     sheets.append(excel.Sheet(title=_("月度趋势"), header=[_("月份"), *titles],
                               rows=[[f"{month:%Y-%m}", *[_value(f) for f in figures]]
                                     for month, figures in table["trend"]]))
-    name = _("考核评价-%(unit)s-%(period)s.xlsx") % {"unit": result.unit.name, "period": str(result.period)}
+    name = name or _("考核评价-%(unit)s-%(period)s.xlsx") % {"unit": result.unit.name, "period": str(result.period)}
     return FileResponse(excel.workbook(*sheets), as_attachment=True, filename=name.replace(" ", ""),
                         content_type=excel.CONTENT_TYPE)
+
+
+# 督查通报's list of cases still overdue: a report names them, a list of thousands is 超期事件's job.
+OVERDUE_LISTED = 200
+
+
+def report_workbook(result: selectors.Assessment, sort: str, overdue: list[Any]) -> FileResponse:
+    """督查通报 as an .xlsx download: the assessment's sheets and the cases still overdue."""
+    book = workbook(result, sort, with_workers=False, extra=[excel.Sheet(
+        title=_("超期事件"), header=[_("编号"), _("分类"), _("内容"), _("地点"), _("承办单位"), _("办理期限")],
+        rows=[[case.number, case.category.name, case.description, case.grid.name if case.grid else "",
+               case.lead_unit_name or case.holder.name, timezone.localtime(case.due) if case.due else ""]
+              for case in overdue],
+        widths=[17, 14, 50, 16, 18, 17])], name=_("督查通报-%(unit)s-%(month)s.xlsx") % {
+            "unit": result.unit.name, "month": str(result.period)})
+    return book
 
 
 def _local(moment: datetime.datetime | None) -> str:

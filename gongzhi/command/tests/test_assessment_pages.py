@@ -105,3 +105,23 @@ def test_the_public_page_shows_the_figures_to_anyone_without_people(people, tree
     assert "人员" not in book.sheetnames
     assert client.get(f"/public/assessment/{tree['grid'].code}/").status_code == 404  # grids are not public units
     assert client.get(f"/public/assessment/{tree['justice'].code}/").status_code == 404
+
+
+@time_machine.travel(datetime.datetime(2026, 4, 2, 10, 0, tzinfo=SHANGHAI), tick=False)
+def test_the_monthly_report_prints_the_month_and_the_cases_still_overdue(people, tree, cats, handled_march):
+    with time_machine.travel(datetime.datetime(2026, 3, 10, 9, 0, tzinfo=SHANGHAI), tick=False):
+        late = report(people["resident"], cats["env"])  # never accepted: past its response limit by April
+    client = signed_in(people["dispatcher"])
+    page = client.get("/command/assessment/monthly/")  # last month by default
+    html = page.content.decode()
+    assert page.status_code == 200 and "八里镇2026年3月督查通报" in html
+    assert "本月群众反映事件12件，办结12件，收到评价1条。" in html
+    assert late.number in html and 'id="overdue"' in html and "八里镇司法所" in html
+    response = client.get(f"/command/assessment/monthly/?unit={tree['town'].pk}&month=2026-03&format=xlsx")
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    assert "超期事件" in book.sheetnames and "人员" not in book.sheetnames
+    overdue = [row for row in book["超期事件"].iter_rows(values_only=True)]
+    assert overdue[1][0] == late.number
+    assert "请按“年-月”填写月份" in client.get("/command/assessment/monthly/?month=March").content.decode()
+    assert signed_in(people["other_dispatcher"]).get(
+        f"/command/assessment/monthly/?unit={tree['town'].pk}").status_code == 404
