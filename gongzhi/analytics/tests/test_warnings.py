@@ -14,7 +14,8 @@ from gongzhi.analytics import services, tasks
 from gongzhi.analytics.models import Warning, WarningKind
 from gongzhi.cases import services as case_services
 from gongzhi.cases.factories import act, report
-from gongzhi.cases.models import Category
+from gongzhi.cases.models import Case, Category
+from gongzhi.cases.tests.helpers import dispatched
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
 
@@ -88,6 +89,33 @@ def test_five_overdue_cases_in_a_village_raise_an_overdue_cluster(tree, people, 
         act(people["dispatcher"], cases[0], Action.ACCEPT)
     services.refresh_warnings(now=due + datetime.timedelta(minutes=3))
     assert open_of(WarningKind.OVERDUE_CLUSTER) == []
+
+
+def test_five_overdue_cases_led_by_a_department_raise_its_cluster(tree, people, cats):
+    # Spread over two villages, so only the department (八里镇司法所, the lead of all five) reaches five.
+    places = [{}, {}, {}, {"lat": 35.595, "lng": 104.605}, {"lat": 35.595, "lng": 104.605}]
+    cases = []
+    for n, place in enumerate(places):
+        with time_machine.travel(NOW - datetime.timedelta(days=20, minutes=n), tick=False):
+            case = report(people["resident"], cats["env"], **place)
+            dispatched(people, tree, case)
+            cases.append(case)
+    late = max(Case.objects.get(pk=c.pk).handle_due for c in cases) + datetime.timedelta(hours=1)
+    services.refresh_warnings(now=late)
+    [cluster] = open_of(WarningKind.OVERDUE_CLUSTER)
+    assert (cluster.unit, cluster.path, cluster.details) == (tree["justice"], tree["justice"].path, {"red": 5})
+    # The town's dispatcher answers for it (the department is under the town); the other town's does not see it.
+    assert services.acknowledge_warning(actor=people["dispatcher"], warning=cluster, note="督促办理").acknowledged_at
+    with pytest.raises(NotFound):
+        services.acknowledge_warning(actor=people["other_supervisor"], warning=cluster, note="x")
+
+
+def test_a_run_reads_the_cases_in_a_few_grouped_queries(tree, people, cats, django_assert_max_num_queries):
+    reports_at(people, cats["env"], [NOW - datetime.timedelta(days=d) for d in range(1, 6)])
+    # Hotspots 2, calendar 2, overdue 3, disputes 5, paths 1, the write 3: none per grid or per case.
+    with django_assert_max_num_queries(16):
+        services.refresh_warnings(now=NOW)
+    assert len(open_of(WarningKind.HOTSPOT)) == 1
 
 
 @pytest.fixture
