@@ -17,6 +17,15 @@ def refresh_grid_states() -> dict[str, int]:
     return {"grids": result.grids, "changed": result.changed, "took_ms": result.took_ms}
 
 
+@db_periodic_task(crontab(minute="*/10"))
+@lock_task("analytics-refresh-warnings")
+def refresh_warnings() -> dict[str, int]:
+    """Every 10 minutes: raise, update and clear the risk warnings (风险预警); the page shows when each was
+    raised, so it lags its rule by up to 10 minutes."""
+    result = services.refresh_warnings()
+    return {"raised": result.raised, "updated": result.updated, "cleared": result.cleared, "open": result.open}
+
+
 @db_periodic_task(crontab(minute="*"))
 @lock_task("analytics-fold-case-log")
 def fold_case_log() -> dict[str, int]:

@@ -961,6 +961,15 @@ def dispute_at_risk_q(now: datetime.datetime) -> Q:
     return Q(category_id__in=list(disputes)) & (repeat | marriage_family)
 
 
+def with_dispute_risks(queryset: QuerySet[Case], *, now: datetime.datetime) -> QuerySet[Case]:
+    """`queryset` annotated with `risk_repeat` and `risk_marriage_family` (booleans: the rules of
+    `dispute_risks`); the caller adds its own scope (the risk warnings run over every case, as system work)."""
+    repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
+    marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
+    return queryset.annotate(risk_repeat=repeat,
+                             risk_marriage_family=ExpressionWrapper(marriage_family, output_field=BooleanField()))
+
+
 def dispute_cases_at_risk(user: User | AnonymousUser, *, risk: str | None = None, within: OrgUnit | None = None,
                           now: datetime.datetime | None = None) -> QuerySet[Case]:
     """风险纠纷: the dispute cases whose records `user` sees (as staff) that carry at least one risk flag, or the
@@ -971,16 +980,11 @@ def dispute_cases_at_risk(user: User | AnonymousUser, *, risk: str | None = None
     """
     if risk is not None and risk not in RiskCode.ALL:
         raise DomainError(_("未知的风险类型。"), field="risk")
-    now = now or timezone.now()
-    repeat = Exists(DisputeParty.objects.filter(case=OuterRef("pk")).filter(_repeat_party_q(now)))
-    marriage_family = Q(category_id__in=categories.marriage_family_ids(), status__in=UNRESOLVED_STATES)
-    queryset = (policies.disputes_visible_to(user)
-                .annotate(risk_repeat=repeat,
-                          risk_marriage_family=ExpressionWrapper(marriage_family, output_field=BooleanField())))
+    queryset = with_dispute_risks(policies.disputes_visible_to(user), now=now or timezone.now())
     if risk == RiskCode.REPEAT:
-        queryset = queryset.filter(risk_repeat=True)
+        queryset = queryset.filter(Q(risk_repeat=True))
     elif risk == RiskCode.MARRIAGE_FAMILY_OPEN:
-        queryset = queryset.filter(risk_marriage_family=True)
+        queryset = queryset.filter(Q(risk_marriage_family=True))
     else:
         queryset = queryset.filter(Q(risk_repeat=True) | Q(risk_marriage_family=True))
     if within is not None:

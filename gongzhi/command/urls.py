@@ -1,6 +1,14 @@
 from django.urls import path
 
-from gongzhi.command import assessment_views, cases_views, disputes_views, map_views, report_views, views
+from gongzhi.command import (
+    assessment_views,
+    cases_views,
+    disputes_views,
+    map_views,
+    report_views,
+    views,
+    warnings_views,
+)
 from gongzhi.web import cases, disputes, inbox, pii
 from gongzhi.web.access import portal_required
 
@@ -31,6 +39,8 @@ urlpatterns = [
     path("map/<int:unit_id>/cases/", map_views.map_cases, name="map_cases"),
     path("assessment/", assessment_views.assessment, name="assessment"),
     path("assessment/monthly/", assessment_views.monthly_report, name="monthly_report"),
+    path("warnings/", warnings_views.warning_list, name="warnings"),
+    path("warnings/<int:warning_id>/acknowledge/", warnings_views.acknowledge, name="warning_acknowledge"),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
 ]

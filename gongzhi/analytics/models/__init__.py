@@ -2,6 +2,7 @@
 
 from gongzhi.analytics.models.grid_states import Colour, GridState, GridStateRun
 from gongzhi.analytics.models.rollups import COUNTS, FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
+from gongzhi.analytics.models.warnings import Warning, WarningKind
 
 __all__ = ["COUNTS", "FIELDS", "CaseTrack", "Colour", "GridState", "GridStateRun", "KpiCount", "RollupCursor",
-           "Subject"]
+           "Subject", "Warning", "WarningKind"]

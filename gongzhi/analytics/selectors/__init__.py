@@ -1,5 +1,5 @@
 """Reads of the analytics app, always for what the viewer may see (others answer NotFound): the
-assessment figures (`figures`) and the map (`map`)."""
+assessment figures (`figures`), the map (`map`) and the risk warnings (`warnings`)."""
 
 from gongzhi.analytics.selectors.figures import (
     MAX_MONTHS,
@@ -34,10 +34,18 @@ from gongzhi.analytics.selectors.map import (
     unit_panel,
     unit_shapes,
 )
+from gongzhi.analytics.selectors.warnings import (
+    WarningCase,
+    may_acknowledge,
+    open_warnings,
+    warning_cases,
+    warning_for,
+)
 
 __all__ = [
     "Assessment", "CASE_MARKERS_MAX", "CASE_MARKER_LEVELS", "COLOUR_LETTERS", "ChildFigures", "Encoded", "Figures",
     "MAX_MONTHS", "PANEL_CASES_MAX", "PUBLIC_LEVELS", "Period", "SHAPES_FORMAT", "StaffPost", "UnitPanel",
     "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
     "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
+    "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for",
 ]

@@ -18,9 +18,10 @@ class Command(BaseCommand):
             made = make_demo_cases(seed=seed)
         except LookupError as exc:  # the township lacks the posts or residents the stories need
             raise CommandError(str(exc)) from None
-        # The demo opens with its figures and map colours in place, not a minute later from the task worker.
+        # The demo opens with its figures, map colours and risk warnings in place, not later from the task worker.
         rollups.catch_up(budget_seconds=float("inf"))
         services.refresh_grid_states()
+        services.refresh_warnings()
         # The count first, then how many are in each state (labels the interface already translates).
         self.stdout.write(f"{_('全部事件')} {made}")
         if made and options["verbosity"] >= 1:
