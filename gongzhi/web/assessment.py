@@ -145,14 +145,13 @@ OVERDUE_LISTED = 200
 
 def report_workbook(result: selectors.Assessment, sort: str, overdue: list[Any]) -> FileResponse:
     """督查通报 as an .xlsx download: the assessment's sheets and the cases still overdue."""
-    book = workbook(result, sort, with_workers=False, extra=[excel.Sheet(
+    return workbook(result, sort, with_workers=False, extra=[excel.Sheet(
         title=_("超期事件"), header=[_("编号"), _("分类"), _("内容"), _("地点"), _("承办单位"), _("办理期限")],
         rows=[[case.number, case.category.name, case.description, case.grid.name if case.grid else "",
                case.lead_unit_name or case.holder.name, timezone.localtime(case.due) if case.due else ""]
               for case in overdue],
         widths=[17, 14, 50, 16, 18, 17])], name=_("督查通报-%(unit)s-%(month)s.xlsx") % {
             "unit": result.unit.name, "month": str(result.period)})
-    return book
 
 
 def _local(moment: datetime.datetime | None) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import User
@@ -62,16 +63,12 @@ def _parse_month(text: str, field: str) -> datetime.date:
     try:
         return datetime.datetime.strptime(text.strip(), "%Y-%m").date()
     except ValueError:
-        from django.utils.translation import gettext as _
-
         raise DomainError(_("请按“年-月”填写月份，例如 2026-03。"), field=field) from None
 
 
 def period(first: str = "", last: str = "", *, today: datetime.date) -> Period:
     """The months asked for (YYYY-MM each; either may be empty: this month), refusing a reversed or too long
     a period and months after this one."""
-    from django.utils.translation import gettext as _
-
     this_month = today.replace(day=1)
     start = _parse_month(first, "from") if first.strip() else None
     end = _parse_month(last, "to") if last.strip() else None

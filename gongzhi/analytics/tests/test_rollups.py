@@ -92,7 +92,7 @@ def test_the_figures_of_a_month_by_hand(people, tree, cats):
     # Every area above the grid holds the same counts; the other township none.
     assert counts(Subject.AREA, tree["grid"].path) == town == counts(Subject.AREA, tree["county"].path)
     assert counts(Subject.AREA, tree["other_town"].path) is None
-    assert counts(Subject.UNIT, tree["justice"].path) | {} == {
+    assert counts(Subject.UNIT, tree["justice"].path) == {
         **dict.fromkeys(COUNTS, 0), "handled": 2, "handled_on_time": 1, "reopened": 1, "rated": 2,
         "satisfied": 1, "unsatisfied": 1}
     assert counts(Subject.UNIT, tree["town"].path)["responded"] == 3  # A, B, D: the township's command centre
