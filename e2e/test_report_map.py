@@ -1,5 +1,7 @@
 """A resident picks the place of a report by tapping their grid on the map, on a 360 px phone."""
 
+import math
+
 import pytest
 from playwright.sync_api import expect
 
@@ -68,3 +70,39 @@ def test_without_javascript_there_is_no_map_choice(new_page, live_server, reside
     expect(page.locator('input[name="where"]').first).to_be_attached()  # at least one
     expect(page.locator("#id_where_map")).to_have_count(0)
     expect(page.locator("#map-picker")).to_be_hidden()
+
+
+# A 1×1 transparent PNG: every tile, so the map has tiles to position without a tile server.
+_TILE = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                      "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
+
+
+def test_on_gcj02_tiles_the_picked_point_is_stored_in_wgs84(page, live_server, tree, resident, settings):
+    """高德's tiles are drawn in GCJ-02: a place shows there some hundred metres off its WGS84 position. Tapping
+    where the tiles show the grid's centre must store the centre's WGS84 coordinates."""
+    settings.MAP_TILE_URL = live_server.url + "/tiles/{z}/{x}/{y}.png"
+    settings.MAP_TILE_CRS = "gcj02"
+    page.route("**/tiles/**", lambda route: route.fulfill(status=200, content_type="image/png", body=_TILE))
+    log_in_as(page, live_server, resident)
+    page.goto(live_server.url + "/cases/new/")
+    page.get_by_label("在地图上选点").check()
+    expect(page.locator("#map-picker path.map-grid-own")).to_be_visible()
+    tile = page.locator("#map-picker img.leaflet-tile-loaded").first
+    expect(tile).to_be_attached()
+
+    centre = (35.585, 104.605)  # of 小山村第1网格 (org.factories.square(104.60, 35.58))
+    gcj_lat, gcj_lng = page.evaluate("([lat, lng]) => window.wgs84ToGcj02(lat, lng)", list(centre))
+    assert abs(gcj_lng - centre[1]) > 0.002  # the offset the test is about: about 240 m here
+    # Where the tiles draw that GCJ-02 point: Web Mercator pixels at the tile's zoom, from the tile's corner (a
+    # tile is scaled on screen at a fractional zoom).
+    z, x, y = (int(part) for part in tile.get_attribute("src").removesuffix(".png").rsplit("/", 3)[1:])
+    scale = 256 * 2 ** z
+    px = (gcj_lng + 180) / 360 * scale
+    py = (1 - math.log(math.tan(math.radians(gcj_lat)) + 1 / math.cos(math.radians(gcj_lat))) / math.pi) / 2 * scale
+    corner = tile.bounding_box()
+    assert corner is not None
+    size = corner["width"] / 256
+    page.mouse.click(corner["x"] + (px - 256 * x) * size, corner["y"] + (py - 256 * y) * size)
+
+    lat, lng = float(page.get_by_label("纬度").input_value()), float(page.get_by_label("经度").input_value())
+    assert abs(lat - centre[0]) < 1e-4 and abs(lng - centre[1]) < 1e-4

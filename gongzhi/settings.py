@@ -122,7 +122,9 @@ def database_from_url(url: str) -> dict:
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
         # A write waiting longer than this for a row lock fails and the request answers 503, as on SQLite.
-        "OPTIONS": {"options": f"-c lock_timeout={int(os.environ.get('GONGZHI_LOCK_TIMEOUT_MS', 5000))}"},
+        # No JIT: a list query over a million cases is estimated costly enough to be compiled, which took
+        # 100 of its 220 ms (bench/lists.py); our queries are short, and JIT pays only on long scans.
+        "OPTIONS": {"options": f"-c lock_timeout={int(os.environ.get('GONGZHI_LOCK_TIMEOUT_MS', 5000))} -c jit=off"},
     }
 
 

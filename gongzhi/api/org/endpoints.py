@@ -94,6 +94,10 @@ class AreaGridFeature(Schema):
 class Basemap(Schema):
     url: str = Field(description="Leaflet tile URL template, e.g. https://…/{z}/{x}/{y}.png")
     attribution: str
+    subdomains: str = Field(description="What {s} in the template stands for, one character a server")
+    crs: Literal["wgs84", "gcj02"] = Field(description="The system the tiles are drawn in; on gcj02 tiles a "
+                                                        "client shifts the WGS84 grids to GCJ-02 to draw them, "
+                                                        "and a point picked on them back to WGS84")
 
 
 class ReportAreaOut(Schema):
@@ -114,7 +118,8 @@ class ReportAreaOut(Schema):
 def report_area(request: HttpRequest):
     user = cast(User, request.user)  # SignedIn admits signed-in users only
     grids = selectors.report_area(post.unit for post in posts_of(user))
-    basemap = ({"url": settings.MAP_TILE_URL, "attribution": settings.MAP_ATTRIBUTION}
+    basemap = ({"url": settings.MAP_TILE_URL, "attribution": settings.MAP_ATTRIBUTION,
+                "subdomains": settings.MAP_TILE_SUBDOMAINS, "crs": settings.MAP_TILE_CRS}
                if settings.MAP_TILE_URL else None)
     return {"features": [{"geometry": grid.boundary, "properties": {"id": grid.pk, "name": grid.name, "own": own}}
                          for grid, own in grids],

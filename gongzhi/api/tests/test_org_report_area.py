@@ -58,9 +58,12 @@ def test_users_without_a_grid_get_an_empty_collection(tree, make_staff, api):
 def test_configured_basemap_is_passed_on(tree, api, settings):
     settings.MAP_TILE_URL = "https://tiles.example.cn/{z}/{x}/{y}.png"
     settings.MAP_ATTRIBUTION = "© 示例地图"
+    settings.MAP_TILE_SUBDOMAINS = "1234"
+    settings.MAP_TILE_CRS = "gcj02"
     api.force_login(_resident(tree))
     assert api.get("/api/org/report-area").json()["basemap"] == {
-        "url": "https://tiles.example.cn/{z}/{x}/{y}.png", "attribution": "© 示例地图"}
+        "url": "https://tiles.example.cn/{z}/{x}/{y}.png", "attribution": "© 示例地图", "subdomains": "1234",
+        "crs": "gcj02"}
 
 
 def test_signed_out_is_401(tree, api):

@@ -37,4 +37,15 @@
     dLng = (dLng * 180.0) / (A / sqrtMagic * Math.cos(radLat) * Math.PI);
     return [lat + dLat, lng + dLng];
   };
+
+  // [lat, lng] in GCJ-02 → [lat, lng] in WGS84: a point picked on GCJ-02 tiles, back to the data's system. The
+  // offset changes slowly with place, so a few fixed-point steps bring the error under a millimetre.
+  window.gcj02ToWgs84 = function (lat, lng) {
+    var guess = [lat, lng];
+    for (var i = 0; i < 4; i++) {
+      var shifted = window.wgs84ToGcj02(guess[0], guess[1]);
+      guess = [guess[0] + lat - shifted[0], guess[1] + lng - shifted[1]];
+    }
+    return guess;
+  };
 })();

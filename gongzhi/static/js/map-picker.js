@@ -2,6 +2,8 @@
 // submits as where=point with the picked coordinates in the ordinary lat/lng fields, which the server checks,
 // so without JavaScript the other choices work as before. Leaflet and the grids (GET /api/org/report-area)
 // are loaded only when the choice is taken. The texts come from the container's data-* attributes.
+// On GCJ-02 tiles (高德, 腾讯) the WGS84 grids are shifted to be drawn where the tiles show them, and a point
+// picked on the tiles is shifted back: the fields, like all our data, hold WGS84.
 (function () {
   "use strict";
   var box = document.getElementById("map-picker");
@@ -15,6 +17,8 @@
   var map = null;
   var marker = null;
   var loading = null;
+  var toMap = function (lat, lng) { return [lat, lng]; };  // WGS84 → the tiles' system
+  var fromMap = toMap;  // … and back
 
   // The radio, after the server's choices; same name and value as "my position", so a pick submits as a point.
   var choices = fieldset.querySelectorAll(".check");
@@ -50,6 +54,15 @@
                         loadOnce("script", { src: text.leafletJs })]);
   }
 
+  function loadShift(basemap) {
+    if (!basemap || basemap.crs !== "gcj02") { return Promise.resolve(); }
+    var ready = window.wgs84ToGcj02 ? Promise.resolve() : loadOnce("script", { src: text.gcj02Js });
+    return ready.then(function () {
+      toMap = window.wgs84ToGcj02;
+      fromMap = window.gcj02ToWgs84;
+    });
+  }
+
   function loadArea() {
     return fetch(text.areaUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (response) {
@@ -59,8 +72,9 @@
   }
 
   function pick(latlng, gridName) {
-    lat.value = latlng.lat.toFixed(6);
-    lng.value = latlng.lng.toFixed(6);
+    var point = fromMap(latlng.lat, latlng.lng);
+    lat.value = point[0].toFixed(6);
+    lng.value = point[1].toFixed(6);
     radio.checked = true;
     if (marker) { marker.setLatLng(latlng); } else { marker = window.L.marker(latlng, { keyboard: false }).addTo(map); }
     say(gridName ? text.pickedIn.replace("{grid}", gridName) : text.picked);
@@ -72,9 +86,11 @@
     map = L.map(canvas, { zoomSnap: 0.25, tapTolerance: 20 });
     map.attributionControl.setPrefix("Leaflet");  // the plain name; the LICENSE file ships with the library
     if (area.basemap) {
-      L.tileLayer(area.basemap.url, { attribution: area.basemap.attribution, maxZoom: 19 }).addTo(map);
+      L.tileLayer(area.basemap.url, { attribution: area.basemap.attribution, subdomains: area.basemap.subdomains,
+                                      maxZoom: 19 }).addTo(map);
     }
     var grids = L.geoJSON(area, {
+      coordsToLatLng: function (coords) { return L.latLng(toMap(coords[1], coords[0])); },
       style: function (feature) {
         return feature.properties.own
           ? { className: "map-grid map-grid-own", weight: 3, fillOpacity: 0.25 }
@@ -95,7 +111,7 @@
       map.setView([35, 105], 4);
     }
     if (lat.value && lng.value && isFinite(+lat.value) && isFinite(+lng.value)) {
-      marker = L.marker([+lat.value, +lng.value], { keyboard: false }).addTo(map);
+      marker = L.marker(toMap(+lat.value, +lng.value), { keyboard: false }).addTo(map);
     }
     say(text.hint);
   }
@@ -106,7 +122,8 @@
     if (loading) { return; }
     say(text.loading);
     loading = Promise.all([loadLeaflet(), loadArea()]).then(function (results) {
-      var area = results[1];
+      return loadShift(results[1].basemap).then(function () { return results[1]; });
+    }).then(function (area) {
       if (!area.features.length && !area.basemap) {
         canvas.hidden = true;
         say(text.empty);
