@@ -74,6 +74,8 @@ def test_a_task_goes_from_the_township_to_the_village_and_back(new_page, live_se
     page.get_by_label("任务要求").fill("清理村内垃圾、柴草堆，整治房前屋后环境。")
     deadline = timezone.localdate() + datetime.timedelta(days=14)
     page.get_by_label("完成时限").fill(deadline.isoformat())
+    shot(page, f"command-task-new-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     page.get_by_role("button", name="下达任务").click()
     expect(page.get_by_text("任务已下达。")).to_be_visible()
     task = Task.objects.get(title="人居环境整治")
@@ -84,6 +86,8 @@ def test_a_task_goes_from_the_township_to_the_village_and_back(new_page, live_se
     page.goto(base + "/worker/")
     tasks_box = page.locator("#open-tasks")
     expect(tasks_box).to_contain_text("人居环境整治")
+    shot(page, f"worker-home-tasks-{width}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     tasks_box.get_by_role("link", name="人居环境整治").click()
     page.get_by_label("进展情况").fill("已清理垃圾点5处，柴草堆全部清运。")
     page.get_by_label("完成进度（%）").fill("90")

@@ -540,6 +540,12 @@ def report_task_progress(*, actor: User | AnonymousUser, task: Task, note: str |
     stored = _store_files(list(photos), list(documents))
     try:
         return _record_report(actor=actor, task=task, note=text, percent=value, stored=stored, client_key=key)
+    except IntegrityError:
+        _delete_stored(stored)
+        # The same form sent twice at once: the other request wrote the report with this key first.
+        if (replay := _task_step_replayed(actor, task, TaskAction.REPORT, key)) is not None:
+            return replay.report
+        raise
     except BaseException:
         _delete_stored(stored)
         raise

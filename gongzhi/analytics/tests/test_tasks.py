@@ -434,6 +434,9 @@ def test_the_pages_list_create_act_and_export(cast, tree, client):
     assert client.get(reverse("command:task", args=[task.pk])).status_code == 200
 
     client.force_login(cast["village"])
+    told = Notification.objects.get(kind="task.assigned", recipient=cast["village"])
+    opened = client.post(reverse("worker:message_open", args=[told.pk]))  # the message opens the task's page
+    assert opened.status_code == 302 and opened["Location"] == reverse("worker:task", args=[task.pk])
     home = client.get(reverse("worker:home")).content.decode()
     assert "本单位待办任务" in home and reverse("worker:task", args=[task.pk]) in home
     answer = client.post(reverse("worker:task_action", args=[task.pk, "report"]), {
