@@ -46,3 +46,13 @@ def check_rollups() -> bool:
     logger.warning("KPI rollups missed a case log row; rebuilding them")
     rollups.rebuild()
     return False
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("analytics-sweep-tasks")
+def sweep_task_deadlines() -> dict[str, int]:
+    """Every 5 minutes, beside the case sweep (`cases.tasks.sweep_case_limits`): the task lists' reminders —
+    即将到期 and 已超期, once per task × deadline (see `services.sweep_tasks`; a doubled run writes nothing). The
+    flags themselves are computed from the date on every page, so they never lag."""
+    result = services.sweep_tasks()
+    return {"due_soon": result.due_soon, "overdue": result.overdue}

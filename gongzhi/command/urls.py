@@ -6,10 +6,11 @@ from gongzhi.command import (
     disputes_views,
     map_views,
     report_views,
+    tasks_views,
     views,
     warnings_views,
 )
-from gongzhi.web import cases, disputes, inbox, pii
+from gongzhi.web import cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -41,6 +42,11 @@ urlpatterns = [
     path("assessment/monthly/", assessment_views.monthly_report, name="monthly_report"),
     path("warnings/", warnings_views.warning_list, name="warnings"),
     path("warnings/<int:warning_id>/acknowledge/", warnings_views.acknowledge, name="warning_acknowledge"),
+    path("tasks/", tasks_views.task_list, name="tasks"),
+    path("tasks/new/", tasks_views.task_new, name="task_new"),
+    path("tasks/supervision/", tasks_views.supervision, name="task_supervision"),
+    path("tasks/supervision/export/", tasks_views.supervision_export, name="task_supervision_export"),
+    *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
 ]

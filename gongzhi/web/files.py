@@ -2,7 +2,8 @@
 
 The URL is the file's stored name, exactly what `FieldFile.url` gives, so the templates and the API keep
 writing `attachment.file.url`; the app that owns the name finds its record (an indexed lookup) and checks
-its policy (`cases.selectors.stored_file`). Unknown, not the user's, malformed: 404 alike, never 403, so
+its policy (`cases.selectors.stored_file`; under tasks/, a task report's files: `analytics.selectors
+.stored_task_file`). Unknown, not the user's, malformed: 404 alike, never 403, so
 names cannot be probed. Only what some app explicitly answers for is served; today that is nothing public.
 
 With `MEDIA_ACCEL_REDIRECT` set (production behind nginx) the answer is empty and names the file under
@@ -19,6 +20,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseBase
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
+from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import selectors
 from gongzhi.core.files import ServedFile
 
@@ -34,7 +36,10 @@ def _well_formed(name: str) -> bool:
 def media_file(request, name: str):
     if not _well_formed(name):
         raise Http404
-    found = selectors.stored_file(request.user, name)
+    if name.startswith("tasks/"):
+        found = analytics_selectors.stored_task_file(request.user, name)
+    else:
+        found = selectors.stored_file(request.user, name)
     if found is None:
         raise Http404
     return file_response(found)

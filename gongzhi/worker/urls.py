@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.web import cases, disputes, inbox, pii
+from gongzhi.web import cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
 from gongzhi.worker import views
@@ -19,6 +19,7 @@ urlpatterns = [
     path("cases/", views.tasks, name="tasks"),
     path("cases/report/", views.report, name="case_report"),
     path("cases/photos/", guard(photo_upload), name="photo_upload"),
+    *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
 ]

@@ -1,5 +1,6 @@
-"""The grid-worker portal (/worker/): my grids and their households, my tasks, field reports, my posts.
-Messages, the PII page and the case page are the shared ones of `gongzhi.web`."""
+"""The grid-worker portal (/worker/): my grids and their households, my tasks, field reports, my posts, and on
+the home page the open tasks of the task lists (任务清单) given to my units. Messages, the PII page, the case
+page and the task page are the shared ones of `gongzhi.web`."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.accounts import policies
 from gongzhi.accounts import selectors as account_selectors
+from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import selectors
 from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError, NotFound
@@ -28,7 +30,8 @@ def home(request):
     grids = registry_selectors.grid_summaries(request.user)
     waiting = (registry_selectors.verification_queue(request.user, limit=0)[1]
                if policies.identity_paths(request.user) else None)
-    return render(request, "worker/home.html", {"grids": grids, "identity_waiting": waiting})
+    return render(request, "worker/home.html", {"grids": grids, "identity_waiting": waiting,
+                                                "open_tasks": analytics_selectors.open_tasks_of_my_units(request.user)})
 
 
 @portal_required("worker")

@@ -2,7 +2,18 @@
 
 from gongzhi.analytics.models.grid_states import Colour, GridState, GridStateRun
 from gongzhi.analytics.models.rollups import COUNTS, FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
+from gongzhi.analytics.models.tasklists import (
+    OPEN_TASK_STATES,
+    Task,
+    TaskAction,
+    TaskAttachment,
+    TaskCategory,
+    TaskLog,
+    TaskReport,
+    TaskStatus,
+)
 from gongzhi.analytics.models.warnings import Warning, WarningKind
 
 __all__ = ["COUNTS", "FIELDS", "CaseTrack", "Colour", "GridState", "GridStateRun", "KpiCount", "RollupCursor",
-           "Subject", "Warning", "WarningKind"]
+           "Subject", "Warning", "WarningKind", "OPEN_TASK_STATES", "Task", "TaskAction", "TaskAttachment",
+           "TaskCategory", "TaskLog", "TaskReport", "TaskStatus"]

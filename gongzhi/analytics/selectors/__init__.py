@@ -1,5 +1,6 @@
 """Reads of the analytics app, always for what the viewer may see (others answer NotFound): the
-assessment figures (`figures`), the map (`map`) and the risk warnings (`warnings`)."""
+assessment figures (`figures`), the map (`map`), the risk warnings (`warnings`) and the task lists
+(`tasklists`)."""
 
 from gongzhi.analytics.selectors.figures import (
     MAX_MONTHS,
@@ -34,6 +35,33 @@ from gongzhi.analytics.selectors.map import (
     unit_panel,
     unit_shapes,
 )
+from gongzhi.analytics.selectors.tasklists import (
+    DUE_SOON_WORKING_DAYS,
+    GREEN,
+    RED,
+    SIDES,
+    TASK_FLAGS,
+    YELLOW,
+    Supervision,
+    SupervisionRow,
+    TimelineStep,
+    due_soon_until,
+    flag_of,
+    issuing_units,
+    open_tasks_of_my_units,
+    owner_choices,
+    parent_choices,
+    stored_task_file,
+    subtasks_of,
+    supervision,
+    task_actions,
+    task_for,
+    task_list,
+    task_owner_staff,
+    task_owner_units,
+    task_timeline,
+    with_task_flags,
+)
 from gongzhi.analytics.selectors.warnings import (
     WarningCase,
     may_acknowledge,
@@ -48,4 +76,8 @@ __all__ = [
     "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
     "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
     "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for",
+    "DUE_SOON_WORKING_DAYS", "GREEN", "RED", "SIDES", "TASK_FLAGS", "YELLOW", "Supervision", "SupervisionRow",
+    "TimelineStep", "due_soon_until", "flag_of", "issuing_units", "open_tasks_of_my_units", "owner_choices",
+    "parent_choices", "stored_task_file", "subtasks_of", "supervision", "task_actions", "task_for", "task_list",
+    "task_owner_staff", "task_owner_units", "task_timeline", "with_task_flags",
 ]

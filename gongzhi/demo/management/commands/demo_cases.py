@@ -5,6 +5,7 @@ from gongzhi.analytics import rollups, services
 from gongzhi.cases.models import Case
 from gongzhi.cases.workflow import Status
 from gongzhi.demo.cases import DEFAULT_SEED, make_demo_cases
+from gongzhi.demo.tasks import make_demo_tasks
 
 
 class Command(BaseCommand):
@@ -16,6 +17,7 @@ class Command(BaseCommand):
     def handle(self, *args, seed, **options):
         try:
             made = make_demo_cases(seed=seed)
+            tasks = make_demo_tasks()
         except LookupError as exc:  # the township lacks the posts or residents the stories need
             raise CommandError(str(exc)) from None
         # The demo opens with its figures, map colours and risk warnings in place, not later from the task worker.
@@ -24,6 +26,8 @@ class Command(BaseCommand):
         services.refresh_warnings()
         # The count first, then how many are in each state (labels the interface already translates).
         self.stdout.write(f"{_('全部事件')} {made}")
+        if tasks:
+            self.stdout.write(f"{_('任务清单')} {tasks}")
         if made and options["verbosity"] >= 1:
             counts = {status: Case.objects.filter(status=status).count() for status in Status.values}
             for status, label in Status.choices:

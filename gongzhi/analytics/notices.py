@@ -1,0 +1,105 @@
+"""Who hears of which step of a task (任务清单): the task lists' notice types, registered with the notifications
+app (`notifications.types`) when the app is ready. Every message opens the task (a "task" target; each
+portal shows its own page of it, `web.targets`).
+
+- the owner unit (`OWNER`: the person named responsible while they still hold a post there, else the unit's
+  staff) hears of a new task, of the issuer's decisions (confirmed, sent back, cancelled, a new deadline) and of
+  the sweep's reminders (coming due, overdue);
+- the issuing unit (`ISSUER`: the command-centre staff of the issuing unit) hears that a task was submitted as
+  done and waits for its confirmation.
+
+Each notification carries the dedupe key "task:<id>:<log id>:<kind>", so announcing a log row twice notifies
+nobody twice; the sweep's rows are themselves unique per task × deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.models import COMMAND_ROLES, Membership, User
+from gongzhi.analytics.models import Task, TaskAction, TaskLog
+from gongzhi.notifications import services as notifications
+from gongzhi.notifications import types
+from gongzhi.org.models import DepartmentType
+
+OWNER = "task_owner"
+ISSUER = "task_issuer"
+_BODY_MAX = 2000
+
+
+def owners_of(task: Task) -> list[User]:
+    """The person named responsible while they hold a staff post in the owner unit, else the unit's staff."""
+    posts = Membership.objects.staff().filter(unit_id=task.owner_unit_id).select_related("user")
+    staff = list({post.user.pk: post.user for post in posts}.values())
+    named = [user for user in staff if user.pk == task.owner_person_id]
+    return named or staff
+
+
+def issuers_of(task: Task) -> list[User]:
+    """The command-centre staff of the issuing unit (or of its 综治中心 department)."""
+    posts = (Membership.objects.active().filter(role__in=COMMAND_ROLES)
+             .filter(Q(unit_id=task.issuing_unit_id)
+                     | Q(unit__parent_id=task.issuing_unit_id, unit__department_type=DepartmentType.COMMAND_CENTRE))
+             .select_related("user"))
+    return list({post.user.pk: post.user for post in posts}.values())
+
+
+AUDIENCES: dict[str, Callable[[Task], list[User]]] = {OWNER: owners_of, ISSUER: issuers_of}
+
+
+def _text(title: Promise, template: Promise) -> Callable[[Task, TaskLog], tuple[str, str]]:
+    def build(task: Task, log: TaskLog) -> tuple[str, str]:
+        values = {"title": task.title, "deadline": f"{task.deadline:%Y-%m-%d}", "note": log.note.strip()}
+        return str(title), str(template) % values
+
+    return build
+
+
+NOTICES: tuple[tuple[types.NoticeType, frozenset[str]], ...] = tuple(
+    (types.NoticeType(kind, label, target="task", audience=audience, build=build), frozenset(on))
+    for kind, label, audience, build, on in (
+        ("task.assigned", _("新的任务"), OWNER,
+         _text(_("新的任务"), _("%(title)s，完成时限%(deadline)s。")), {TaskAction.CREATE, TaskAction.ASSIGN}),
+        ("task.submitted", _("任务待确认"), ISSUER,
+         _text(_("任务已提交完成，请确认"), _("%(title)s：%(note)s")), {TaskAction.SUBMIT}),
+        ("task.confirmed", _("任务已确认完成"), OWNER,
+         _text(_("任务已确认完成"), _("%(title)s已确认完成。")), {TaskAction.CONFIRM}),
+        ("task.sent_back", _("任务被退回"), OWNER,
+         _text(_("任务被退回"), _("%(title)s被退回：%(note)s")), {TaskAction.SEND_BACK}),
+        ("task.cancelled", _("任务已撤销"), OWNER,
+         _text(_("任务已撤销"), _("%(title)s已撤销：%(note)s")), {TaskAction.CANCEL}),
+        ("task.extended", _("任务时限已延长"), OWNER,
+         _text(_("任务时限已延长"), _("%(title)s的完成时限延长至%(deadline)s：%(note)s")), {TaskAction.EXTEND}),
+        ("task.due_soon", _("任务即将到期"), OWNER,
+         _text(_("任务即将到期"), _("%(title)s将于%(deadline)s到期，请抓紧办理。")), {TaskAction.DUE_SOON}),
+        ("task.overdue", _("任务已超期"), OWNER,
+         _text(_("任务已超期"), _("%(title)s的完成时限%(deadline)s已过，请尽快办理并报告进展。")),
+         {TaskAction.OVERDUE}),
+    ))
+
+
+def register() -> None:
+    types.register(*(notice for notice, _on in NOTICES))
+
+
+def announce(*, task: Task, log: TaskLog) -> None:
+    """Tell the people concerned about the step `log` records (the actor excepted). Idempotent per log row."""
+    with translation.override(settings.LANGUAGE_CODE):
+        for notice, on in NOTICES:
+            if log.action not in on:
+                continue
+            people = [user for user in AUDIENCES[notice.audience](task) if user.pk != log.actor_id]
+            if not people:
+                continue
+            assert notice.build is not None
+            title, body = notice.build(task, log)
+            if len(body) > _BODY_MAX:
+                body = body[:_BODY_MAX - 1] + "…"
+            notifications.notify(recipients=people, kind=notice.kind, title=title, body=body, target_id=task.pk,
+                                 dedupe_key=f"task:{task.pk}:{log.pk}:{notice.kind}")
