@@ -1,6 +1,11 @@
-"""Who hears of which step of a task (任务清单): the task lists' notice types, registered with the notifications
-app (`notifications.types`) when the app is ready. Every message opens the task (a "task" target; each
-portal shows its own page of it, `web.targets`).
+"""The analytics app's notice types, registered with the notifications app (`notifications.types`) when the app
+is ready: the steps of a task (任务清单) and new risk warnings (风险预警).
+
+A new risk warning goes to those who answer for it (`RESPONSIBLE`: the command-centre staff of the nearest
+level at or above the warning's unit that has any — for a grid's hotspot, its township's dispatchers and
+supervisors), once per warning ("warning:<id>:raised"); it opens 风险预警.
+
+Every task message opens the task (a "task" target; each portal shows its own page of it, `web.targets`).
 
 - the owner unit (`OWNER`: the person named responsible while they still hold a post there, else the unit's
   staff) hears of a new task, of the issuer's decisions (confirmed, sent back, cancelled, a new deadline) and of
@@ -23,7 +28,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.accounts.models import COMMAND_ROLES, Membership, User
-from gongzhi.analytics.models import Task, TaskAction, TaskLog
+from gongzhi.analytics.models import Task, TaskAction, TaskLog, Warning
 from gongzhi.notifications import services as notifications
 from gongzhi.notifications import types
 from gongzhi.org.models import DepartmentType
@@ -84,8 +89,44 @@ NOTICES: tuple[tuple[types.NoticeType, frozenset[str]], ...] = tuple(
     ))
 
 
+RESPONSIBLE = "warning_responsible"
+WARNING_RAISED = types.NoticeType("warning.raised", _("新的风险预警"), target="warnings", audience=RESPONSIBLE)
+
+
+def responsible_for(warning: Warning) -> list[User]:
+    """The command-centre staff (or those of its 综治中心 department) of the nearest unit at or above the warning's
+    unit that has any: those who may acknowledge it (`policies.can_acknowledge_warning`) and are closest to it."""
+    parts = warning.path.rstrip("/").split("/")
+    paths = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    posts = (Membership.objects.active().filter(role__in=COMMAND_ROLES)
+             .filter(Q(unit__path__in=paths)
+                     | Q(unit__parent__path__in=paths, unit__department_type=DepartmentType.COMMAND_CENTRE))
+             .select_related("user", "unit__parent"))
+    by_path: dict[str, dict[int, User]] = {}
+    for post in posts:
+        level = post.unit.path if post.unit.path in paths else post.unit.parent.path  # type: ignore[union-attr]
+        by_path.setdefault(level, {})[post.user.pk] = post.user
+    nearest = max(by_path, key=len, default=None)
+    return list(by_path[nearest].values()) if nearest else []
+
+
+def announce_warnings(warnings: list[Warning]) -> None:
+    """Tell those responsible about each new warning. Idempotent per warning."""
+    with translation.override(settings.LANGUAGE_CODE):
+        for warning in warnings:
+            people = responsible_for(warning)
+            if not people:
+                continue
+            kind = warning.get_kind_display()
+            body = _("%(unit)s：%(kind)s，涉及%(n)s件事件。请到风险预警查看并签收。") % {
+                "unit": warning.unit.name, "kind": kind, "n": len(warning.case_ids)}
+            notifications.notify(recipients=people, kind=WARNING_RAISED.kind,
+                                 title=str(_("新的风险预警：%(kind)s") % {"kind": kind}), body=str(body),
+                                 dedupe_key=f"warning:{warning.pk}:raised")
+
+
 def register() -> None:
-    types.register(*(notice for notice, _on in NOTICES))
+    types.register(*(notice for notice, _on in NOTICES), WARNING_RAISED)
 
 
 def announce(*, task: Task, log: TaskLog) -> None:

@@ -36,8 +36,7 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import Membership, User
-from gongzhi.analytics import notices as tasklist_notices
-from gongzhi.analytics import policies
+from gongzhi.analytics import notices, policies
 from gongzhi.analytics.models import (
     OPEN_TASK_STATES,
     Colour,
@@ -309,6 +308,7 @@ def _apply(wanted: Iterable[_Wanted], now: datetime.datetime) -> WarningsResult:
         Warning.objects.bulk_update(changed_rows, ["case_ids", "details", "unit", "path", "updated_at"],
                                     batch_size=1000)
         Warning.objects.bulk_create(new_rows, batch_size=1000)
+        notices.announce_warnings(new_rows)
         raised, updated, cleared = len(new_rows), len(changed_rows), len(gone)
     return WarningsResult(raised=raised, updated=updated, cleared=cleared, open=len(wanted_by_key))
 
@@ -389,7 +389,7 @@ def _write_task_log(task: Task, *, actor: User | None, action: str, note: str = 
         task.updated_at = now
         task.save(update_fields=["status", "progress", "deadline", "owner_person", "submitted_at", "completed_at",
                                  "on_time", "cancelled_at", "updated_at"])
-    tasklist_notices.announce(task=task, log=log)
+    notices.announce(task=task, log=log)
     return log
 
 

@@ -16,6 +16,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "case": {"resident": "resident:case", "worker": "worker:case", "command": "command:case"},
     # The cases of the recipient's units coming due or overdue (the sweep's digest).
     "cases.due": {"worker": "worker:tasks", "command": "command:cases"},
+    # The open risk warnings (风险预警) of the recipient's scope: a new one is announced to those who acknowledge.
+    "warnings": {"command": "command:warnings"},
     # A task of the task lists (任务清单): its page in the worker or command portal.
     "task": {"worker": "worker:task", "command": "command:task"},
 }

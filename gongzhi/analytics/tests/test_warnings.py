@@ -10,6 +10,7 @@ import time_machine
 from django.urls import reverse
 from stdnum.cn import ric
 
+from gongzhi.accounts.models import Membership
 from gongzhi.analytics import services, tasks
 from gongzhi.analytics.models import Warning, WarningKind
 from gongzhi.cases import services as case_services
@@ -18,6 +19,7 @@ from gongzhi.cases.models import Case, Category
 from gongzhi.cases.tests.helpers import dispatched
 from gongzhi.cases.workflow import Action
 from gongzhi.core.errors import DomainError, Forbidden, NotFound
+from gongzhi.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -112,8 +114,9 @@ def test_five_overdue_cases_led_by_a_department_raise_its_cluster(tree, people, 
 
 def test_a_run_reads_the_cases_in_a_few_grouped_queries(tree, people, cats, django_assert_max_num_queries):
     reports_at(people, cats["env"], [NOW - datetime.timedelta(days=d) for d in range(1, 6)])
-    # Hotspots 2, calendar 2, overdue 3, disputes 5, paths 1, the write 3: none per grid or per case.
-    with django_assert_max_num_queries(16):
+    # Hotspots 2, calendar 2, overdue 3, disputes 5, paths 1, the write 3: none per grid or per case; then 8 to
+    # announce the one new warning (who answers for it, its unit, the inbox row and its checks).
+    with django_assert_max_num_queries(24):
         services.refresh_warnings(now=NOW)
     assert len(open_of(WarningKind.HOTSPOT)) == 1
 
@@ -159,6 +162,28 @@ def test_runs_are_idempotent(tree, people, marriage_warning):
     assert (again.raised, again.updated, again.cleared) == (0, 0, 0)
     tasks.refresh_warnings.call_local()
     assert Warning.objects.filter(kind=WarningKind.MARRIAGE_FAMILY).count() == 1
+
+
+def test_a_new_warning_is_announced_once_to_the_nearest_command_centre(tree, people, marriage_warning, client):
+    _case, warning = marriage_warning
+    told = Notification.objects.filter(kind="warning.raised")
+    [notice] = told  # the grid's township has a dispatcher: the county above is not told
+    assert notice.recipient == people["dispatcher"]
+    assert notice.title == "新的风险预警：民转刑风险"
+    assert notice.body == "小山村第1网格：民转刑风险，涉及1件事件。请到风险预警查看并签收。"
+    services.refresh_warnings(now=NOW + datetime.timedelta(minutes=10))
+    assert told.count() == 1
+    client.force_login(people["dispatcher"])
+    opened = client.post(reverse("command:message_open", args=[notice.pk]))
+    assert opened.status_code == 302 and opened.url == reverse("command:warnings")
+
+
+def test_without_a_township_command_centre_the_county_is_told(tree, people, cats):
+    Membership.objects.filter(user=people["dispatcher"]).delete()
+    reports_at(people, Category.objects.get(code="dispute-marriage"), [NOW - datetime.timedelta(hours=1)])
+    services.refresh_warnings(now=NOW)
+    assert {n.recipient for n in Notification.objects.filter(kind="warning.raised")} == {
+        people["county_dispatcher"], people["county_supervisor"]}
 
 
 def test_who_may_acknowledge(tree, people, make_staff, marriage_warning):
