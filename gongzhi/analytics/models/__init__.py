@@ -1,8 +1,17 @@
 """The analytics app's tables, one module per concern (rollups, map states, …), all imported here."""
 
 from gongzhi.analytics.models.grid_states import Colour, GridState, GridStateRun
-from gongzhi.analytics.models.rollups import COUNTS, FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
+from gongzhi.analytics.models.rollups import (
+    COUNTS,
+    FIELDS,
+    CaseTrack,
+    CategoryCount,
+    DayCount,
+    KpiCount,
+    RollupCursor,
+    Subject,
+)
 from gongzhi.analytics.models.warnings import Warning, WarningKind
 
-__all__ = ["COUNTS", "FIELDS", "CaseTrack", "Colour", "GridState", "GridStateRun", "KpiCount", "RollupCursor",
-           "Subject", "Warning", "WarningKind"]
+__all__ = ["COUNTS", "FIELDS", "CaseTrack", "CategoryCount", "Colour", "DayCount", "GridState", "GridStateRun",
+           "KpiCount", "RollupCursor", "Subject", "Warning", "WarningKind"]
