@@ -1,6 +1,23 @@
 """Reads of the analytics app, always for what the viewer may see (others answer NotFound): the
-assessment figures (`figures`), the map (`map`) and the risk warnings (`warnings`)."""
+assessment figures (`figures`), the map (`map`), the risk warnings (`warnings`) and the dashboard
+(`dashboard`)."""
 
+from gongzhi.analytics.selectors.dashboard import (
+    STREAM_SIZE,
+    Hotspots,
+    Mix,
+    Series,
+    StreamCase,
+    Tiles,
+    anything_after,
+    category_mix,
+    dashboard_unit,
+    hotspots,
+    newest_cases,
+    rankings,
+    tiles,
+    trends,
+)
 from gongzhi.analytics.selectors.figures import (
     MAX_MONTHS,
     PUBLIC_LEVELS,
@@ -48,4 +65,6 @@ __all__ = [
     "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
     "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
     "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for",
+    "STREAM_SIZE", "Hotspots", "Mix", "Series", "StreamCase", "Tiles", "anything_after", "category_mix",
+    "dashboard_unit", "hotspots", "newest_cases", "rankings", "tiles", "trends",
 ]
