@@ -4,15 +4,17 @@ assessment figures (`figures`), the map (`map`), the risk warnings (`warnings`) 
 
 from gongzhi.analytics.selectors.dashboard import (
     STREAM_SIZE,
+    Dashboard,
     Hotspots,
     Mix,
     Series,
     StreamCase,
     Tiles,
-    anything_after,
     category_mix,
+    dashboard,
     dashboard_unit,
     hotspots,
+    newest_case_id,
     newest_cases,
     rankings,
     tiles,
@@ -65,6 +67,6 @@ __all__ = [
     "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
     "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
     "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for",
-    "STREAM_SIZE", "Hotspots", "Mix", "Series", "StreamCase", "Tiles", "anything_after", "category_mix",
-    "dashboard_unit", "hotspots", "newest_cases", "rankings", "tiles", "trends",
+    "STREAM_SIZE", "Dashboard", "Hotspots", "Mix", "Series", "StreamCase", "Tiles", "category_mix",
+    "dashboard", "dashboard_unit", "hotspots", "newest_case_id", "newest_cases", "rankings", "tiles", "trends",
 ]

@@ -76,6 +76,14 @@ class Tiles:
     complete_until: datetime.datetime | None  # the rollups include everything before this
 
     @property
+    def reported_month(self) -> int:
+        return int(self.month["reported"])
+
+    @property
+    def handled_month(self) -> int:
+        return int(self.month["handled"])
+
+    @property
     def on_time(self) -> kpis.Figure:
         return self.month.figure("on_time")
 
@@ -169,6 +177,11 @@ class Mix:
     items: list[tuple[str, int]]
     total: int
 
+    @property
+    def rows(self) -> list[tuple[str, int, str]]:
+        """(name, cases, share of the period's cases as "12.5%")."""
+        return [(name, n, f"{n / self.total * 100:.1f}%") for name, n in self.items]
+
 
 def _mix(unit: OrgUnit, months: list[datetime.date], title: str) -> Mix:
     rows = (CategoryCount.objects.filter(path=unit.path, month__in=months).values("category_id")
@@ -236,8 +249,29 @@ def hotspots(user: User | AnonymousUser, unit: OrgUnit) -> Hotspots:
     return Hotspots(grids, warnings)
 
 
-def rankings(user: User | AnonymousUser, unit: OrgUnit, *, today: datetime.date | None = None
-             ) -> list[tuple[OrgUnit, kpis.Kpis]]:
+@dataclass(frozen=True)
+class Ranked:
+    unit: OrgUnit
+    counts: kpis.Kpis
+
+    @property
+    def reported(self) -> int:
+        return int(self.counts["reported"])
+
+    @property
+    def handled(self) -> int:
+        return int(self.counts["handled"])
+
+    @property
+    def on_time(self) -> kpis.Figure:
+        return self.counts.figure("on_time")
+
+    @property
+    def satisfaction(self) -> kpis.Figure:
+        return self.counts.figure("satisfaction")
+
+
+def rankings(user: User | AnonymousUser, unit: OrgUnit, *, today: datetime.date | None = None) -> list[Ranked]:
     """The areas one level down with this month's counts, most cases reported first (the big screen's 排行)."""
     _check(user, unit)
     if unit.kind != UnitKind.AREA:
@@ -248,8 +282,8 @@ def rankings(user: User | AnonymousUser, unit: OrgUnit, *, today: datetime.date 
     for row in KpiCount.objects.filter(subject=Subject.AREA, worker_id=0, month=this_month,
                                        path__in=[c.path for c in children]).values():
         rows[row["path"]].append(row)
-    found = [(child, kpis.total(rows.get(child.path, []))) for child in children]
-    found.sort(key=lambda item: (-item[1]["reported"], -item[1]["handled"], item[0].path))
+    found = [Ranked(child, kpis.total(rows.get(child.path, []))) for child in children]
+    found.sort(key=lambda r: (-r.reported, -r.handled, r.unit.path))
     return found[:RANKED_SHOWN]
 
 
@@ -288,12 +322,36 @@ def newest_cases(user: User | AnonymousUser, unit: OrgUnit, *, after: int = 0, l
     return stream
 
 
-def anything_after(case_id: int) -> bool:
-    """Whether any case at all came in after `case_id`: one probe of the primary key's end, which lets a poll
-    answer "nothing new" without reading the viewer's scope."""
-    return case_selectors.newest_case_id() > case_id
+@dataclass(frozen=True)
+class Dashboard:
+    unit: OrgUnit
+    tiles: Tiles
+    trends: dict[str, Series]
+    mix: dict[str, Mix]
+    hotspots: Hotspots
+    rankings: list[Ranked]
+    stream: list[StreamCase]
+
+    @property
+    def newest_id(self) -> int:
+        """Where the stream's poll starts: the newest case shown (0: none)."""
+        return max((case.id for case in self.stream), default=0)
 
 
-__all__ = ["HOTSPOTS_SHOWN", "MIX_SHOWN", "STREAM_SIZE", "TREND_DAYS", "TREND_MONTHS", "TREND_WEEKS", "Hotspot",
-           "HotspotWarning", "Hotspots", "Mix", "Series", "StreamCase", "Tiles", "anything_after", "category_mix",
-           "dashboard_unit", "hotspots", "newest_cases", "rankings", "tiles", "trends"]
+def dashboard(user: User | AnonymousUser, unit: OrgUnit, *, today: datetime.date | None = None) -> Dashboard:
+    """Everything the dashboard and the big screen show for `unit`."""
+    today = today or timezone.localdate()
+    return Dashboard(unit=unit, tiles=tiles(user, unit, today=today), trends=trends(user, unit, today=today),
+                     mix=category_mix(user, unit, today=today), hotspots=hotspots(user, unit),
+                     rankings=rankings(user, unit, today=today), stream=newest_cases(user, unit))
+
+
+def newest_case_id() -> int:
+    """The newest case id of all (one probe of the primary key's end): a poll that finds nothing after it answers
+    "nothing new" without reading the viewer's scope, and one that finds nothing in scope moves on to it."""
+    return case_selectors.newest_case_id()
+
+
+__all__ = ["HOTSPOTS_SHOWN", "MIX_SHOWN", "STREAM_SIZE", "TREND_DAYS", "TREND_MONTHS", "TREND_WEEKS", "Dashboard",
+           "Hotspot", "HotspotWarning", "Hotspots", "Mix", "Ranked", "Series", "StreamCase", "Tiles", "category_mix",
+           "newest_case_id", "dashboard", "dashboard_unit", "hotspots", "newest_cases", "rankings", "tiles", "trends"]

@@ -92,8 +92,8 @@ def test_hotspots_and_rankings_stay_in_the_township(people, tree, city):
     county_spots = selectors.hotspots(people["county_dispatcher"], tree["county"])
     assert {s.name for s in county_spots.grids} == {"小山村第1网格", "东关社区第1网格"}
     ranked = selectors.rankings(people["county_dispatcher"], tree["county"], today=TODAY)
-    assert [(u.name, k["reported"]) for u, k in ranked] == [("八里镇", 3), ("城关镇", 2)]
-    assert [u.name for u, _k in selectors.rankings(people["dispatcher"], tree["town"], today=TODAY)] == [
+    assert [(r.unit.name, r.reported, r.handled) for r in ranked] == [("八里镇", 3, 1), ("城关镇", 2, 0)]
+    assert [r.unit.name for r in selectors.rankings(people["dispatcher"], tree["town"], today=TODAY)] == [
         "小山村", "大湾村"]
 
 
@@ -104,7 +104,7 @@ def test_the_stream_is_the_newest_cases_in_scope(people, tree, city):
     assert selectors.newest_cases(people["dispatcher"], tree["town"], after=city["d"].pk) == []
     county = selectors.newest_cases(people["county_dispatcher"], tree["county"], limit=3)
     assert [s.id for s in county] == [city[k].pk for k in ("f", "e", "d")]
-    assert selectors.anything_after(city["e"].pk) and not selectors.anything_after(city["f"].pk)
+    assert selectors.newest_case_id() == city["f"].pk
 
 
 def test_another_township_is_not_found(people, tree, city):
