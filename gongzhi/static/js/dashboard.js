@@ -15,6 +15,7 @@
   var dataNode = document.getElementById("dashboard-data");
   var data = dataNode ? JSON.parse(dataNode.textContent) : null;
   var charts = [];
+  var mixCharts = [];  // redraws a mix chart when it crosses the narrow width
   var COLOURS = screen ? ["#4fc3f7", "#7bd88f", "#ffd166", "#f78c6b", "#c792ea", "#82aaff", "#f07178", "#a3be8c", "#b0bec5"]
                        : ["#2f6fb0", "#2e8540", "#c98a00", "#b5482a", "#6f4ea1", "#1b7f8c", "#a3201a", "#5b6b2f", "#6b7280"];
   var FONT = screen ? 18 : 13;
@@ -35,13 +36,14 @@
       yAxis: {type: "value", minInterval: 1, axisLabel: {fontSize: FONT}},
       series: [
         {name: text.reported, type: "bar", data: series.reported, barMaxWidth: 28},
-        {name: text.handled, type: "line", data: series.handled, smooth: true, symbolSize: screen ? 8 : 5,
+        {name: text.handled, type: "line", data: series.handled, symbolSize: screen ? 8 : 5,
          lineStyle: {width: screen ? 3 : 2}}
       ]
     };
   }
 
-  function mixOption(mix) {
+  function mixOption(mix, narrow) {
+    // Narrow (a phone): no labels around the ring, which would be cut off, but a legend under it.
     var items = mix.names.map(function (name, i) { return {name: name, value: mix.values[i]}; });
     return {
       backgroundColor: "transparent",
@@ -49,10 +51,11 @@
       textStyle: {fontSize: FONT},
       title: {text: mix.title, left: "center", top: 0, textStyle: {fontSize: FONT + 2}},
       tooltip: {trigger: "item", formatter: "{b}: {c} ({d}%)"},
+      legend: narrow ? {type: "scroll", bottom: 0, textStyle: {fontSize: FONT - 1}} : {show: false},
       series: [{
-        type: "pie", radius: ["35%", "62%"], center: ["50%", "55%"], data: items,
-        label: {fontSize: FONT - 1, formatter: "{b}\n{c}" + data.text.cases},
-        minShowLabelAngle: 6
+        type: "pie", radius: narrow ? ["28%", "50%"] : ["35%", "62%"], center: ["50%", narrow ? "45%" : "55%"],
+        data: items, minShowLabelAngle: 6,
+        label: {show: !narrow, fontSize: FONT - 1, formatter: "{b}\n{c}" + data.text.cases}
       }]
     };
   }
@@ -86,7 +89,15 @@
     }
     Object.keys(data.mix).forEach(function (key) {
       var made = chart("mix-" + key + "-chart");
-      if (made) made.setOption(mixOption(data.mix[key]));
+      if (!made) return;
+      var narrow = null;
+      var draw = function () {
+        var now = made.getWidth() < 420;
+        if (now !== narrow) made.setOption(mixOption(data.mix[key], now), true);
+        narrow = now;
+      };
+      draw();
+      mixCharts.push(draw);
     });
     root.querySelectorAll("details.chart-table").forEach(function (d) { d.open = false; });
     window.addEventListener("resize", resizeCharts);
@@ -94,6 +105,7 @@
 
   function resizeCharts() {
     charts.forEach(function (c) { c.resize(); });
+    mixCharts.forEach(function (draw) { draw(); });
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -110,11 +122,11 @@
 
   function item(c) {
     var li = document.createElement("li");
-    li.className = "stream-item stream-new flag-" + (c.flag || "");
+    li.className = "stream-item stream-new";
     var a = document.createElement("a");
     a.href = c.url;
     [["stream-time", c.time], ["stream-category", c.category], ["stream-place", c.place],
-     ["stream-status", c.status]].forEach(function (part, i) {
+     ["stream-status flag-" + (c.flag || "none"), c.status]].forEach(function (part, i) {
       var span = document.createElement("span");
       span.className = part[0];
       span.textContent = part[1];
