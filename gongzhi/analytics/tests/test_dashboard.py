@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 
 from gongzhi.analytics import rollups, selectors, services
 from gongzhi.analytics.models import DayCount
@@ -122,3 +123,19 @@ def test_another_township_is_not_found(people, tree, city):
     assert [s.id for s in other] == [city["f"].pk, city["e"].pk]
     other_tiles = selectors.tiles(people["other_dispatcher"], tree["other_town"], today=TODAY)
     assert (other_tiles.reported_today, other_tiles.month["reported"]) == (2, 2)
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's query plan")
+def test_the_stream_walks_the_primary_key_from_the_newest(people, tree):
+    """The stream's "newest 12" reads along the primary key and stops, whatever the number of cases in scope."""
+    from gongzhi.analytics.selectors.dashboard import _stream_filter
+    from gongzhi.cases import selectors as case_selectors
+
+    for unit, viewer in ((tree["town"], people["dispatcher"]), (tree["county"], people["county_dispatcher"])):
+        query = case_selectors.all_cases(viewer, _stream_filter(unit)).filter(pk__gt=0)[:selectors.STREAM_SIZE]
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = [row[3] for row in cursor.fetchall()]
+        assert plan[0] == "SEARCH cases_case USING INTEGER PRIMARY KEY (rowid>?)", plan
+        assert not any("cases_case" in step and "B-TREE" in step for step in plan), plan
