@@ -1,6 +1,7 @@
 """数据看板 and 大屏 in the browser: a township dispatcher opens the dashboard, a resident reports a case (through the
 service) and it appears in the live stream within 5 s without a reload; the trend switches to weeks; the page fits
-a 360 px phone; the big screen at 1920×1080 shows its panels. Screenshots with GONGZHI_E2E_SCREENSHOTS=/some/dir."""
+a 360 px phone; the big screen at 1920×1080 shows its panels, which take turns by themselves (a fake clock).
+Screenshots with GONGZHI_E2E_SCREENSHOTS=/some/dir."""
 
 import datetime
 
@@ -110,3 +111,17 @@ def test_the_big_screen_shows_its_panels_in_turn(new_page, live_server, township
         expect(page.locator("[data-panel=trend]")).to_be_hidden()
         shot(page, f"screen-1920x1080-{panel}")
     expect(page.locator("#rankings")).to_contain_text("小山村")
+
+
+def test_the_big_screen_turns_its_panels_by_itself(new_page, live_server, township):
+    page = new_page(width=1920, height=1080)
+    page.clock.install()
+    sign_in(page, live_server.url, township["dispatcher"])
+    page.goto(f"{live_server.url}/command/dashboard/screen/")
+    expect(page.locator("[data-panel=trend]")).to_be_visible()
+    page.clock.fast_forward(16_000)
+    expect(page.locator("[data-panel=mix]")).to_be_visible()
+    expect(page.locator("[data-panel=trend]")).to_be_hidden()
+    page.clock.fast_forward(15_000)
+    expect(page.locator("[data-panel=hotspots]")).to_be_visible()
+    expect(page.locator("#live-stream li").first).to_be_visible()  # the stream stays
