@@ -20,6 +20,11 @@ area and the unit that handled it (`Rating.handling_unit`).
 
 Every area count goes to the case's area and every area above it, so a level is read from one row.
 
+The dashboard's compact tables are folded in the same batch and transaction: `DayCount` (上报 on its day as
+`reported`, each step into 办结 on its day as `handled`) and `CategoryCount` (上报 in its month by the case's
+大类, `mix_category_id`), both for the areas above the case's grid only (city, county, township, village; see
+`DayCount` for why not grids).
+
 Only rows older than ROLLUP_SETTLE_SECONDS are read: on PostgreSQL a row's id is drawn before its
 transaction commits, so a later id can become visible first; a cursor that waited for every transaction to
 settle cannot step over one. `check()` (nightly) compares the rows the cursor passed with the log; should one
@@ -31,15 +36,17 @@ from __future__ import annotations
 import datetime
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from gongzhi.analytics.models import FIELDS, CaseTrack, KpiCount, RollupCursor, Subject
+from gongzhi.analytics.models import FIELDS, CaseTrack, CategoryCount, DayCount, KpiCount, RollupCursor, Subject
+from gongzhi.cases import categories
 from gongzhi.cases.models import CaseLog, Rating
 from gongzhi.cases.workflow import Action, Status
 from gongzhi.core.workcalendar import OfficeClock
@@ -53,7 +60,8 @@ ACCEPTING = frozenset({Action.ACCEPT, Action.RESOLVE_ON_SPOT})
 LEAVING_COHORT = frozenset({Action.MERGE, Action.REJECT})
 VILLAGE_LEVELS = frozenset({Level.VILLAGE, Level.GRID})
 _LOG_FIELDS = ("pk", "case_id", "action", "from_status", "to_status", "actor_id", "actor_unit__path",
-               "actor_unit__level", "deadlines", "created_at", "case__created_at", "case__area_path")
+               "actor_unit__level", "deadlines", "created_at", "case__created_at", "case__area_path",
+               "case__grid_id", "case__category_id")
 
 Key = tuple[str, datetime.date, str, int]  # subject, month, path, worker id (0: none)
 
@@ -68,6 +76,24 @@ def area_paths(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))] if path else []
 
 
+def day_paths(area_path: str, *, in_grid: bool) -> list[str]:
+    """The areas a case's daily and category counts go to: every area above its grid, not the grid itself (a
+    case placed in no grid: its area and those above)."""
+    paths = area_paths(area_path)
+    return paths[:-1] if in_grid else paths
+
+
+def mix_category_id(category_id: int) -> int:
+    """The category a case counts under in the category mix: its 大类, the one below the top of its lineage
+    (环境卫生类, 治安隐患类, 婚姻家庭纠纷 …). The top level is only the four kinds (村民说事, 网格事项, 矛盾纠纷,
+    投诉举报), which says little as a mix; the kinds are the sums of their 大类 (`selectors.category_mix`)."""
+    category = categories.by_id(category_id)
+    if category is None:
+        return category_id
+    lineage = categories.lineage(category)
+    return lineage[-2].pk if len(lineage) >= 2 else lineage[-1].pk
+
+
 def _moment(value: str | None) -> datetime.datetime | None:
     return datetime.datetime.fromisoformat(value) if value else None
 
@@ -80,6 +106,10 @@ class _Fold:
     clock: OfficeClock
     deltas: dict[Key, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     changed: set[int] = field(default_factory=set)
+    days: dict[tuple[str, datetime.date], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+    mix: dict[tuple[str, datetime.date, int], int] = field(default_factory=lambda: defaultdict(int))
+    tops: dict[int, int] = field(default_factory=dict)  # category → its 大类 (`mix_category_id`), this batch
 
     def add(self, subject: str, month: datetime.date, path: str, counts: Mapping[str, float], worker: int = 0) -> None:
         if not path:
@@ -92,6 +122,11 @@ class _Fold:
         for path in area_paths(track.area_path):
             self.add(Subject.AREA, month, path, counts)
 
+    def daily(self, row: Mapping[str, Any], name: str) -> None:
+        day = timezone.localtime(row["created_at"]).date()
+        for path in day_paths(row["case__area_path"], in_grid=row["case__grid_id"] is not None):
+            self.days[(path, day)][name] += 1
+
     def log_row(self, row: Mapping[str, Any]) -> None:
         track = self.tracks[row["case_id"]]
         action, at = row["action"], row["created_at"]
@@ -100,6 +135,13 @@ class _Fold:
         snapshot = row["deadlines"] or {}
         if action == Action.REPORT:
             self.area(track, month, {"reported": 1})
+            self.daily(row, "reported")
+            category_id = row["case__category_id"]
+            if category_id not in self.tops:
+                self.tops[category_id] = mix_category_id(category_id)
+            category = self.tops[category_id]
+            for path in day_paths(row["case__area_path"], in_grid=row["case__grid_id"] is not None):
+                self.mix[(path, month, category)] += 1
         if action in RESPONSES and row["from_status"] in AWAITING_RESPONSE:
             respond_due = _moment(snapshot.get("respond_due"))
             counts = {"responded": 1, "responded_on_time": int(respond_due is None or at <= respond_due)}
@@ -110,6 +152,7 @@ class _Fold:
             self.area(track, track.cohort, {"cohort_accepted": 1})
         if row["to_status"] == Status.HANDLED and row["from_status"] != Status.HANDLED:
             self._handled(track, row, month, unit_path, snapshot)
+            self.daily(row, "handled")
         elif row["to_status"] == Status.REOPENED and row["from_status"] != Status.REOPENED:
             self.area(track, month, {"reopened": 1})
             self.add(Subject.UNIT, month, track.handler_path, {"reopened": 1})
@@ -161,8 +204,27 @@ def _tracks_for(rows: list[Mapping[str, Any]]) -> dict[int, CaseTrack]:
     return tracks
 
 
+_KEYS_PER_QUERY = 200  # paths OR-ed in one statement (SQLite limits an expression's depth to 1,000)
+
+
+def _stored(model: type[DayCount] | type[CategoryCount], keys: Iterable[tuple[Any, ...]], date_field: str
+            ) -> list[Any]:
+    """The stored rows of these (path, date, …) keys: for each path its dates, not every path × every date."""
+    by_path: dict[str, set[datetime.date]] = defaultdict(set)
+    for key in keys:
+        by_path[key[0]].add(key[1])
+    paths, found = sorted(by_path), list[Any]()
+    for start in range(0, len(paths), _KEYS_PER_QUERY):
+        wanted = Q(pk__in=[])
+        for path in paths[start:start + _KEYS_PER_QUERY]:
+            wanted |= Q(path=path, **{f"{date_field}__in": sorted(by_path[path])})
+        found.extend(model.objects.filter(wanted))
+    return found
+
+
 def _write(fold: _Fold) -> None:
-    """Add the batch's deltas to the stored counts (one read, one upsert) and save the changed tracks."""
+    """Add the batch's deltas to the stored counts (one read and one upsert per table) and save the changed
+    tracks."""
     if fold.deltas:
         months = {key[1] for key in fold.deltas}
         paths = {key[2] for key in fold.deltas}
@@ -176,6 +238,26 @@ def _write(fold: _Fold) -> None:
             rows.append(row)
         KpiCount.objects.bulk_create(rows, update_conflicts=True, update_fields=list(FIELDS),
                                      unique_fields=["subject", "month", "path", "worker_id"])
+    if fold.days:
+        stored_days = {(r.path, r.day): r for r in _stored(DayCount, fold.days, "day")}
+        day_rows = []
+        for (path, day), counts in fold.days.items():
+            day_row = stored_days.get((path, day)) or DayCount(path=path, day=day)
+            day_row.reported += counts["reported"]
+            day_row.handled += counts["handled"]
+            day_rows.append(day_row)
+        DayCount.objects.bulk_create(day_rows, update_conflicts=True, update_fields=["reported", "handled"],
+                                     unique_fields=["path", "day"])
+    if fold.mix:
+        stored_mix = {(r.path, r.month, r.category_id): r for r in _stored(CategoryCount, fold.mix, "month")}
+        mix_rows = []
+        for (path, month, category_id), reported in fold.mix.items():
+            mix_row = stored_mix.get((path, month, category_id)) or CategoryCount(
+                path=path, month=month, category_id=category_id)
+            mix_row.reported += reported
+            mix_rows.append(mix_row)
+        CategoryCount.objects.bulk_create(mix_rows, update_conflicts=True, update_fields=["reported"],
+                                          unique_fields=["path", "month", "category_id"])
     if fold.changed:
         CaseTrack.objects.bulk_create(
             [fold.tracks[case_id] for case_id in fold.changed], update_conflicts=True, unique_fields=["case_id"],
@@ -233,6 +315,8 @@ def rebuild(*, now: datetime.datetime | None = None) -> Progress:
     """Forget every count and fold the whole log again."""
     with transaction.atomic():
         KpiCount.objects.all().delete()
+        DayCount.objects.all().delete()
+        CategoryCount.objects.all().delete()
         CaseTrack.objects.all().delete()
         RollupCursor.objects.filter(name=CURSOR).delete()
     return catch_up(now=now, budget_seconds=float("inf"))

@@ -3,6 +3,7 @@ from django.urls import path
 from gongzhi.command import (
     assessment_views,
     cases_views,
+    dashboard_views,
     disputes_views,
     map_views,
     report_views,
@@ -38,6 +39,10 @@ urlpatterns = [
     path("map/<int:unit_id>/shapes/", map_views.map_shapes, name="map_shapes"),
     path("map/<int:unit_id>/colours/", map_views.map_colours, name="map_colours"),
     path("map/<int:unit_id>/cases/", map_views.map_cases, name="map_cases"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("dashboard/poll/", dashboard_views.poll, name="dashboard_poll"),
+    path("dashboard/screen/", dashboard_views.screen, name="dashboard_screen"),
+    path("dashboard/screen/poll/", dashboard_views.screen_poll, name="dashboard_screen_poll"),
     path("assessment/", assessment_views.assessment, name="assessment"),
     path("assessment/monthly/", assessment_views.monthly_report, name="monthly_report"),
     path("warnings/", warnings_views.warning_list, name="warnings"),

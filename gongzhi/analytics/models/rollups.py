@@ -88,3 +88,48 @@ class RollupCursor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DayCount(models.Model):
+    """One day's cases reported and handled (办结) in one area, for the dashboard's trends by day and week.
+
+    Kept for the areas above the grids only (city, county, township, village: every ancestor of the case's
+    grid, not the grid itself): a grid's day is read on the map from its open cases, not as a trend, and leaving
+    grids out bounds the table. At city scale (兰州: 8,703 grids, about 2,000 villages, 2,000,000 cases over 24
+    months) a village has a case on most days, so the villages' rows are about 2,000 × 730 ≈ 1.5 million; grids
+    would add one row for nearly every case (2 million more) for a figure no page shows. Folded with `KpiCount`
+    (same batch, same transaction, same cursor): `reported` on the day of the 上报 row, `handled` on the day of
+    each step into 办结 (as `KpiCount.handled`), Asia/Shanghai days."""
+
+    day = models.DateField(_("日期"))
+    path = models.CharField(max_length=400)
+    reported = models.IntegerField(default=0)
+    handled = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("每日统计")
+        verbose_name_plural = _("每日统计")
+        constraints = [models.UniqueConstraint(fields=["path", "day"], name="day_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.path}"
+
+
+class CategoryCount(models.Model):
+    """One month's cases reported in one area by category (the category mix), for the same areas as `DayCount`
+    (not grids). `category_id` is the case's 大类 (`rollups.mix_category_id`: the category one below the top of
+    its lineage, as the tree stood when its 上报 row was folded; the top level is only the four kinds, their sums).
+    The presets have 38 大类, so a village has a handful of rows a month."""
+
+    month = models.DateField(_("月份"))  # the first day, Asia/Shanghai
+    path = models.CharField(max_length=400)
+    category_id = models.BigIntegerField()  # its 大类
+    reported = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("分类统计")
+        verbose_name_plural = _("分类统计")
+        constraints = [models.UniqueConstraint(fields=["path", "month", "category_id"], name="category_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.path} {self.category_id}"

@@ -1,7 +1,25 @@
 """Reads of the analytics app, always for what the viewer may see (others answer NotFound): the
-assessment figures (`figures`), the map (`map`), the risk warnings (`warnings`) and the task lists
-(`tasklists`)."""
+assessment figures (`figures`), the map (`map`), the risk warnings (`warnings`), the task lists (`tasklists`)
+and the dashboard (`dashboard`)."""
 
+from gongzhi.analytics.selectors.dashboard import (
+    STREAM_SIZE,
+    Dashboard,
+    Hotspots,
+    Mix,
+    Series,
+    StreamCase,
+    Tiles,
+    category_mix,
+    dashboard,
+    dashboard_unit,
+    hotspots,
+    newest_case_id,
+    newest_cases,
+    rankings,
+    tiles,
+    trends,
+)
 from gongzhi.analytics.selectors.figures import (
     MAX_MONTHS,
     PUBLIC_LEVELS,
@@ -80,4 +98,6 @@ __all__ = [
     "TimelineStep", "due_soon_until", "flag_of", "issuing_units", "open_tasks_of_my_units", "owner_choices",
     "parent_choices", "stored_task_file", "subtasks_of", "supervision", "task_actions", "task_for", "task_list",
     "task_owner_staff", "task_owner_units", "task_timeline", "with_task_flags",
+    "STREAM_SIZE", "Dashboard", "Hotspots", "Mix", "Series", "StreamCase", "Tiles", "category_mix",
+    "dashboard", "dashboard_unit", "hotspots", "newest_case_id", "newest_cases", "rankings", "tiles", "trends",
 ]

@@ -10,8 +10,8 @@ import pytest
 import time_machine
 
 from gongzhi.analytics import kpis, rollups, selectors
-from gongzhi.analytics.models import COUNTS, KpiCount, RollupCursor, Subject
-from gongzhi.cases import policies, services
+from gongzhi.analytics.models import COUNTS, CategoryCount, DayCount, KpiCount, RollupCursor, Subject
+from gongzhi.cases import categories, policies, services
 from gongzhi.cases.factories import act, report
 from gongzhi.cases.models import Case, CaseLog, Rating
 from gongzhi.cases.workflow import Action, Status
@@ -33,9 +33,9 @@ def step(actor, case, action, moment, **payload):
         return act(actor, case, action, **payload)
 
 
-def reported(people, cats, moment):
+def reported(people, cats, moment, category="env"):
     with time_machine.travel(moment, tick=False):
-        return report(people["resident"], cats["env"])
+        return report(people["resident"], cats[category])
 
 
 def counts(subject, path, month=MARCH, worker=0):
@@ -231,6 +231,33 @@ def _recomputed(tree):
     return {month: row for month, row in expected.items() if any(row.values())}
 
 
+def _recomputed_daily():
+    """The dashboard's daily and category counts of every area above a grid, from the cases and their log."""
+    days = defaultdict(lambda: {"reported": 0, "handled": 0})
+    mix = defaultdict(int)
+    for case in Case.objects.select_related("category"):
+        paths = rollups.area_paths(case.area_path)
+        assert case.grid_id is not None
+        paths = paths[:-1]  # never the grid
+        lineage = categories.lineage(case.category)
+        top = lineage[-2].pk  # the 大类 (every reportable category has a parent)
+        for log in CaseLog.objects.filter(case=case):
+            day = log.created_at.astimezone(SHANGHAI).date()
+            for path in paths:
+                if log.action == Action.REPORT:
+                    days[(path, day)]["reported"] += 1
+                    mix[(path, day.replace(day=1), top)] += 1
+                if log.to_status == Status.HANDLED and log.from_status != Status.HANDLED:
+                    days[(path, day)]["handled"] += 1
+    return dict(days), dict(mix)
+
+
+def _folded_daily():
+    days = {(r.path, r.day): {"reported": r.reported, "handled": r.handled} for r in DayCount.objects.all()}
+    mix = {(r.path, r.month, r.category_id): r.reported for r in CategoryCount.objects.all()}
+    return days, mix
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_folded_counts_equal_a_recomputation_after_random_steps(people, tree, cats, monkeypatch, seed):
     monkeypatch.setattr(rollups, "BATCH", 3)  # batches end in the middle of cases
@@ -240,7 +267,7 @@ def test_folded_counts_equal_a_recomputation_after_random_steps(people, tree, ca
     for _ in range(60):
         moment += datetime.timedelta(hours=rng.choice([1, 2, 5, 20]))
         if not cases or rng.random() < 0.25:
-            cases.append(reported(people, cats, moment))
+            cases.append(reported(people, cats, moment, rng.choice(["env", "env", "policy", "family"])))
         else:
             _random_step(rng, people, tree, cases, moment)
         if rng.random() < 0.15:
@@ -251,6 +278,10 @@ def test_folded_counts_equal_a_recomputation_after_random_steps(people, tree, ca
     folded = {row["month"]: {name: row[name] for name in COUNTS}
               for row in KpiCount.objects.filter(subject=Subject.AREA, path=tree["town"].path).values()}
     assert folded == _recomputed(tree)
+    days, mix = _folded_daily()
+    assert (days, mix) == _recomputed_daily()
+    assert len({key[2] for key in mix}) >= 2
+    assert not DayCount.objects.filter(path=tree["grid"].path).exists()  # grids have no daily rows
     assert rollups.check()
     assert len({m for m in folded}) >= 2  # the sequence crossed a month
 

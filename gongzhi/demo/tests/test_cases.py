@@ -265,6 +265,13 @@ def test_the_command_prints_the_count_and_runs_once(township):
     township_row = KpiCount.objects.filter(subject=Subject.AREA, path=township.path)
     assert sum(township_row.values_list("reported", flat=True)) == Case.objects.count()
     assert GridState.objects.exists()
+    # … and the dashboard (数据看板): a month of daily counts, a category mix, hotspots and the stream.
+    from gongzhi.analytics import selectors as dashboard
+
+    board = dashboard.dashboard(user("diaodu_bali_1"), township)
+    assert sum(board.trends["day"].reported) + sum(board.trends["week"].reported) > 0
+    assert board.mix["year"].total == Case.objects.count() and len(board.mix["year"].items) >= 3
+    assert board.hotspots.grids and len(board.stream) == dashboard.STREAM_SIZE
 
     out = io.StringIO()
     call_command("demo_cases", stdout=out)
