@@ -223,10 +223,20 @@ class Supervision:
     total: SupervisionRow | None
 
 
+def _child_path(path: str, root: OrgUnit) -> str:
+    """The path of the unit one level below `root` that `path` lies under (`root.path` for root itself)."""
+    if path == root.path:
+        return path
+    return root.path + path[len(root.path):].split("/", 1)[0] + "/"
+
+
 def supervision(user: User | AnonymousUser, *, root_id: int | None = None, month: datetime.date | None = None,
                 now: datetime.datetime | None = None) -> Supervision:
-    """督查: per owner unit in the viewer's scope (or under `root_id`), the tasks given to it, done, done on time
-    and overdue; with `month` (its first day), only the tasks due in that month. One grouped query."""
+    """督查, level by level: for the units one level below `root_id` (else below the top of the viewer's scope),
+    the tasks given to each unit and to every unit under it — done, done on time, overdue — and a row for the
+    tasks of the level itself; a row drills down (its unit as `root_id`). A viewer whose scope is several
+    subtrees gets a row per owner unit. With `month` (its first day), only the tasks due in that month. One
+    grouped query."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     root: OrgUnit | None = None
@@ -238,20 +248,28 @@ def supervision(user: User | AnonymousUser, *, root_id: int | None = None, month
         queryset = queryset.filter(owner_path__startswith=root.path)
     else:
         queryset = queryset.filter(account_policies.scope_q(user, "owner_path"))
+        scope = account_policies.scope_paths(user)
+        if len(scope) == 1 and scope[0]:
+            root = OrgUnit.objects.filter(path=scope[0]).first()
     if month is not None:
         queryset = queryset.filter(deadline__year=month.year, deadline__month=month.month)
     open_q = Q(status__in=OPEN_TASK_STATES)
-    grouped = (queryset.values("owner_unit_id").order_by()
+    grouped = (queryset.values("owner_path").order_by()
                .annotate(total=Count("pk"), done=Count("pk", filter=Q(status=TaskStatus.DONE)),
                          on_time=Count("pk", filter=Q(status=TaskStatus.DONE, on_time=True)),
                          overdue=Count("pk", filter=open_q & Q(deadline__lt=today)),
                          open=Count("pk", filter=~Q(status=TaskStatus.DONE))))
-    figures = {row.pop("owner_unit_id"): row for row in grouped}
-    units = OrgUnit.objects.in_bulk(list(figures))
-    rows = sorted((SupervisionRow(units[pk], **counts) for pk, counts in figures.items()),
-                  key=lambda r: r.unit.path)
-    total = SupervisionRow(root or rows[0].unit, *(sum(getattr(r, f) for r in rows)
-                                                   for f in ("total", "done", "on_time", "overdue", "open"))
+    fields = ("total", "done", "on_time", "overdue", "open")
+    figures: dict[str, dict[str, int]] = {}
+    for row in grouped:
+        path = _child_path(row["owner_path"], root) if root is not None else row["owner_path"]
+        sums = figures.setdefault(path, dict.fromkeys(fields, 0))
+        for name in fields:
+            sums[name] += row[name]
+    units = {unit.path: unit for unit in OrgUnit.objects.filter(path__in=list(figures))}
+    rows = sorted((SupervisionRow(units[path], **counts) for path, counts in figures.items() if path in units),
+                  key=lambda r: (r.unit != root, r.unit.path))
+    total = SupervisionRow(root or rows[0].unit, *(sum(getattr(r, f) for r in rows) for f in fields)
                            ) if rows else None
     return Supervision(root=root, month=month, rows=rows, total=total)
 

@@ -383,7 +383,7 @@ def test_flags_and_the_sweep_remind_once_per_task_and_deadline(cast, tree, clock
 # Supervision ------------------------------------------------------------------------------------------------------
 
 
-def test_supervision_counts_per_owner_unit_against_hand_counted_tasks(cast, tree):
+def test_supervision_counts_level_by_level_against_hand_counted_tasks(cast, tree):
     earlier = NOW - datetime.timedelta(days=10)
 
     def finished(title, deadline, submit_at):
@@ -414,6 +414,13 @@ def test_supervision_counts_per_owner_unit_against_hand_counted_tasks(cast, tree
     assert {r.unit.name: r.total for r in march.rows} == {"小山村": 4, "八里镇司法所": 1}
     with pytest.raises(NotFound):
         selectors.supervision(cast["other"], root_id=tree["town"].pk)
+    # Level by level: the county sees its township with everything under it, and drills down to the same rows.
+    county = selectors.supervision(cast["county"])
+    assert county.root == tree["county"]
+    assert [(r.unit.name, r.total, r.done, r.on_time, r.overdue, r.open) for r in county.rows] == [
+        ("八里镇", 5, 2, 1, 1, 3)]
+    down = selectors.supervision(cast["county"], root_id=tree["town"].pk)
+    assert {r.unit.name: (r.total, r.done, r.on_time, r.overdue, r.open) for r in down.rows} == rows
 
 
 # Pages ------------------------------------------------------------------------------------------------------------
