@@ -3,16 +3,13 @@
 Every list filter and every check goes through `scope_paths`, so checks and filters cannot drift apart.
 """
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
 from gongzhi.accounts.models import COMMAND_ROLES, STAFF_ROLES, Membership, Role, User
 from gongzhi.org.models import OrgUnit
-
-if TYPE_CHECKING:
-    from gongzhi.registry.models import Household
 
 _EVERYTHING = ("",)
 _M = TypeVar("_M", bound=Model)
@@ -53,7 +50,8 @@ def _subtrees_of_posts(user: User, roles: frozenset[str]) -> tuple[str, ...]:
 _ALL_ROWS = ~Q(pk__in=[])
 
 
-def _paths_q(paths: tuple[str, ...], path_field: str) -> Q:
+def paths_q(paths: tuple[str, ...], path_field: str = "path") -> Q:
+    """A filter selecting rows whose `path_field` lies under one of `paths` (e.g. from `paths_for_roles`)."""
     if paths == _EVERYTHING:
         return _ALL_ROWS
     q = Q(pk__in=[])
@@ -64,7 +62,7 @@ def _paths_q(paths: tuple[str, ...], path_field: str) -> Q:
 
 def scope_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
     """A filter selecting rows whose `path_field` lies in the user's scope (matches nothing if none)."""
-    return _paths_q(scope_paths(user), path_field)
+    return paths_q(scope_paths(user), path_field)
 
 
 def filter_to_scope(queryset: QuerySet[_M], user: User | AnonymousUser, path_field: str = "path") -> QuerySet[_M]:
@@ -111,16 +109,16 @@ def _account_paths(account: User) -> list[str]:
 def place_in_scope(user: User | AnonymousUser, person: Model) -> str | None:
     """The path of a place `person` belongs to that lies in the user's scope, or None.
 
-    A person belongs to their registry record's grid (through its household), or an account to the unit of
-    each of its active posts (a resident's grid, a staff member's units).
+    A person belongs to their registry record's grid, or an account to the unit of each of its active posts (a
+    resident's grid, a staff member's units).
     """
     if isinstance(person, User):
         paths = _account_paths(person)
     else:
-        household: Household | None = getattr(person, "household", None)
-        if household is None:
+        grid: OrgUnit | None = getattr(person, "grid", None)
+        if grid is None:
             raise TypeError(f"no scope known for {type(person).__name__}")
-        paths = [household.grid.path]
+        paths = [grid.path]
     return next((path for path in paths if in_scope(user, path)), None)
 
 
@@ -129,15 +127,21 @@ def can_unmask_pii(user: User | AnonymousUser, subject_path: str) -> bool:
     return user.has_perm("accounts.unmask_pii") and in_scope(user, subject_path)
 
 
-def on_behalf_paths(user: User | AnonymousUser) -> tuple[str, ...]:
-    """Where `user` may report a matter for a resident (代为登记): the subtrees of their command-centre posts
-    (dispatcher, supervisor; everything for a system administrator or superuser). Posts of other kinds
-    widen what a person sees, not where they may file for others."""
+def paths_for_roles(user: User | AnonymousUser, roles: frozenset[str]) -> tuple[str, ...]:
+    """The subtrees of the user's active staff posts with one of `roles` (everything for a system administrator
+    or a superuser): where the user may do what those roles do."""
     if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
         return ()
     if user.is_superuser:
         return _EVERYTHING
-    return _subtrees_of_posts(user, COMMAND_ROLES)
+    return _subtrees_of_posts(user, roles)
+
+
+def on_behalf_paths(user: User | AnonymousUser) -> tuple[str, ...]:
+    """Where `user` may report a matter for a resident (代为登记): the subtrees of their command-centre posts
+    (dispatcher, supervisor; everything for a system administrator or superuser). Posts of other kinds
+    widen what a person sees, not where they may file for others."""
+    return paths_for_roles(user, COMMAND_ROLES)
 
 
 def can_report_on_behalf(user: User | AnonymousUser) -> bool:
@@ -146,7 +150,7 @@ def can_report_on_behalf(user: User | AnonymousUser) -> bool:
 
 def on_behalf_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
     """A filter selecting rows whose `path_field` lies where the user may report on behalf of residents."""
-    return _paths_q(on_behalf_paths(user), path_field)
+    return paths_q(on_behalf_paths(user), path_field)
 
 
 # Village administrators confirm who residents are (当面核验) and re-bind their phones; the system
@@ -157,11 +161,7 @@ IDENTITY_ROLES = frozenset({Role.VILLAGE_ADMIN, Role.SYSTEM_ADMIN})
 def identity_paths(user: User | AnonymousUser) -> tuple[str, ...]:
     """Where `user` may verify residents in person and re-bind their phones: the subtrees of their
     village-administrator posts (everything for a system administrator or superuser)."""
-    if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
-        return ()
-    if user.is_superuser:
-        return _EVERYTHING
-    return _subtrees_of_posts(user, IDENTITY_ROLES)
+    return paths_for_roles(user, IDENTITY_ROLES)
 
 
 def can_manage_identity(user: User | AnonymousUser, path: str) -> bool:
@@ -170,4 +170,4 @@ def can_manage_identity(user: User | AnonymousUser, path: str) -> bool:
 
 def identity_q(user: User | AnonymousUser, path_field: str = "path") -> Q:
     """A filter selecting rows whose `path_field` lies where the user may verify residents."""
-    return _paths_q(identity_paths(user), path_field)
+    return paths_q(identity_paths(user), path_field)

@@ -94,3 +94,53 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket}: {self.hits}"
+
+
+class Job(models.Model):
+    """A long piece of work a person started from a page (an import, an export), run by the task worker. The
+    page shows `done` of `total` as a progress bar and, at the end, the result file and the error file.
+
+    `needs_choice` is a checked import whose file has errors: nothing was written, and the person either fixes
+    the file or asks for the clean rows to be imported (`params["clean_rows_only"]`)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("排队中")
+        RUNNING = "running", _("进行中")
+        NEEDS_CHOICE = "needs_choice", _("待处理")
+        DONE = "done", _("已完成")
+        FAILED = "failed", _("失败")
+
+    kind = models.CharField(_("类型"), max_length=60)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("发起人"))
+    status = models.CharField(_("状态"), max_length=15, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(_("阶段"), max_length=40, blank=True, default="")
+    done = models.PositiveIntegerField(_("已处理"), default=0)
+    total = models.PositiveIntegerField(_("总数"), null=True, blank=True)
+    params = models.JSONField(_("参数"), default=dict)
+    summary = models.JSONField(_("结果"), default=dict)
+    message = models.CharField(_("说明"), max_length=300, blank=True, default="")
+    input_file = models.FileField(_("上传文件"), upload_to="jobs/%Y/%m/", blank=True, default="")
+    # The original name of the uploaded file, offered back in downloads.
+    input_name = models.CharField(_("文件名"), max_length=100, blank=True, default="")
+    result_file = models.FileField(_("结果文件"), upload_to="jobs/%Y/%m/", blank=True, default="")
+    error_file = models.FileField(_("错误清单"), upload_to="jobs/%Y/%m/", blank=True, default="")
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("后台任务")
+        verbose_name_plural = verbose_name
+        indexes = [models.Index(fields=["owner", "created_at"], name="job_owner_created")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.pk} {self.status}"
+
+    @property
+    def percent(self) -> int | None:
+        return min(100, self.done * 100 // self.total) if self.total else None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED, self.Status.NEEDS_CHOICE)

@@ -497,7 +497,7 @@ class _Township:
         self.supervisor = supervisors[0]
         residents = list(
             User.objects.filter(kind=User.Kind.RESIDENT, is_active=True,
-                                resident_record__household__grid__path__startswith=township.path)
+                                resident_record__grid__path__startswith=township.path)
             .select_related("resident_record__household").order_by("username"))
         if not residents:
             raise LookupError(f"{township} has no resident with an account")
@@ -528,7 +528,7 @@ class _Township:
         return self.residents[(int(name[1:]) - 1) % len(self.residents)]
 
     def home_grid(self, resident: User) -> OrgUnit:
-        grid_id = resident.resident_record.household.grid_id
+        grid_id = resident.resident_record.grid_id
         for grids in self.grids.values():
             for grid in grids:
                 if grid.pk == grid_id:

@@ -41,7 +41,7 @@ from gongzhi.demo.generation.people import (
 )
 from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
-from gongzhi.registry.models import Household, Resident
+from gongzhi.registry.models import Household, ResidenceType, Resident
 
 DEMO_PASSWORD = "Gongzhi#2026"
 DEFAULT_SEED = 2026
@@ -326,8 +326,9 @@ class _Writer:
 
         user_ids = self._demo_user(demo, grid_id=self.pk[village.children[0].code]) if demo else {}
         residents = [
-            Resident(household_id=household.pk, name=p.name, id_number=p.id_number, phone=p.phone,
-                     gender=p.gender, birth_date=p.birth, relation=p.relation, is_floating=is_floating,
+            Resident(household_id=household.pk, grid_id=household.grid_id, name=p.name, id_number=p.id_number,
+                     phone=p.phone, gender=p.gender, birth_date=p.birth, relation=p.relation,
+                     residence_type=ResidenceType.FLOATING if is_floating else ResidenceType.REGISTERED,
                      user_id=user_ids.get(p.id_number))
             for household, (members, is_floating) in zip(households, families, strict=True)
             for p in members

@@ -21,7 +21,7 @@ from gongzhi.demo.generation.geometry import Rect, tile
 from gongzhi.demo.generation.people import IdAllocator, PhoneAllocator
 from gongzhi.demo.generation.plan import SCALES, apportion, build_plan
 from gongzhi.org.models import GRID_INDEX, DepartmentType, Level, OrgUnit, UnitKind
-from gongzhi.registry.models import Household, Resident
+from gongzhi.registry.models import Household, ResidenceType, Resident
 
 SEED = 7
 
@@ -217,7 +217,7 @@ def test_households_have_one_head_and_plausible_members(tiny):
                     .values_list("household_id", flat=True))
     assert set(heads.values()) == {1}
     assert len(heads) == Household.objects.count()
-    floating = Resident.objects.filter(is_floating=True).count()
+    floating = Resident.objects.filter(residence_type=ResidenceType.FLOATING).count()
     assert 0 < floating <= SCALES["tiny"].floating
     for r in Resident.objects.filter(relation__in=["head", "spouse"]):
         assert r.birth_date <= datetime.date(2006, 1, 1), "heads and spouses are adults"
@@ -325,7 +325,7 @@ def test_township_scale_in_full():
     assert (summary.grids, summary.households, summary.residents) == (63, 4035, 19325)
     assert Resident.objects.count() == 19325 and Household.objects.count() == 4035
     assert OrgUnit.objects.filter(level=Level.VILLAGE).count() == 10
-    assert abs(Resident.objects.filter(is_floating=True).count() - 1542) <= 15
+    assert abs(Resident.objects.filter(residence_type=ResidenceType.FLOATING).count() - 1542) <= 15
     assert User.objects.filter(username__in=[login["username"] for login in gen.DEMO_LOGINS]).count() == \
         len(gen.DEMO_LOGINS)
 

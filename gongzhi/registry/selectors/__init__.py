@@ -87,8 +87,8 @@ def _posts_at(unit_ids: Iterable[int]) -> QuerySet[Membership]:
 def _counts_by_grid(grid_ids: Collection[int]) -> tuple[dict[int, int], dict[int, int]]:
     households = dict(Household.objects.filter(grid_id__in=grid_ids).values("grid")
                       .annotate(n=Count("id")).values_list("grid", "n"))
-    residents = dict(Resident.objects.filter(household__grid_id__in=grid_ids).values("household__grid")
-                     .annotate(n=Count("id")).values_list("household__grid", "n"))
+    residents = dict(Resident.objects.filter(grid_id__in=grid_ids, status=Resident.Status.ACTIVE).values("grid")
+                     .annotate(n=Count("id")).values_list("grid", "n"))
     return households, residents
 
 
@@ -194,20 +194,19 @@ def unit_detail(user: User, unit_id: int) -> UnitDetail:
 
 def resident_overview(user: User) -> ResidentOverview:
     """What a signed-in resident sees about themselves: their registry record, grid and grid staff."""
-    record = (Resident.objects.select_related("household__grid", "household__village")
+    record = (Resident.objects.select_related("household", "grid__parent")
               .filter(user=user).first()) if user.is_authenticated else None
     if record is None:
         return ResidentOverview(record=None, household=None, grid=None, village=None, staff=[])
-    household = record.household
-    return ResidentOverview(record=record, household=household, grid=household.grid,
-                            village=household.village, staff=list(_posts_at([household.grid_id])))
+    return ResidentOverview(record=record, household=record.household, grid=record.grid,
+                            village=record.grid.parent, staff=list(_posts_at([record.grid_id])))
 
 
 def pii_target(user: User, subject_type: str, subject_id: int, field: str) -> PiiTarget:
     """A registry record ("resident") or an account ("user") within the user's scope, else NotFound."""
     person: User | Resident | None = None
     if subject_type == "resident":
-        person = Resident.objects.select_related("household__grid").filter(pk=subject_id).first()
+        person = Resident.objects.select_related("grid").filter(pk=subject_id).first()
     elif subject_type == "user":
         person = User.objects.filter(pk=subject_id).first()
     path = policies.place_in_scope(user, person) if person is not None else None
@@ -230,7 +229,7 @@ def verification_queue(user: User, *, limit: int = 200) -> tuple[list[PendingVer
     record lies where `user` may verify residents, and how many there are in all."""
     if not policies.identity_paths(user):
         raise NotFound()
-    records = Resident.objects.filter(policies.identity_q(user, "household__grid__path"), user__isnull=True)
+    records = Resident.objects.filter(policies.identity_q(user, "grid__path"), user__isnull=True)
     accounts = (User.objects.filter(kind=User.Kind.RESIDENT, is_active=True, confirmed_at__isnull=False,
                                     resident_record__isnull=True,
                                     id_number_hash__in=records.values("id_number_hash"))
@@ -238,7 +237,7 @@ def verification_queue(user: User, *, limit: int = 200) -> tuple[list[PendingVer
     total = accounts.count()
     page = list(accounts[:limit])
     by_hash = {r.id_number_hash: r for r in records.filter(id_number_hash__in=[a.id_number_hash for a in page])
-               .select_related("household__grid", "household__village")}
+               .select_related("household", "grid__parent")}
     return [PendingVerification(account=a, record=by_hash[a.id_number_hash],
                                 name_matches=a.real_name == by_hash[a.id_number_hash].name)
             for a in page if a.id_number_hash in by_hash], total
@@ -246,7 +245,7 @@ def verification_queue(user: User, *, limit: int = 200) -> tuple[list[PendingVer
 
 def pending_account(user: User, account_id: int) -> User:
     """An account of `user`'s verification queue, else NotFound."""
-    records = Resident.objects.filter(policies.identity_q(user, "household__grid__path"), user__isnull=True)
+    records = Resident.objects.filter(policies.identity_q(user, "grid__path"), user__isnull=True)
     account = (User.objects.filter(pk=account_id, kind=User.Kind.RESIDENT, resident_record__isnull=True,
                                    id_number_hash__in=records.values("id_number_hash")).first()
                if policies.identity_paths(user) else None)

@@ -116,7 +116,7 @@ def _link(account: User, record: Resident) -> None:
     if Resident.objects.filter(pk=record.pk, user__isnull=True).update(user=account) != 1:
         raise IntegrityError("registry record already linked")
     record.user = account
-    Membership.objects.get_or_create(user=account, unit_id=record.household.grid_id, role=Role.RESIDENT)
+    Membership.objects.get_or_create(user=account, unit_id=record.grid_id, role=Role.RESIDENT)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -199,9 +199,9 @@ def verify_in_person(*, actor: User, account: User, reason: str) -> Resident:
     """当面核验: a village administrator saw the person's ID card and links `account` to the register's
     record for its ID number; logged with the reason. NotFound unless the record lies where `actor` may
     verify residents."""
-    record = (Resident.objects.select_related("household__grid")
+    record = (Resident.objects.select_related("grid")
               .filter(id_number_hash=account.id_number_hash).first()) if account.id_number_hash else None
-    if record is None or not policies.can_manage_identity(actor, record.household.grid.path):
+    if record is None or not policies.can_manage_identity(actor, record.grid.path):
         raise NotFound()
     if account.kind != User.Kind.RESIDENT or account.confirmed_at is None or not account.is_active:
         raise NotFound()
@@ -225,9 +225,9 @@ def _rebind_target(actor: User, id_number: str, phone: str) -> tuple[Resident, s
     """The register's record of the verified resident whose phone `actor` may re-bind to `phone`, and the
     normalised new phone; NotFound, DomainError or Conflict (with `field`) otherwise."""
     id_number = normalize_id_number(id_number)
-    record = (Resident.objects.select_related("household__grid", "user")
+    record = (Resident.objects.select_related("grid", "user")
               .filter(id_number_hash=keyed_hash(id_number)).first())
-    if record is None or record.user is None or not policies.can_manage_identity(actor, record.household.grid.path):
+    if record is None or record.user is None or not policies.can_manage_identity(actor, record.grid.path):
         raise NotFound(_("未找到该身份证号的实名账号，或不在您的管辖范围内。"), field="id_number")
     phone = normalize_phone(phone)
     account = record.user
