@@ -16,7 +16,7 @@ cannot drift apart.
 from django.db.models import Q
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import Role, User
+from gongzhi.accounts.models import FIELD_ROLES, Role, User
 from gongzhi.org.models import OrgUnit
 
 EDIT_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GENERAL_GRID_LEADER, Role.VILLAGE_ADMIN,
@@ -94,6 +94,20 @@ def can_manage_key_persons(user: User, grid: OrgUnit) -> bool:
     return can_view_key_persons(user, grid) and (
         can_edit_records(user, grid) or _under(policies.paths_for_roles(user, frozenset({Role.DISPATCHER})),
                                                grid.path))
+
+
+def key_persons_manage_q(user: User, path_field: str = "grid__path") -> Q:
+    """Rows whose grid lies where `user` may list key persons and change their plans (`can_manage_key_persons`)."""
+    dispatch = policies.paths_for_roles(user, frozenset({Role.DISPATCHER}))
+    return key_persons_q(user, path_field) & (editable_q(user, path_field) | policies.paths_q(dispatch, path_field))
+
+
+# Who may answer for a key person's visits (责任人): a field post that may see key persons, over the person's grid.
+RESPONSIBLE_ROLES = KEY_PERSON_ROLES & FIELD_ROLES
+
+
+def can_be_responsible(user: User, grid: OrgUnit) -> bool:
+    return _under(policies.paths_for_roles(user, RESPONSIBLE_ROLES), grid.path)
 
 
 # Patrols and visits ------------------------------------------------------------------------------------------
