@@ -361,3 +361,17 @@ def test_the_resident_search_finds_by_name_or_id_number_where_the_user_may_list(
     assert refused.value.field == "q"
     with pytest.raises(NotFound):
         selectors.resident_to_list(cast["worker"], Resident.objects.get(name="王大海").pk)
+
+
+def test_key_person_access_follows_the_key_person_posts_only(tree, cast, make_staff):
+    from gongzhi.registry import policies
+
+    both = make_staff("both", tree["justice"], Role.DEPT_HANDLER)
+    Membership.objects.create(user=both, unit=tree["grid2"], role=Role.GRID_WORKER)
+    assert policies.key_person_paths(both) == (tree["grid2"].path,)
+    assert policies.key_person_paths(cast["handler"]) == ()
+    assert policies.key_person_paths(cast["station"]) == ()
+    assert policies.key_person_paths(cast["worker"]) == (tree["grid"].path,)
+    assert policies.key_person_paths(cast["dispatcher"]) == (tree["town"].path,)
+    cast["worker"].is_active = False
+    assert policies.key_person_paths(cast["worker"]) == ()
