@@ -3,7 +3,9 @@ is ready: the steps of a task (任务清单) and new risk warnings (风险预警
 
 A new risk warning goes to those who answer for it (`RESPONSIBLE`: the command-centre staff of the nearest
 level at or above the warning's unit that has any — for a grid's hotspot, its township's dispatchers and
-supervisors), once per warning ("warning:<id>:raised"); it opens 风险预警.
+supervisors), once per warning ("warning:<id>:raised"); it opens 风险预警. An unvisited key person is told to
+the person's responsible worker (else the grid's grid workers) instead, once per warning, and opens the
+person's record; the command centres see it on 风险预警.
 
 Every task message opens the task (a "task" target; each portal shows its own page of it, `web.targets`).
 
@@ -27,11 +29,13 @@ from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.accounts.models import COMMAND_ROLES, Membership, User
-from gongzhi.analytics.models import Task, TaskAction, TaskLog, Warning
+from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, User
+from gongzhi.analytics.models import Task, TaskAction, TaskLog, Warning, WarningKind
 from gongzhi.notifications import services as notifications
 from gongzhi.notifications import types
 from gongzhi.org.models import DepartmentType
+from gongzhi.registry import policies as registry_policies
+from gongzhi.registry.models import KeyPerson, RiskLevel
 
 OWNER = "task_owner"
 ISSUER = "task_issuer"
@@ -110,10 +114,49 @@ def responsible_for(warning: Warning) -> list[User]:
     return list(by_path[nearest].values()) if nearest else []
 
 
+KEY_PERSON_RESPONSIBLE = "key_person_responsible"
+KEY_PERSON_UNVISITED = types.NoticeType("warning.key_person", _("重点人员未按期走访"), target="key_person",
+                                        audience=KEY_PERSON_RESPONSIBLE)
+
+
+def key_person_recipients(warning: Warning) -> list[User]:
+    """Who hears of an unvisited key person: the person's responsible worker while they may still answer for the
+    grid (`registry.policies.can_be_responsible`), else the grid's grid workers."""
+    person = (KeyPerson.objects.select_related("grid", "responsible")
+              .filter(pk=warning.details.get("key_person")).first())
+    if person is None:
+        return []
+    named = person.responsible
+    if named is not None and named.is_active and registry_policies.can_be_responsible(named, person.grid):
+        return [named]
+    posts = (Membership.objects.active().filter(unit_id=person.grid_id, role=Role.GRID_WORKER,
+                                                user__is_active=True).select_related("user"))
+    return list({post.user.pk: post.user for post in posts}.values())
+
+
+def _announce_key_person(warning: Warning) -> None:
+    """The notice names the grid, the risk level and the dates, never the person (a copy may leave the site by
+    SMS or WeChat); it opens the person's record, where the name is shown to those who may see it."""
+    people = key_person_recipients(warning)
+    if not people:
+        return
+    details = warning.details
+    risk = RiskLevel(details["risk_level"]).label if details.get("risk_level") in RiskLevel.values else ""
+    body = _("%(grid)s有一名%(risk)s重点人员应于%(due)s前走访，已逾期%(n)s天。请尽快走访并登记。") % {
+        "grid": warning.unit.name, "risk": risk, "due": details.get("due", ""), "n": details.get("days_overdue", 0)}
+    notifications.notify(recipients=people, kind=KEY_PERSON_UNVISITED.kind, title=str(KEY_PERSON_UNVISITED.label),
+                         body=str(body), target_id=details.get("key_person"),
+                         dedupe_key=f"warning:{warning.pk}:raised")
+
+
 def announce_warnings(warnings: list[Warning]) -> None:
-    """Tell those responsible about each new warning. Idempotent per warning."""
+    """Tell those responsible about each new warning (an unvisited key person: the person's responsible worker,
+    `key_person_recipients`). Idempotent per warning."""
     with translation.override(settings.LANGUAGE_CODE):
         for warning in warnings:
+            if warning.kind == WarningKind.UNVISITED_KEY_PERSON:
+                _announce_key_person(warning)
+                continue
             people = responsible_for(warning)
             if not people:
                 continue
@@ -126,7 +169,7 @@ def announce_warnings(warnings: list[Warning]) -> None:
 
 
 def register() -> None:
-    types.register(*(notice for notice, _on in NOTICES), WARNING_RAISED)
+    types.register(*(notice for notice, _on in NOTICES), WARNING_RAISED, KEY_PERSON_UNVISITED)
 
 
 def announce(*, task: Task, log: TaskLog) -> None:

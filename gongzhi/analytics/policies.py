@@ -1,6 +1,7 @@
 """Who may see and acknowledge risk warnings (风险预警), and see and act on task lists (任务清单, below).
 
-See: staff whose scope holds the warning's unit (`accounts.policies.scope_q` on the copied path). Acknowledge
+See: staff whose scope holds the warning's unit (`accounts.policies.scope_q` on the copied path); a warning
+about an unvisited key person, only the posts with key-person access there. Acknowledge
 (签收): staff holding a command-centre post (dispatcher, supervisor; a system administrator or superuser) on the
 unit or above it, the people who answer for the warnings there (`accounts.policies.on_behalf_paths`: the same
 posts and subtrees). Field staff and department handlers see the warnings of their scope but do not sign for
@@ -10,17 +11,24 @@ them; residents see none.
 from collections.abc import Callable
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import COMMAND_ROLES, Membership, User
-from gongzhi.analytics.models import OPEN_TASK_STATES, Task, TaskAttachment, TaskStatus, Warning
+from gongzhi.analytics.models import OPEN_TASK_STATES, Task, TaskAttachment, TaskStatus, Warning, WarningKind
 from gongzhi.org.models import DepartmentType, Level, OrgUnit, UnitKind
+from gongzhi.registry import policies as registry_policies
 
 
 def warnings_visible_to(user: User | AnonymousUser) -> QuerySet[Warning]:
-    # A resident's or merchant's scope is empty (scope_paths counts staff posts only), so they see none.
-    return Warning.objects.filter(account_policies.scope_q(user, "path"))
+    # A resident's or merchant's scope is empty (scope_paths counts staff posts only), so they see none. A
+    # warning about an unvisited key person only those see who may see key persons there (not a department
+    # handler, a village station or a part-time member, `registry.policies.key_persons_q`).
+    if not user.is_authenticated:
+        return Warning.objects.none()
+    key_person_posts = registry_policies.key_persons_q(user, "path")
+    return Warning.objects.filter(account_policies.scope_q(user, "path")).filter(
+        ~Q(kind=WarningKind.UNVISITED_KEY_PERSON) | key_person_posts)
 
 
 def can_view_warning(user: User | AnonymousUser, warning: Warning) -> bool:

@@ -21,7 +21,7 @@ import math
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,6 +62,7 @@ from gongzhi.core import uploads
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.text import clean_text
 from gongzhi.org.models import Level, OrgUnit, UnitKind
+from gongzhi.registry.models import KeyPerson
 
 _FIELDS = ("path", "open_cases", "red_cases", "yellow_cases", "risky_disputes", "colour")
 
@@ -160,6 +161,10 @@ def refresh_grid_states(*, now: datetime.datetime | None = None) -> RefreshResul
 #                    with ≥ OVERDUE_CLUSTER_MIN red (overdue) cases (`cases.selectors.flag_q(Flag.RED)`).
 #   repeat dispute / 民转刑 risk   one per unresolved dispute case the rules of `cases.selectors.dispute_risks`
 #                    flag; a settled dispute no longer warns (its open repeat would).
+#   unvisited key person  one per listed key person (registry.KeyPerson) whose visit plan's date
+#                    (`next_visit_due`) lies before today (Asia/Shanghai): raised the day after the due date,
+#                    cleared once a visit moves the plan on or the listing ends. About the person's grid; the
+#                    details hold the person's id, never the name (see `policies.warnings_visible_to`).
 
 HOTSPOT_WINDOW = datetime.timedelta(days=7)
 HOTSPOT_BASELINE_WEEKS = 8
@@ -194,7 +199,7 @@ class _Wanted:
     key: str
     unit_id: int
     case_ids: list[int]
-    details: dict[str, int | float]
+    details: Mapping[str, int | float | str]
 
 
 @dataclass(frozen=True)
@@ -281,6 +286,20 @@ def _dispute_flags(now: datetime.datetime) -> list[_Wanted]:
     return wanted
 
 
+def _unvisited_key_persons(now: datetime.datetime) -> list[_Wanted]:
+    """Through the partial index on the due date of listed persons: only the overdue ones are read."""
+    today = timezone.localdate(now)
+    rows = (KeyPerson.objects.filter(ended_on__isnull=True, next_visit_due__lt=today).order_by("pk")
+            .values_list("pk", "grid_id", "next_visit_due", "risk_level"))
+    wanted = []
+    for pk, grid_id, due, risk_level in rows:
+        assert due is not None  # filtered on
+        wanted.append(_Wanted(WarningKind.UNVISITED_KEY_PERSON, f"key_person:{pk}", grid_id, [],
+                              {"key_person": pk, "due": due.isoformat(), "days_overdue": (today - due).days,
+                               "risk_level": risk_level}))
+    return wanted
+
+
 def _apply(wanted: Iterable[_Wanted], now: datetime.datetime) -> WarningsResult:
     wanted_by_key = {w.key: w for w in wanted}
     paths = dict(OrgUnit.objects.filter(pk__in={w.unit_id for w in wanted_by_key.values()})
@@ -319,7 +338,7 @@ def refresh_warnings(*, now: datetime.datetime | None = None) -> WarningsResult:
     warning per key, kept by a partial unique constraint too), a missed one is made good by the next. The rules
     read outside the transaction (SQLite's write lock); only the warnings are written inside it."""
     now = now or timezone.now()
-    wanted = [*_hotspots(now), *_overdue_clusters(now), *_dispute_flags(now)]
+    wanted = [*_hotspots(now), *_overdue_clusters(now), *_dispute_flags(now), *_unvisited_key_persons(now)]
     return _apply(wanted, now)
 
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from gongzhi.analytics import selectors, services
 from gongzhi.analytics.models import WarningKind
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.registry.models import RiskLevel
 from gongzhi.web.access import portal_required
 
 WARNINGS_PER_PAGE = 30
@@ -32,8 +33,12 @@ def warning_list(request):
     page = Paginator(queryset, WARNINGS_PER_PAGE).get_page(request.GET.get("page"))
     warnings = list(page)
     cases = selectors.warning_cases(user, warnings)
+    key_persons = selectors.warning_key_persons(user, warnings)
+    risk_levels = dict(RiskLevel.choices)
     for warning in warnings:
         warning.cases_shown = cases[warning.pk]
+        warning.key_person = key_persons.get(warning.pk)
+        warning.risk_shown = risk_levels.get(warning.details.get("risk_level"), "")
         warning.may_acknowledge = selectors.may_acknowledge(user, warning)
         if "p" in warning.details:
             warning.p_shown = format(warning.details["p"], ".2g")

@@ -16,7 +16,7 @@ cannot drift apart.
 from django.db.models import Q
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import Role, User
+from gongzhi.accounts.models import FIELD_ROLES, STAFF_ROLES, Role, User
 from gongzhi.org.models import OrgUnit
 
 EDIT_ROLES = frozenset({Role.GRID_WORKER, Role.GRID_LEADER, Role.GENERAL_GRID_LEADER, Role.VILLAGE_ADMIN,
@@ -77,6 +77,17 @@ def bulk_q(user: User, path_field: str = "grid__path") -> Q:
 # Key persons -------------------------------------------------------------------------------------------------
 
 def key_person_paths(user: User) -> tuple[str, ...]:
+    """Where `user` may see key persons. Pages ask this on every request (the warnings' filter too), so the
+    common cases read no table: no key-person post at all, or only key-person posts (then it is the scope);
+    both from what `accounts.policies` already holds for the request's user."""
+    if not user.is_authenticated or not user.is_active or user.kind != User.Kind.STAFF:
+        return ()
+    if not user.is_superuser:
+        roles = policies.roles_of(user) & STAFF_ROLES
+        if not roles & KEY_PERSON_ROLES:
+            return ()
+        if roles <= KEY_PERSON_ROLES:
+            return policies.scope_paths(user)
     return policies.paths_for_roles(user, KEY_PERSON_ROLES)
 
 
@@ -94,6 +105,20 @@ def can_manage_key_persons(user: User, grid: OrgUnit) -> bool:
     return can_view_key_persons(user, grid) and (
         can_edit_records(user, grid) or _under(policies.paths_for_roles(user, frozenset({Role.DISPATCHER})),
                                                grid.path))
+
+
+def key_persons_manage_q(user: User, path_field: str = "grid__path") -> Q:
+    """Rows whose grid lies where `user` may list key persons and change their plans (`can_manage_key_persons`)."""
+    dispatch = policies.paths_for_roles(user, frozenset({Role.DISPATCHER}))
+    return key_persons_q(user, path_field) & (editable_q(user, path_field) | policies.paths_q(dispatch, path_field))
+
+
+# Who may answer for a key person's visits (责任人): a field post that may see key persons, over the person's grid.
+RESPONSIBLE_ROLES = KEY_PERSON_ROLES & FIELD_ROLES
+
+
+def can_be_responsible(user: User, grid: OrgUnit) -> bool:
+    return _under(policies.paths_for_roles(user, RESPONSIBLE_ROLES), grid.path)
 
 
 # Patrols and visits ------------------------------------------------------------------------------------------

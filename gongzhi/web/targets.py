@@ -20,6 +20,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "warnings": {"command": "command:warnings"},
     # A task of the task lists (任务清单): its page in the worker or command portal.
     "task": {"worker": "worker:task", "command": "command:task"},
+    # A key person (重点人员) not visited by the plan's date: the person's record in the worker or command portal.
+    "key_person": {"worker": "worker:key_person", "command": "command:key_person"},
 }
 
 

@@ -3,7 +3,7 @@ from django.urls import path
 from gongzhi.web import cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
-from gongzhi.worker import views
+from gongzhi.worker import key_person_views, views
 
 app_name = "worker"
 guard = portal_required("worker")
@@ -16,6 +16,12 @@ urlpatterns = [
     path("identity/rebind/", views.identity_rebind, name="identity_rebind"),
     *inbox.urlpatterns_for(guard),
     path("pii/<str:subject_type>/<int:subject_id>/<str:field>/", guard(pii.reveal_pii), name="pii"),
+    path("key-persons/", key_person_views.key_person_list, name="key_persons"),
+    path("key-persons/new/", key_person_views.key_person_new, name="key_person_new"),
+    path("key-persons/<int:key_person_id>/", key_person_views.key_person_detail, name="key_person"),
+    path("key-persons/<int:key_person_id>/visit/", key_person_views.key_person_visit, name="key_person_visit"),
+    path("key-persons/<int:key_person_id>/plan/", key_person_views.key_person_plan, name="key_person_plan"),
+    path("key-persons/<int:key_person_id>/end/", key_person_views.key_person_end, name="key_person_end"),
     path("cases/", views.tasks, name="tasks"),
     path("cases/report/", views.report, name="case_report"),
     path("cases/photos/", guard(photo_upload), name="photo_upload"),

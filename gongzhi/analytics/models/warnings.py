@@ -1,7 +1,8 @@
 """Risk warnings (风险预警): a row per warning raised by the periodic rules of `analytics.warnings`
 (`services.refresh_warnings`): repeat disputes and 民转刑 risks (one per flagged dispute case), hotspots (a grid
-whose cases of the last 7 days are well above its baseline) and overdue clusters (a village or a lead
-department with many overdue cases).
+whose cases of the last 7 days are well above its baseline), overdue clusters (a village or a lead
+department with many overdue cases) and unvisited key persons (one per key person past the date their visit
+plan owes a visit; seen only by the posts with key-person access, `policies.warnings_visible_to`).
 
 A warning is open while its rule holds (`cleared_at` null) and is identified by its `key` (kind + the unit
 or case it is about): a partial unique constraint keeps one open warning per key, so a periodic run never
@@ -21,18 +22,21 @@ class WarningKind(models.TextChoices):
     MARRIAGE_FAMILY = "marriage_family", _("民转刑风险")
     HOTSPOT = "hotspot", _("事件高发")
     OVERDUE_CLUSTER = "overdue_cluster", _("超期积压")
+    UNVISITED_KEY_PERSON = "unvisited_key_person", _("重点人员未按期走访")
 
 
 class Warning(models.Model):
     kind = models.CharField(_("预警类型"), max_length=20, choices=WarningKind.choices)
     # What makes the warning the same one from run to run: "hotspot:<grid id>", "overdue_cluster:<unit id>",
-    # "repeat_dispute:<case id>", "marriage_family:<case id>".
+    # "repeat_dispute:<case id>", "marriage_family:<case id>", "key_person:<registry.KeyPerson id>".
     key = models.CharField(max_length=80)
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("所属单位"))
     # The unit's path, copied so the warnings of a scope are one prefix filter without a join.
     path = models.CharField(_("路径"), max_length=400)
     case_ids = models.JSONField(_("相关事件"), default=list)
-    # Figures for the page: hotspot {"k", "baseline", "weeks", "p"}; overdue cluster {"red"}; disputes {}.
+    # Figures for the page: hotspot {"k", "baseline", "weeks", "p"}; overdue cluster {"red"}; disputes {};
+    # unvisited key person {"key_person" (id), "due" (ISO date), "days_overdue", "risk_level"}: never the name,
+    # which the page looks up for viewers with key-person access only.
     details = models.JSONField(_("详情"), default=dict)
     raised_at = models.DateTimeField(_("预警时间"))
     updated_at = models.DateTimeField(_("更新时间"))

@@ -86,6 +86,7 @@ from gongzhi.analytics.selectors.warnings import (
     open_warnings,
     warning_cases,
     warning_for,
+    warning_key_persons,
 )
 
 __all__ = [
@@ -93,7 +94,7 @@ __all__ = [
     "MAX_MONTHS", "PANEL_CASES_MAX", "PUBLIC_LEVELS", "Period", "SHAPES_FORMAT", "StaffPost", "UnitPanel",
     "WORKERS_SHOWN", "WORKER_LEVELS", "assessment", "case_markers", "case_place", "grid_colours", "map_roots",
     "map_unit", "period", "public_unit", "public_units", "top_units", "unit_for", "unit_panel", "unit_shapes",
-    "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for",
+    "WarningCase", "may_acknowledge", "open_warnings", "warning_cases", "warning_for", "warning_key_persons",
     "DUE_SOON_WORKING_DAYS", "GREEN", "RED", "SIDES", "TASK_FLAGS", "YELLOW", "Supervision", "SupervisionRow",
     "TimelineStep", "due_soon_until", "flag_of", "issuing_units", "open_tasks_of_my_units", "owner_choices",
     "parent_choices", "stored_task_file", "subtasks_of", "supervision", "task_actions", "task_for", "task_list",

@@ -14,6 +14,7 @@ from gongzhi.analytics import policies
 from gongzhi.analytics.models import Warning, WarningKind
 from gongzhi.cases import policies as case_policies
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.registry.selectors import key_persons as key_person_selectors
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,14 @@ def warning_cases(user: User | AnonymousUser, warnings: list[Warning]) -> dict[i
     visible = {case.pk: WarningCase(case.pk, case.number)
                for case in case_policies.cases_visible_to(user).filter(pk__in=ids).only("pk", "created_at")}
     return {w.pk: [visible[i] for i in w.case_ids if i in visible] for w in warnings}
+
+
+def warning_key_persons(user: User, warnings: list[Warning]) -> dict[int, key_person_selectors.Brief]:
+    """For each unvisited-key-person warning, the person's name and grid if the viewer may see key persons
+    there (the page shows the name only then; one query for the whole page)."""
+    wanted = {w.pk: w.details.get("key_person") for w in warnings if w.kind == WarningKind.UNVISITED_KEY_PERSON}
+    found = key_person_selectors.briefs(user, [pk for pk in wanted.values() if isinstance(pk, int)])
+    return {warning_id: found[pk] for warning_id, pk in wanted.items() if pk in found}
 
 
 def may_acknowledge(user: User | AnonymousUser, warning: Warning) -> bool:

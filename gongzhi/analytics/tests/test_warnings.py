@@ -114,9 +114,10 @@ def test_five_overdue_cases_led_by_a_department_raise_its_cluster(tree, people, 
 
 def test_a_run_reads_the_cases_in_a_few_grouped_queries(tree, people, cats, django_assert_max_num_queries):
     reports_at(people, cats["env"], [NOW - datetime.timedelta(days=d) for d in range(1, 6)])
-    # Hotspots 2, calendar 2, overdue 3, disputes 5, paths 1, the write 3: none per grid or per case; then 8 to
-    # announce the one new warning (who answers for it, its unit, the inbox row and its checks).
-    with django_assert_max_num_queries(24):
+    # Hotspots 2, calendar 2, overdue 3, disputes 5, unvisited key persons 1, paths 1, the write 3: none per grid
+    # or per case; then 8 to announce the one new warning (who answers for it, its unit, the inbox row and its
+    # checks).
+    with django_assert_max_num_queries(25):
         services.refresh_warnings(now=NOW)
     assert len(open_of(WarningKind.HOTSPOT)) == 1
 

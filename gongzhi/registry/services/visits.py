@@ -73,6 +73,8 @@ def _check_target(kind: str, target: VisitTarget) -> None:
         raise DomainError(_("走访类型无效。"), field="kind")
     if wanted[kind] is None or len(records) > 1:
         raise DomainError(_("请选择走访对象。"), field="target")
+    if kind == Visit.Kind.KEY_PERSON and target.key_person is not None and target.key_person.ended_on is not None:
+        raise DomainError(_("该重点人员已解除列管，不再登记重点人员走访。"), field="target")
 
 
 def _visited_at(value: datetime.datetime | None) -> datetime.datetime:
