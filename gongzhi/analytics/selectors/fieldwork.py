@@ -7,7 +7,7 @@ registry because the registry lies below cases and may not read them."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import shapely
@@ -173,15 +173,29 @@ def worker_month_table(user: User, *, area_id: int | None, month: datetime.date,
                           descending=descending)
 
 
+@dataclass(frozen=True)
+class PatrolRow:
+    patrol: Patrol
+    visits: int
+    cases: int  # reported on it
+
+    @property
+    def km(self) -> float:
+        return round(self.patrol.distance_m / 1000, 1)
+
+
 @dataclass
 class WorkerMonth:
-    """A worker's patrols of a month on the command side, each with its cases and visits counted."""
+    """A worker's patrols of a month on the command side, each with its visits and cases counted."""
 
     worker: User
     month: datetime.date
-    patrols: list[Patrol]
-    case_counts: dict[int, int] = field(default_factory=dict)
-    summary: MonthSummary | None = None
+    rows: list[PatrolRow]
+    summary: MonthSummary
+
+    @property
+    def patrols(self) -> list[Patrol]:
+        return [row.patrol for row in self.rows]
 
 
 def worker_month(user: User, worker_id: int, month: datetime.date) -> WorkerMonth:
@@ -190,7 +204,8 @@ def worker_month(user: User, worker_id: int, month: datetime.date) -> WorkerMont
     patrols = registry_fieldwork.worker_patrols(user, worker, start, end)
     counts = dict(Case.objects.filter(patrol__in=[p.pk for p in patrols]).values("patrol")
                   .annotate(n=Count("id")).values_list("patrol", "n"))
-    return WorkerMonth(worker=worker, month=month.replace(day=1), patrols=patrols, case_counts=counts,
+    rows = [PatrolRow(patrol=p, visits=getattr(p, "visit_count", 0), cases=counts.get(p.pk, 0)) for p in patrols]
+    return WorkerMonth(worker=worker, month=month.replace(day=1), rows=rows,
                        summary=month_summary(user, worker_id, month))
 
 

@@ -124,7 +124,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
         is_public=category.is_public and category.kind != "dispute",
         respond_due=deadlines.respond_due(category, Level.GRID, start=timezone.now()),
-        patrol=patrol if patrol is not None and patrol.worker_id == actor.pk and patrol.ended_at is None else None,
+        patrol=patrol if patrol is not None and Patrol.objects.filter(
+            pk=patrol.pk, worker=actor, ended_at__isnull=True).exists() else None,
     )
     try:
         with transaction.atomic():

@@ -175,6 +175,7 @@ def end_patrol(*, actor: User, patrol: Patrol, note: str = "") -> Patrol:
         locked.ended_at = timezone.now()
         locked.note = text
         locked.save(update_fields=["ended_at", "note"])
+    patrol.ended_at, patrol.note = locked.ended_at, locked.note
     return locked
 
 
