@@ -113,7 +113,8 @@ def fieldwork_worker(request, worker_id: int):
         "title": _("巡查走访"), "view": view, "patrol": patrol, "month_value": f"{month:%Y-%m}",
         "previous_month": f"{previous:%Y-%m}",
         "next_month": f"{following:%Y-%m}" if following <= timezone.localdate() else "",
-        "visits": registry_selectors.patrol_visits(request.user, patrol) if patrol else [],
+        "visits": [(v, registry_selectors.visit_label(v))
+                   for v in (registry_selectors.patrol_visits(request.user, patrol) if patrol else [])],
         "cases": selectors.patrol_cases(request.user, patrol) if patrol else [],
         "map_url": reverse("command:fieldwork_patrol_map", args=[patrol.pk]) if patrol else "",
         "case_url": reverse("command:case", args=[0]),

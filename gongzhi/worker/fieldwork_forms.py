@@ -1,11 +1,9 @@
 """Forms of the worker portal's field work (巡查走访): starting and ending a patrol, a visit (走访登记) and a cadre's
 village visit (干部进村走访). Each carries a fresh client key, so a form sent twice records once."""
 
-import datetime
 from typing import cast
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.org.models import OrgUnit
@@ -101,13 +99,3 @@ class CadreVisitForm(VisitFormBase):
 def visit_kinds() -> list[tuple[str, str]]:
     """The kinds a grid worker records from the 走访登记 page (key-person visits: the key-person pages)."""
     return [(k, str(label)) for k, label in Visit.Kind.choices if k in (Visit.Kind.HOUSEHOLD, Visit.Kind.PLACE)]
-
-
-def local_now_value() -> str:
-    return f"{timezone.localtime():%Y-%m-%dT%H:%M}"
-
-
-def aware(value: datetime.datetime | None) -> datetime.datetime | None:
-    if value is not None and timezone.is_naive(value):
-        return timezone.make_aware(value)
-    return value

@@ -28,7 +28,6 @@ from gongzhi.worker.fieldwork_forms import (
     EndPatrolForm,
     StartPatrolForm,
     VisitForm,
-    local_now_value,
     visit_kinds,
 )
 
@@ -199,7 +198,7 @@ def visit_new(request):
                 item = record.household or record.house or record.establishment
                 targets.insert(0, selectors.TargetChoice(chosen, str(item)))
     else:
-        form = VisitForm(initial={"client_key": uuid.uuid4(), "visited_at": local_now_value()})
+        form = VisitForm(initial={"client_key": uuid.uuid4()})
     return render(request, "worker/fieldwork/visit.html", {
         "form": form, "patrol": patrol, "grid": grid, "kind": kind, "kinds": kinds, "q": query,
         "targets": targets, "chosen": request.POST.get("target", ""),
@@ -230,8 +229,7 @@ def cadre_visit(request):
                 return redirect("worker:work_log")
         status = 422
     else:
-        form = CadreVisitForm(initial={"client_key": uuid.uuid4(), "visited_at": local_now_value()},
-                              villages=villages)
+        form = CadreVisitForm(initial={"client_key": uuid.uuid4()}, villages=villages)
     return render(request, "worker/fieldwork/cadre_visit.html", {"form": form}, status=status)
 
 

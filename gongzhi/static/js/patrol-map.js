@@ -26,11 +26,12 @@
   }
 
   function draw(data) {
+    // The view fits what the patrol did (track, visits, cases); the grid's outline only when there is nothing.
     var bounds = L.latLngBounds([]);
+    var outline = null;
     if (data.outline) {
-      var outline = L.polygon(data.outline.map(function (p) { return shift(p[0], p[1]); }),
-                              { weight: 2, color: "#0a4a85", fillOpacity: 0.05, interactive: false }).addTo(map);
-      bounds.extend(outline.getBounds());
+      outline = L.polygon(data.outline.map(function (p) { return shift(p[0], p[1]); }),
+                          { weight: 2, color: "#0a4a85", fillOpacity: 0.05, interactive: false }).addTo(map);
     }
     var geometry = data.track && data.track.geometry;
     if (geometry && geometry.coordinates.length > 1) {
@@ -46,7 +47,7 @@
     data.visits.forEach(function (v) {
       var at = shift(v.lat, v.lng);
       bounds.extend(at);
-      dot(at, "#14591a").bindTooltip(v.at + " " + v.kind + " · " + v.label).addTo(map);
+      dot(at, "#e6a800").bindTooltip(v.at + " " + v.kind + " · " + v.label).addTo(map);
     });
     data.cases.forEach(function (c) {
       var at = shift(c.lat, c.lng);
@@ -56,7 +57,9 @@
         .addTo(map);
     });
     if (bounds.isValid()) {
-      map.fitBounds(bounds, { padding: [24, 24], maxZoom: 18 });
+      map.fitBounds(bounds, { padding: [32, 32], maxZoom: 18 });
+    } else if (outline) {
+      map.fitBounds(outline.getBounds(), { padding: [12, 12] });
     } else {
       map.setView([35.0, 105.0], 4);
     }
