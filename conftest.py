@@ -1,1 +1,1 @@
-pytest_plugins = ["gongzhi.testing.fixtures"]
+pytest_plugins = ["gongzhi.testing.fixtures", "gongzhi.testing.fieldwork"]

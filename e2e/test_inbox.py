@@ -88,13 +88,14 @@ def test_staff_portals_show_the_badge_and_the_inbox(new_page, live_server, make_
     sign_in(page, live_server, worker)
     page.goto(live_server.url + "/worker/")
     nav = page.locator(".bottom-nav a")
-    expect(nav).to_have_text([han_text(label) for label in ["我的网格", "任务", "消息", "我的"]], use_inner_text=True)
+    labels = ["网格", "巡查", "任务", "消息", "我的"]
+    expect(nav).to_have_text([han_text(label) for label in labels], use_inner_text=True)
     expect(page.locator(".bottom-nav .unread-badge")).to_have_attribute("aria-label", "1条未读消息")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     shot(page, "worker-nav")
-    nav.nth(2).click()
+    nav.nth(3).click()
     expect(page).to_have_url(live_server.url + "/worker/messages/")
-    expect(nav.nth(2)).to_have_attribute("aria-current", "page")
+    expect(nav.nth(3)).to_have_attribute("aria-current", "page")
     shot(page, "worker-inbox")
 
     dispatcher = make_staff("调度员", tree["town"], Role.DISPATCHER)

@@ -134,6 +134,10 @@ class Case(TimeStampedModel):
     # 归档: set by the sweep once the case is finished and rated, or closed longer than the rating window
     # (cases.sweep); it leaves the work lists but keeps its page, its number and every statistic.
     archived_at = models.DateTimeField(_("归档时间"), null=True, blank=True)
+    # The patrol (巡查) on which a grid worker found and reported the matter.
+    patrol = models.ForeignKey("registry.Patrol", on_delete=models.SET_NULL, null=True, blank=True,
+                               related_name="cases", verbose_name=_("巡查"),
+                               db_index=False)  # the partial index below serves it
 
     class Meta:
         verbose_name = _("事件")
@@ -148,7 +152,8 @@ class Case(TimeStampedModel):
             models.Index(fields=["status", "handle_due"]),
             models.Index(fields=["holder", "status"]),
             *(models.Index(fields=[name], condition=models.Q(**{f"{name}__isnull": False}),
-                           name=f"case_{name}_set") for name in ("entered_by", "subject_unit", "merged_into")),
+                           name=f"case_{name}_set") for name in ("entered_by", "subject_unit", "merged_into",
+                                                                         "patrol")),
             # What the nightly anonymisation looks for; only closed cases it has not done yet are in it.
             models.Index(fields=["closed_at"], name="case_closed_keeping_data",
                          condition=models.Q(closed_at__isnull=False, personal_data_removed_at__isnull=True)),

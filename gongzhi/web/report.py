@@ -15,6 +15,7 @@ from gongzhi.cases.models import CategoryKind
 from gongzhi.core.errors import DomainError
 from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import OrgUnit
+from gongzhi.registry.models import Patrol
 from gongzhi.web.forms import (
     MAX_PHOTOS,
     Form,
@@ -121,13 +122,14 @@ class ReportForm(ReportFormBase):
 
 
 def report_page(request, *, grid_point: tuple[float, float] | None,
-                show_anonymous: bool):
+                show_anonymous: bool, patrol: Patrol | None = None):
     """The form, then, unless confirmed, the open cases that may be the same matter — by place and by what
     they say, most alike first (`selectors.suggest_duplicates`); the reporter may follow one instead — then
-    the case. A retry with the same client_id lands on the first case."""
+    the case. A retry with the same client_id lands on the first case. A grid worker's report from the patrol
+    page names the patrol (a hidden field); the case is linked to it."""
     portal = portal_of(request)
     template = portal.templates("case_report.html")
-    context = {"show_anonymous": show_anonymous}
+    context = {"show_anonymous": show_anonymous, "patrol": patrol}
     duplicates: list = []
     if request.method != "POST":
         form = ReportForm(initial={"client_id": uuid.uuid4()}, grid_point=grid_point,
@@ -151,7 +153,7 @@ def report_page(request, *, grid_point: tuple[float, float] | None,
                     description=data["description"], lat=data["lat"], lng=data["lng"], address=data["address"],
                     is_anonymous=show_anonymous and data["is_anonymous"], photos=data["photos"],
                     photo_tokens=data["photo_tokens"], voice=data["voice"],
-                    subject_unit=complaint_subject(category, data["subject_unit"]))
+                    subject_unit=complaint_subject(category, data["subject_unit"]), patrol=patrol)
             except DomainError as err:
                 add_domain_error(form, err)
             else:

@@ -3,7 +3,7 @@ from django.urls import path
 from gongzhi.web import cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
-from gongzhi.worker import key_person_views, views
+from gongzhi.worker import fieldwork_views, key_person_views, views
 
 app_name = "worker"
 guard = portal_required("worker")
@@ -11,6 +11,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("grids/<int:grid_id>/", views.grid_detail, name="grid"),
     path("me/", views.me, name="me"),
+    path("me/cadre-visit/", fieldwork_views.cadre_visit, name="cadre_visit"),
+    path("patrol/", fieldwork_views.patrol_home, name="patrol_home"),
+    path("patrol/start/", fieldwork_views.patrol_start, name="patrol_start"),
+    path("patrol/<int:patrol_id>/", fieldwork_views.patrol_detail, name="patrol"),
+    path("patrol/<int:patrol_id>/points/", fieldwork_views.patrol_points, name="patrol_points"),
+    path("patrol/<int:patrol_id>/end/", fieldwork_views.patrol_end, name="patrol_end"),
+    path("patrol/visit/", fieldwork_views.visit_new, name="visit_new"),
+    path("patrol/log/", fieldwork_views.work_log, name="work_log"),
     path("identity/", views.identity, name="identity"),
     path("identity/<int:account_id>/verify/", views.identity_verify, name="identity_verify"),
     path("identity/rebind/", views.identity_rebind, name="identity_rebind"),

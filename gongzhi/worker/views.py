@@ -16,6 +16,7 @@ from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
+from gongzhi.registry.selectors import fieldwork as fieldwork_selectors
 from gongzhi.web.access import portal_required
 from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
@@ -45,7 +46,8 @@ def grid_detail(request, grid_id: int):
 
 @portal_required("worker")
 def me(request):
-    return render(request, "worker/me.html")
+    return render(request, "worker/me.html",
+                  {"may_cadre_visit": bool(fieldwork_selectors.cadre_villages(request.user))})
 
 
 @portal_required("worker")
@@ -60,8 +62,13 @@ def tasks(request):
 def report(request):
     """上报事件: the worker's own field report (never anonymous), located by the phone, typed coordinates or
     the worker's grid."""
-    grid = account_selectors.first_grid_post(request.user)
-    return report_page(request, grid_point=grid.inner_point() if grid is not None else None, show_anonymous=False)
+    # Started from the patrol page (?patrol=, then the form's hidden field): the case is linked to the patrol
+    # when it is the worker's own open one; any other id is ignored.
+    patrol = fieldwork_selectors.own_open_patrol(request.user, request.POST.get("patrol")
+                                                 or request.GET.get("patrol"))
+    grid = patrol.grid if patrol is not None else account_selectors.first_grid_post(request.user)
+    return report_page(request, grid_point=grid.inner_point() if grid is not None else None, show_anonymous=False,
+                       patrol=patrol)
 
 
 def _identity_page(request, *, verify_forms=None, rebind_form=None, code_sent_to="", status=200):

@@ -32,6 +32,7 @@ from gongzhi.org import selectors as org_selectors
 from gongzhi.org.models import Level, OrgUnit
 from gongzhi.org.selectors import GridPlace
 from gongzhi.registry import services as registry_services
+from gongzhi.registry.models import Patrol
 
 DESCRIPTION_MAX_LENGTH = 2000
 MAX_PHOTOS = 9
@@ -69,7 +70,7 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
                 lat: float, lng: float, address: str = "", is_anonymous: bool = False,
                 on_behalf_of: User | None = None, photos: Sequence[UploadedFile] = (),
                 photo_tokens: Sequence[str] = (), voice: UploadedFile | None = None,
-                subject_unit: OrgUnit | None = None) -> tuple[Case, bool]:
+                subject_unit: OrgUnit | None = None, patrol: Patrol | None = None) -> tuple[Case, bool]:
     """Report a case at a point, with up to 9 photos and one voice note. Returns (case, created); a retried
     submission returns the first case and stores nothing new. Every file is checked before anything is
     written, so a refused photo leaves no case behind.
@@ -79,7 +80,10 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
     An unknown or someone else's token refuses the report on `photos`.
 
     A 投诉举报 names the unit it is about (`subject_unit`, one of `selectors.complaint_targets` of its grid)
-    and is held a level above that unit (`selectors.complaint_holder`), whose staff never see it."""
+    and is held a level above that unit (`selectors.complaint_holder`), whose staff never see it.
+
+    A grid worker's report from the patrol page names the patrol (巡查) it was found on: linked when it is the
+    actor's own open patrol, otherwise left out (the report itself is what matters)."""
     reporter = on_behalf_of or actor
     if on_behalf_of is not None:  # 代为登记; an ordinary submission pays for none of these checks
         _check_on_behalf(actor=actor, resident=on_behalf_of)
@@ -120,6 +124,8 @@ def submit_case(*, actor: User, client_id: uuid.UUID, category: Category, descri
         entered_by=actor if on_behalf_of else None, is_anonymous=is_anonymous,
         is_public=category.is_public and category.kind != "dispute",
         respond_due=deadlines.respond_due(category, Level.GRID, start=timezone.now()),
+        patrol=patrol if patrol is not None and Patrol.objects.filter(
+            pk=patrol.pk, worker=actor, ended_at__isnull=True).exists() else None,
     )
     try:
         with transaction.atomic():

@@ -19,7 +19,7 @@ def test_the_case_table_has_no_index_covered_by_another():
         ("area_path",), ("grid_id",), ("reporter_id",), ("category_id",), ("handle_due",),
         ("status", "respond_due"), ("status", "handle_due"), ("holder_id", "status"),
         # Partial: only the few cases that have one.
-        ("entered_by_id",), ("subject_unit_id",), ("merged_into_id",),
+        ("entered_by_id",), ("subject_unit_id",), ("merged_into_id",), ("patrol_id",),
         # Partial, both: closed cases whose personal data the nightly anonymisation has still to remove, and
         # finished cases the sweep has still to archive (see below).
         ("closed_at",),
@@ -30,7 +30,7 @@ def test_the_log_table_is_found_by_its_unique_case_and_seq():
     assert plain_indexes("cases_caselog") == {("actor_id",), ("actor_unit_id",)}  # both partial
 
 
-@pytest.mark.parametrize("column", ["entered_by_id", "subject_unit_id", "merged_into_id"])
+@pytest.mark.parametrize("column", ["entered_by_id", "subject_unit_id", "merged_into_id", "patrol_id"])
 def test_partial_indexes_leave_out_cases_without_the_column(column):
     name = f"case_{column.removesuffix('_id')}_set"
     query = ("SELECT sql FROM sqlite_master WHERE name = %s" if connection.vendor == "sqlite"

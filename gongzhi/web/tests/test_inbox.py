@@ -256,7 +256,7 @@ def test_worker_bottom_navigation_has_messages_between_grids_and_me(client, work
     client.force_login(worker)
     page = client.get(reverse("worker:messages")).content.decode()
     nav = page[page.index('class="bottom-nav"'):]
-    assert nav.index("我的网格") < nav.index("消息") < nav.index("我的</a>")
+    assert nav.index("网格</a>") < nav.index("消息") < nav.index("我的</a>")
     assert re.search(r'href="/worker/messages/" aria-current="page"', nav)
     assert badge(nav) == "1|1条未读消息"
 
