@@ -75,6 +75,7 @@ def fieldwork(request):
         "title": _("巡查走访"), "table": table, "headers": headers,
         "rows": [(r, _figures(r)) for r in table.rows], "total": _figures(table.total),
         "areas": registry_selectors.area_choices(request.user), "month_value": f"{table.month:%Y-%m}",
+        "may_cadre_visit": registry_selectors.may_record_cadre_visit(request.user),
         "this_month": f"{timezone.localdate():%Y-%m}", "query": urlencode(base),
         "export_query": urlencode({**base, "sort": table.sort, "dir": "desc" if table.descending else "asc"})})
 

@@ -13,7 +13,7 @@ from gongzhi.command import (
     views,
     warnings_views,
 )
-from gongzhi.web import cases, disputes, inbox, pii, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -62,6 +62,7 @@ urlpatterns = [
     path("tasks/new/", tasks_views.task_new, name="task_new"),
     path("tasks/supervision/", tasks_views.supervision, name="task_supervision"),
     path("tasks/supervision/export/", tasks_views.supervision_export, name="task_supervision_export"),
+    *cadre_visits.urlpatterns_for(guard),
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),

@@ -24,7 +24,6 @@ from gongzhi.registry.services import patrols, visits
 from gongzhi.web.access import portal_required
 from gongzhi.web.forms import add_domain_error
 from gongzhi.worker.fieldwork_forms import (
-    CadreVisitForm,
     EndPatrolForm,
     StartPatrolForm,
     VisitForm,
@@ -203,34 +202,6 @@ def visit_new(request):
         "form": form, "patrol": patrol, "grid": grid, "kind": kind, "kinds": kinds, "q": query,
         "targets": targets, "chosen": request.POST.get("target", ""),
         "grids": [] if patrol is not None else selectors.visit_grids(request.user)}, status=status)
-
-
-@portal_required("worker")
-def cadre_visit(request):
-    """干部进村走访: any staff member whose scope holds the village (often a township cadre on a phone)."""
-    villages = selectors.cadre_villages(request.user)
-    if not villages:
-        raise NotFound()
-    status = 200
-    if request.method == "POST":
-        form = CadreVisitForm(request.POST, request.FILES, villages=villages)
-        if form.is_valid():
-            data = form.cleaned_data
-            village = next((v for v in villages if v.pk == data["village"]), None)
-            try:
-                visits.record_visit(actor=request.user, kind=Visit.Kind.CADRE,
-                                    target=visits.VisitTarget(village=village, place=data["place"]),
-                                    notes=data["notes"], visited_at=data["visited_at"], lat=data["lat"],
-                                    lng=data["lng"], photos=data["photos"], client_key=str(data["client_key"]))
-            except DomainError as err:
-                add_domain_error(form, err)
-            else:
-                messages.success(request, _("已登记进村走访。"))
-                return redirect("worker:work_log")
-        status = 422
-    else:
-        form = CadreVisitForm(initial={"client_key": uuid.uuid4()}, villages=villages)
-    return render(request, "worker/fieldwork/cadre_visit.html", {"form": form}, status=status)
 
 
 # 工作手册 ---------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.web import cases, disputes, inbox, pii, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
 from gongzhi.worker import fieldwork_views, key_person_views, views
@@ -11,7 +11,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("grids/<int:grid_id>/", views.grid_detail, name="grid"),
     path("me/", views.me, name="me"),
-    path("me/cadre-visit/", fieldwork_views.cadre_visit, name="cadre_visit"),
     path("patrol/", fieldwork_views.patrol_home, name="patrol_home"),
     path("patrol/start/", fieldwork_views.patrol_start, name="patrol_start"),
     path("patrol/<int:patrol_id>/", fieldwork_views.patrol_detail, name="patrol"),
@@ -33,6 +32,7 @@ urlpatterns = [
     path("cases/", views.tasks, name="tasks"),
     path("cases/report/", views.report, name="case_report"),
     path("cases/photos/", guard(photo_upload), name="photo_upload"),
+    *cadre_visits.urlpatterns_for(guard),
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),

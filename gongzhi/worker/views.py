@@ -47,7 +47,7 @@ def grid_detail(request, grid_id: int):
 @portal_required("worker")
 def me(request):
     return render(request, "worker/me.html",
-                  {"may_cadre_visit": bool(fieldwork_selectors.cadre_villages(request.user))})
+                  {"may_cadre_visit": fieldwork_selectors.may_record_cadre_visit(request.user)})
 
 
 @portal_required("worker")

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -19,10 +20,20 @@ from django.utils.translation import gettext as _
 
 from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import Membership, User
+from gongzhi.core import files
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level, OrgUnit, UnitKind
 from gongzhi.registry import policies, tracks
-from gongzhi.registry.models import Establishment, House, Household, Patrol, Resident, TrackPoint, Visit
+from gongzhi.registry.models import (
+    Establishment,
+    House,
+    Household,
+    Patrol,
+    Resident,
+    TrackPoint,
+    Visit,
+    VisitPhoto,
+)
 from gongzhi.registry.services.visits import VisitTarget
 
 # A track is drawn through at most this many points (evenly thinned): enough for a day's walk at 15 s a point.
@@ -37,7 +48,24 @@ def patrols_visible_to(user: User) -> QuerySet[Patrol]:
 
 
 def visits_visible_to(user: User) -> QuerySet[Visit]:
-    return Visit.objects.filter(policies.fieldwork_q(user, "area__path") | Q(visitor_id=user.pk))
+    """Visits in scope (a key-person visit only where the user may see key persons), and the user's own."""
+    in_scope = policies.fieldwork_q(user, "area__path") & (
+        ~Q(kind=Visit.Kind.KEY_PERSON) | policies.key_persons_q(user, "area__path"))
+    return Visit.objects.filter(in_scope | Q(visitor_id=user.pk))
+
+
+def stored_visit_file(user: User | AnonymousUser, name: str) -> files.ServedFile | None:
+    """A visit photo (or its thumbnail) stored under `name`, for those who may see the visit; None for a name
+    nobody owns and for one they may not see alike."""
+    if not user.is_authenticated or not name.startswith("visits/"):
+        return None
+    assert isinstance(user, User)
+    field_name = "thumbnail" if "/thumbs/" in name else "file"
+    photo = (VisitPhoto.objects.filter(**{field_name: name}, visit__in=visits_visible_to(user))
+             .only("file", "thumbnail", "content_type").first())
+    if photo is None:
+        return None
+    return files.served(photo.thumbnail if field_name == "thumbnail" else photo.file, content_type=photo.content_type)
 
 
 def _active_areas(level: str) -> QuerySet[OrgUnit]:
@@ -69,6 +97,11 @@ def cadre_villages(user: User) -> list[OrgUnit]:
         return []
     return list(account_policies.filter_to_scope(_active_areas(Level.VILLAGE), user)
                 .select_related("parent").order_by("path"))
+
+
+def may_record_cadre_visit(user: User) -> bool:
+    return account_policies.is_staff_member(user) and account_policies.filter_to_scope(
+        _active_areas(Level.VILLAGE), user).exists()
 
 
 def visible_worker(user: User, worker_id: int) -> User:

@@ -273,7 +273,7 @@ def test_visits_outside_the_workers_grids_answer_404(client, worker, records, tr
 def test_a_cadre_records_a_village_visit(client, tree, make_staff, media):
     cadre = make_staff("乡镇干部", tree["town"], Role.GENERAL_GRID_LEADER)
     client.force_login(cadre)
-    assert 'href="/worker/me/cadre-visit/"' in client.get(reverse("worker:me")).content.decode()
+    assert 'href="/worker/cadre-visit/"' in client.get(reverse("worker:me")).content.decode()
     page = client.get(reverse("worker:cadre_visit")).content.decode()
     assert "小山村" in page and "大湾村" in page and "东关社区" not in page
     refused = client.post(reverse("worker:cadre_visit"), {"client_key": str(uuid.uuid4()),
