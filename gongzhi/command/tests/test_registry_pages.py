@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from gongzhi.accounts.models import Role
-from gongzhi.registry.models import Establishment, SpecialGroup
-from gongzhi.registry.tests.records_helpers import add_household, add_person, make_cast, new_id
+from gongzhi.registry.models import Establishment
+from gongzhi.registry.tests.records_helpers import add_household, add_person, group, make_cast, new_id
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ def cast(tree, make_staff):
 def records(tree):
     home = add_household(tree["grid"], "A-1", "小山村一社1号")
     head = add_person(tree["grid"], "王伟", household=home, relation="head", phone="13900000001")
-    head.groups.add(SpecialGroup.objects.get(code="dibao"))
+    head.groups.add(group("dibao"))
     far = add_person(tree["other_grid"], "赵六", id_number=new_id())
     shop = Establishment.objects.create(grid=tree["grid"], name="幸福超市", kind="shop")
     return {"home": home, "head": head, "far": far, "shop": shop}
@@ -45,8 +45,8 @@ def test_lists_filter_in_scope_and_never_500(client, tree, cast, records):
     client.force_login(cast["dispatcher"])
     people = client.get(lst("people")).content.decode()
     assert "王伟" in people and "赵六" not in people and "13900000001" not in people
-    group = SpecialGroup.objects.get(code="dibao").pk
-    assert "王伟" in client.get(lst("people", f"?group={group}&area={tree['village'].pk}")).content.decode()
+    dibao = group("dibao").pk
+    assert "王伟" in client.get(lst("people", f"?group={dibao}&area={tree['village'].pk}")).content.decode()
     assert "王伟" not in client.get(lst("people", "?residence_type=floating")).content.decode()
     bad = client.get(lst("people", f"?area={tree['other_village'].pk}&status=zzz"))
     assert bad.status_code == 200 and "已忽略该条件" in bad.content.decode() and "王伟" in bad.content.decode()

@@ -5,7 +5,7 @@ import itertools
 
 from gongzhi.accounts.models import Role
 from gongzhi.accounts.tests.helpers import valid_id
-from gongzhi.registry.models import Household, Resident
+from gongzhi.registry.models import Household, Resident, SpecialGroup
 
 _serial = itertools.count(100)
 
@@ -42,3 +42,9 @@ def make_cast(tree, make_staff) -> dict:
         "dispatcher": make_staff("diaodu", tree["town"], Role.DISPATCHER),
         "stranger": make_staff("wgy_other", tree["other_grid"], Role.GRID_WORKER),
     }
+
+
+def group(code: str, name: str = "") -> SpecialGroup:
+    """A special group of the seeded list (seeded again if a transactional test emptied the table)."""
+    names = {"dibao": "低保", "veteran": "退役军人", "disabled": "残疾"}
+    return SpecialGroup.objects.get_or_create(code=code, defaults={"name": name or names.get(code, code)})[0]

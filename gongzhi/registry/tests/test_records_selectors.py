@@ -8,11 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from gongzhi.core.errors import NotFound
-from gongzhi.registry.models import Establishment, House, ResidenceType, Resident, SpecialGroup
+from gongzhi.registry.models import Establishment, House, ResidenceType, Resident
 from gongzhi.registry.selectors import records as sel
 from gongzhi.registry.services import records as svc
 from gongzhi.registry.services.records import AddressInput, EstablishmentInput, HouseInput, TenantInput
-from gongzhi.registry.tests.records_helpers import add_household, add_person, make_cast, new_id
+from gongzhi.registry.tests.records_helpers import add_household, add_person, group, make_cast, new_id
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def town(tree, cast):
         "wang_far": add_person(tree["other_grid"], "王伟", phone="13900000009"),
         "li": add_person(a, "李娜", residence_type=ResidenceType.FLOATING, status=Resident.Status.MOVED_OUT),
     }
-    people["wang"].groups.add(SpecialGroup.objects.get(code="veteran"))
+    people["wang"].groups.add(group("veteran"))
     house = svc.register_rented_house(
         actor=cast["worker"], address=AddressInput(village=tree["village"], grid=a, road="幸福路", number="7"),
         data=HouseInput(use=House.Use.RENTED, owner_name="房东", owner_id_number=new_id()),
@@ -88,7 +88,7 @@ def test_lists_filter_and_stay_in_scope(tree, cast, town):
     assert list(sel.resident_list(cast["worker"], f(grid=tree["grid"], residence_type=ResidenceType.FLOATING,
                                                     status=Resident.Status.ACTIVE))) == [
         t.resident for t in town["house"].tenancies.all()]
-    veterans = sel.resident_list(cast["dispatcher"], f(group=SpecialGroup.objects.get(code="veteran")))
+    veterans = sel.resident_list(cast["dispatcher"], f(group=group("veteran")))
     assert list(veterans) == [town["wang"]]
     assert list(sel.resident_list(cast["dispatcher"], f(area=tree["village"], q="王伟芳"))) == [town["wangfang"]]
     assert list(sel.house_list(cast["worker"], f(use=House.Use.RENTED)))[0].tenant_count == 1

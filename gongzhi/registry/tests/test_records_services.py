@@ -17,12 +17,11 @@ from gongzhi.registry.models import (
     RecordChange,
     ResidenceType,
     Resident,
-    SpecialGroup,
     Tenancy,
 )
 from gongzhi.registry.services import records as svc
 from gongzhi.registry.services.records import AddressInput, EstablishmentInput, HouseInput, ResidentInput, TenantInput
-from gongzhi.registry.tests.records_helpers import add_household, add_person, make_cast, new_id
+from gongzhi.registry.tests.records_helpers import add_household, add_person, group, make_cast, new_id
 
 pytestmark = pytest.mark.django_db
 
@@ -173,12 +172,12 @@ def person(**overrides):
 
 def test_adding_a_member_takes_gender_and_birth_from_the_id_number_and_the_households_grid(tree, cast):
     home = add_household(tree["grid"], "H6")
-    group = SpecialGroup.objects.get(code="dibao")
-    resident = svc.add_resident(actor=cast["worker"], household=home, data=person(groups=[group], ethnicity="回族"))
+    dibao = group("dibao")
+    resident = svc.add_resident(actor=cast["worker"], household=home, data=person(groups=[dibao], ethnicity="回族"))
     resident.refresh_from_db()
     assert (resident.name, resident.gender, resident.birth_date) == ("王小明", "M", datetime.date(1990, 1, 2))
     assert resident.phone.reveal() == "13912345678" and resident.phone_hash == keyed_hash("13912345678")
-    assert resident.grid == tree["grid"] and list(resident.groups.all()) == [group]
+    assert resident.grid == tree["grid"] and list(resident.groups.all()) == [dibao]
     [row] = changes(resident)
     assert row.changes["手机号"] == ["", "139****5678"]  # masked in the history
     assert row.changes["特殊人群"] == ["", "低保"]
