@@ -79,7 +79,11 @@ def _edit_check(request, grid: OrgUnit) -> None:
         raise Forbidden(_("您可以查看但不能修改该网格的登记信息。"))
 
 
-def _form_page(request, name: str, context: dict[str, Any], failed: bool) -> HttpResponse:
+def _form_page(request, name: str, context: dict[str, Any], failed: bool, *,
+               grids: list[OrgUnit] | None = None) -> HttpResponse:
+    """A form page (422 after a refusal); a new record's page names its grid when there is one to choose."""
+    if grids is not None and len(grids) == 1:
+        context.setdefault("grid", grids[0])
     return page(request, name, context, status=422 if failed else 200)
 
 
@@ -119,7 +123,7 @@ def resident_new(request) -> HttpResponse:
             messages.success(request, _("已登记居民%(name)s。") % {"name": resident.name})
             return redirect(record_url(request, "resident", resident.pk))
     return _form_page(request, "resident_form.html", {"form": form, "address": address, "registry_tab": "people"},
-                      request.method == "POST")
+                      request.method == "POST", grids=grids)
 
 
 def resident_edit(request, resident_id: int) -> HttpResponse:
@@ -190,7 +194,8 @@ def household_new(request) -> HttpResponse:
             messages.success(request, _("已登记户%(number)s。") % {"number": home.number})
             return redirect(record_url(request, "household", home.pk))
     return _form_page(request, "household_form.html", {"form": form, "address": address,
-                                                       "registry_tab": "households"}, request.method == "POST")
+                                                       "registry_tab": "households"}, request.method == "POST",
+                      grids=grids)
 
 
 def household_edit(request, household_id: int) -> HttpResponse:
@@ -230,10 +235,11 @@ def house_page(request, house_id: int) -> HttpResponse:
 def house_new(request) -> HttpResponse:
     """登记房屋: at `?address=`, or with the address typed on the form."""
     address = _address_param(request)
+    grids = [address.grid] if address is not None else _grids(request)
     if address is not None:
         form: rf.HouseForm = rf.HouseForm(request.POST or None)
     else:
-        form = rf.NewHouseForm(request.POST or None, grids=_grids(request))
+        form = rf.NewHouseForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         place: Address | services.AddressInput = address if address is not None else \
             form.address_input(form.chosen_grid())  # type: ignore[attr-defined]
@@ -245,7 +251,7 @@ def house_new(request) -> HttpResponse:
             messages.success(request, _("已登记房屋。"))
             return redirect(record_url(request, "house", house.pk))
     return _form_page(request, "house_form.html", {"form": form, "address": address, "registry_tab": "houses"},
-                      request.method == "POST")
+                      request.method == "POST", grids=grids)
 
 
 def house_edit(request, house_id: int) -> HttpResponse:
@@ -280,10 +286,9 @@ def rented_new(request) -> HttpResponse:
     count = _tenant_count(request) if posted else 1
     if posted and "add_tenant" in request.POST:  # nothing is checked yet: the page again with one more block
         form = rf.RentedHouseForm(grids=grids, address=address, initial={**request.POST.dict(), "tenants": count})
-        return page(request, "rented_form.html", {"form": form, "tenants": rf.tenant_forms(None, count,
-                                                                                          initial=request.POST),
-                                                  "tenant_count": count, "address": address,
-                                                  "registry_tab": "houses"})
+        return _form_page(request, "rented_form.html", {
+            "form": form, "tenants": rf.tenant_forms(None, count, initial=request.POST), "tenant_count": count,
+            "address": address, "registry_tab": "houses"}, False, grids=grids)
     form = rf.RentedHouseForm(request.POST or None, grids=grids, address=address,
                               initial={"tenants": count, "address_id": address.pk if address else None})
     blocks = rf.tenant_forms(request.POST if posted else None, count)
@@ -305,7 +310,8 @@ def rented_new(request) -> HttpResponse:
             messages.success(request, _("已登记出租房屋和%(n)d位租客。") % {"n": len(people)})
             return redirect(record_url(request, "house", house.pk))
     return _form_page(request, "rented_form.html", {"form": form, "tenants": blocks, "tenant_count": count,
-                                                    "address": address, "registry_tab": "houses"}, posted)
+                                                    "address": address, "registry_tab": "houses"}, posted,
+                      grids=grids)
 
 
 def tenant_new(request, house_id: int) -> HttpResponse:
@@ -370,7 +376,7 @@ def unit_new(request) -> HttpResponse:
             messages.success(request, _("已登记单位%(name)s。") % {"name": unit.name})
             return redirect(record_url(request, "unit", unit.pk))
     return _form_page(request, "unit_form.html", {"form": form, "address": address, "registry_tab": "units"},
-                      request.method == "POST")
+                      request.method == "POST", grids=grids)
 
 
 def unit_edit(request, unit_id: int) -> HttpResponse:
@@ -404,7 +410,8 @@ def address_page(request, address_id: int) -> HttpResponse:
 
 
 def address_new(request) -> HttpResponse:
-    form = rf.AddressForm(request.POST or None, grids=_grids(request))
+    grids = _grids(request)
+    form = rf.AddressForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         try:
             address = services.create_address(actor=request.user, data=form.to_input())
@@ -414,7 +421,7 @@ def address_new(request) -> HttpResponse:
             messages.success(request, _("已登记地址%(label)s。") % {"label": address.label})
             return redirect(record_url(request, "address", address.pk))
     return _form_page(request, "address_form.html", {"form": form, "registry_tab": "addresses"},
-                      request.method == "POST")
+                      request.method == "POST", grids=grids)
 
 
 def address_edit(request, address_id: int) -> HttpResponse:
