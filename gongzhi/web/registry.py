@@ -41,7 +41,7 @@ def page(request, name: str, context: dict[str, Any], *, status: int = 200) -> H
     """The portal's template `registry/<name>` (or the shared one) with what every registry page needs."""
     portal = portal_of(request)
     extra = {"section": "grids"} if portal is WORKER else {"registry_tab": context.get("registry_tab", "")}
-    return render(request, portal.templates(f"registry/{name}"), {**context, **extra}, status=status)
+    return render(request, portal.templates(f"registry/{name}"), {"grid": None, **context, **extra}, status=status)
 
 
 def record_url(request, name: str, *args: Any) -> str:
