@@ -493,9 +493,10 @@ def _id_taken(actor: User, existing: Resident, *, field: str = "id_number") -> C
     """An ID number already registered: where, to someone who may see that record; a neutral message else."""
     if policies.can_view_records(actor, existing.grid):
         where = _where(existing)
-        return Conflict(_("该身份证号已登记：%(name)s，%(grid)s%(where)s。") % {
-            "name": existing.name, "grid": existing.grid.name, "where": f"，{where}" if where else ""},
-            field=field, code="duplicate")
+        names = {"name": existing.name, "grid": existing.grid.name, "where": where}
+        message = (_("该身份证号已登记：%(name)s，%(grid)s，%(where)s。") % names if where
+                   else _("该身份证号已登记：%(name)s，%(grid)s。") % names)
+        return Conflict(message, field=field, code="duplicate")
     return Conflict(_("该身份证号已在其他地方登记，不能重复登记。如该居民已迁入，请联系原登记地或上级核实。"),
                     field=field, code="duplicate")
 
