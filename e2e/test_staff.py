@@ -43,7 +43,8 @@ def test_grid_worker_sees_only_their_own_grid(page, live_server, tree, make_staf
     # Bottom navigation targets are thumb-sized.
     assert page.locator(".bottom-nav a").first.bounding_box()["height"] >= 48
 
-    page.get_by_role("link", name="查看住户").click()
+    page.get_by_role("link", name="人口、房屋和单位").click()
+    page.locator('.record-tabs a[href="?tab=households"]').click()  # the grid's hub (一标三实): its 户 tab
     expect(page.locator("main")).to_contain_text("小山村一社1号", use_inner_text=True)
     shot(page, "worker-grid")
     response = page.goto(f"{live_server.url}/worker/grids/{tree['grid2'].pk}/")

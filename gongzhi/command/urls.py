@@ -8,12 +8,13 @@ from gongzhi.command import (
     fieldwork_views,
     key_person_views,
     map_views,
+    registry_views,
     report_views,
     tasks_views,
     views,
     warnings_views,
 )
-from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, registry, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -66,4 +67,7 @@ urlpatterns = [
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
+    path("registry/", registry_views.hub, name="registry"),
+    path("registry/lists/<str:kind>/", registry_views.record_list, name="registry_list"),
+    *registry.urlpatterns_for(guard),
 ]

@@ -1,8 +1,8 @@
 """Deterministic demo and benchmark data: `generate(scale=..., seed=...)`.
 
-The same scale and seed give the same units, names, ID and phone numbers, boundaries, households and
-usernames (only the ciphertexts differ: encryption uses a fresh nonce). Scales: `township` (八里镇, the
-demo), `county`, `city` (兰州, for benchmarks) and `tiny` (tests).
+The same scale and seed give the same units, names, ID and phone numbers, boundaries, households, standard
+addresses, houses, tenancies, shops and units, and usernames (only the ciphertexts differ: encryption uses a
+fresh nonce). Scales: `township` (八里镇, the demo), `county`, `city` (兰州, for benchmarks) and `tiny` (tests).
 
 Everything is written in one transaction, so a failed run leaves the database as it was. Residents are
 streamed a village at a time, so memory does not grow with the scale.
@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -39,9 +40,18 @@ from gongzhi.demo.generation.people import (
     birth_for_age,
     household_members,
 )
+from gongzhi.demo.generation.places import (
+    SEED_HOUSEHOLDS,
+    SEED_RENTED,
+    SEED_UNITS,
+    Spot,
+    household_spots,
+    plan_unit,
+    unit_spot,
+)
 from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
-from gongzhi.registry.models import Household, ResidenceType, Resident
+from gongzhi.registry.models import Address, Establishment, House, Household, ResidenceType, Resident, Tenancy
 
 DEMO_PASSWORD = "Gongzhi#2026"
 DEFAULT_SEED = 2026
@@ -174,6 +184,11 @@ class Summary:
     floating: int = 0
     users: int = 0
     memberships: int = 0
+    addresses: int = 0
+    houses: int = 0
+    rented_houses: int = 0
+    tenancies: int = 0
+    establishments: int = 0
     seconds: float = 0.0
 
 
@@ -198,6 +213,7 @@ def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> 
         writer.units()
         writer.people()
         writer.staff(accounts)
+        writer.establishments()
     writer.summary.seconds = time.perf_counter() - started
     return writer.summary
 
@@ -283,6 +299,12 @@ class _Writer:
         villages = self.plan.units(Level.VILLAGE)
         town = self.plan.units(Level.TOWNSHIP)[0]
         demo_by_village = {v.code: r for v, r in zip(town.children, DEMO_RESIDENTS, strict=False)}
+        grids = self.plan.units(Level.GRID)
+        # 出租房屋: as many rooms per household as the seed township has, spread over the grids by floating people.
+        target = round(SEED_RENTED * self.plan.spec.households / SEED_HOUSEHOLDS)
+        weights = [g.floating for g in grids]
+        self.rooms = dict(zip((g.code for g in grids), apportion(target, weights) if any(weights) else
+                              [0] * len(grids), strict=True))
         total = sum(g.residents for v in villages for g in v.children)
         with self._bar(total, gettext("户和居民")) as bar:
             for village in villages:
@@ -291,22 +313,29 @@ class _Writer:
 
     def _village(self, village: UnitPlan, demo: DemoResident | None) -> int:
         rng = random.Random(f"people:{self.seed}:{village.code}")
+        places = random.Random(f"places:{self.seed}:{village.code}")  # apart, so people stay as they were
         county = village.county.code
         origins = [c for c in ORIGIN_CODES if c != county]
         town = village.parent
         assert town is not None
+        seat = not village.urban and town.children[0] is village
         households: list[Household] = []
         families: list[tuple[list[Person], bool]] = []
+        homes: list[list[Spot]] = []
         for gi, grid in enumerate(village.children, 1):
             assert grid.rect is not None
             sizes = _household_sizes(rng, grid.households, grid.residents)
             floating = _pick_floating(rng, sizes, grid.floating)
+            if demo is not None and gi == 1 and floating:
+                floating[0] = False  # the demo head of household is a local
+            spots = household_spots(village_name=village.name, town_name=town.name, grid_index=gi,
+                                    urban=village.urban, seat=seat and gi == 1, floating=floating, sizes=sizes,
+                                    rooms=self.rooms.get(grid.code, 0))
             for n, (size, is_floating) in enumerate(zip(sizes, floating, strict=True), 1):
                 head = None
                 if demo is not None and gi == 1 and n == 1:
                     head = Person(demo.name, demo.gender, demo.birth, "head", self.demo_ids[demo.username],
                                   demo.phone)
-                    is_floating = False
                 members = household_members(rng, self.names, size, floating=is_floating,
                                             dominant=village.surnames, head=head)
                 area = rng.choice(origins) if is_floating else county
@@ -318,10 +347,18 @@ class _Writer:
                 lng, lat = grid.rect.random_point(rng)
                 households.append(Household(
                     village_id=self.pk[village.code], grid_id=self.pk[grid.code],
-                    number=f"{grid.code}{n:04d}", address=_address(town.name, village, gi, n),
+                    number=f"{grid.code}{n:04d}", address=f"{town.name}{village.name}{spots[n - 1][0].label}",
                     lng=lng, lat=lat,
                 ))
                 families.append((members, is_floating))
+                homes.append(spots[n - 1])
+        addresses = [[Address(village_id=self.pk[village.code], grid_id=h.grid_id, road=spot.road,
+                              number=spot.number, building=spot.building, unit_no=spot.unit_no, room=spot.room,
+                              label=spot.label, lat=h.lat, lng=h.lng) for spot in spots]
+                     for h, spots in zip(households, homes, strict=True)]
+        Address.objects.bulk_create([a for places_of in addresses for a in places_of], batch_size=BATCH)
+        for household, places_of in zip(households, addresses, strict=True):
+            household.standard_address_id = places_of[0].pk
         Household.objects.bulk_create(households, batch_size=500)
 
         user_ids = self._demo_user(demo, grid_id=self.pk[village.children[0].code]) if demo else {}
@@ -334,12 +371,52 @@ class _Writer:
             for p in members
         ]
         Resident.objects.bulk_create(residents, batch_size=BATCH)
+        self._houses(places, households, families, addresses, residents)
         if demo is DEMO_RESIDENTS[0]:
             self._waiting_signups(rng, residents)
         self.summary.households += len(households)
         self.summary.residents += len(residents)
         self.summary.floating += sum(r.is_floating for r in residents)
+        self.summary.addresses += sum(len(a) for a in addresses)
         return len(residents)
+
+    def _houses(self, rng: random.Random, households: list[Household],
+                families: list[tuple[list[Person], bool]], addresses: list[list[Address]],
+                residents: list[Resident]) -> None:
+        """A house at every household's address: 自住 for locals (the head owns it), and for a floating household
+        the room(s) it rents from a local head of the same grid, its members the tenants."""
+        landlords: dict[int, list[Person]] = {}
+        for household, (members, is_floating) in zip(households, families, strict=True):
+            if not is_floating:
+                landlords.setdefault(household.grid_id, []).append(members[0])
+        houses: list[House] = []
+        tenants: list[tuple[int, int, int]] = []  # (house index, resident index, days ago)
+        position = 0
+        for household, (members, is_floating), places_of in zip(households, families, addresses, strict=True):
+            if not is_floating:
+                houses.append(House(address_id=places_of[0].pk, grid_id=household.grid_id, use=House.Use.OWN,
+                                    area=Decimal(rng.randrange(600, 2400)) / 10, owner_name=members[0].name))
+            else:
+                owners = landlords.get(household.grid_id) or [members[0]]
+                owner = rng.choice(owners)
+                days = rng.randint(20, 1500)
+                first = (len(members) + 1) // 2 if len(places_of) > 1 else len(members)
+                for k, place in enumerate(places_of):
+                    houses.append(House(address_id=place.pk, grid_id=household.grid_id, use=House.Use.RENTED,
+                                        area=Decimal(rng.randrange(150, 900)) / 10, owner_name=owner.name,
+                                        owner_id_number=owner.id_number, owner_phone=owner.phone))
+                    share = range(first) if k == 0 else range(first, len(members))
+                    tenants += [(len(houses) - 1, position + i, days) for i in share]
+            position += len(members)
+        House.objects.bulk_create(houses, batch_size=BATCH)
+        Tenancy.objects.bulk_create([
+            Tenancy(house_id=houses[h].pk, resident_id=residents[r].pk,
+                    started_on=REFERENCE_DATE - datetime.timedelta(days=days))
+            for h, r, days in tenants], batch_size=BATCH)
+        rented = sum(h.use == House.Use.RENTED for h in houses)
+        self.summary.houses += len(houses)
+        self.summary.rented_houses += rented
+        self.summary.tenancies += len(tenants)
 
     def _demo_user(self, demo: DemoResident, *, grid_id: int) -> dict[str, int]:
         """A resident account for the demo head of household, as a verified sign-up has it: signs in by ID
@@ -400,6 +477,65 @@ class _Writer:
                 self.summary.users += len(users)
                 self.summary.memberships += len(posts)
                 bar.update(len(batch))
+
+    # --- shops and units (实有单位) ---------------------------------------------------------------------
+    def establishments(self) -> None:
+        """As many shops and units per household as the seed township has (1,336 for its 4,035 households),
+        spread over the grids by households, each at its own address on the village road with a 商铺 there.
+        Written after the staff, so adding them changed no one's phone number."""
+        grids = self.plan.units(Level.GRID)
+        target = round(SEED_UNITS * self.plan.spec.households / SEED_HOUSEHOLDS)
+        counts = dict(zip((g.code for g in grids), apportion(target, [g.households for g in grids]), strict=True))
+        villages = self.plan.units(Level.VILLAGE)
+        serial = 0
+        with self._bar(target, gettext("单位")) as bar:
+            for village in villages:
+                rng = random.Random(f"units:{self.seed}:{village.code}")
+                town = village.parent
+                assert town is not None
+                places: list[Address] = []
+                units: list[Establishment] = []
+                for gi, grid in enumerate(village.children, 1):
+                    assert grid.rect is not None
+                    for index in range(counts[grid.code]):
+                        serial += 1
+                        gender = "M" if rng.random() < 0.65 else "F"
+                        birth = birth_for_age(rng, rng.randint(25, 65))
+                        surname = self.names.surname(rng, village.surnames)
+                        boss = surname + self.names.given(rng, gender, birth.year)
+                        plan = plan_unit(rng, village_name=village.name, county_code=village.county.code,
+                                         surname=surname, serial=serial)
+                        spot = unit_spot(village_name=village.name, grid_index=gi, urban=village.urban,
+                                         households=grid.households, index=index)
+                        lng, lat = grid.rect.random_point(rng)
+                        places.append(Address(village_id=self.pk[village.code], grid_id=self.pk[grid.code],
+                                              road=spot.road, number=spot.number, label=spot.label, lat=lat,
+                                              lng=lng))
+                        phone = self.phones.issue()
+                        contact, contact_phone = (boss, phone) if plan.own_contact else (
+                            self.names.surname(rng) + self.names.given(rng, "M", 1985), self.phones.issue())
+                        roll = rng.random()
+                        status = (Establishment.Status.OPEN if roll < 0.95 else Establishment.Status.CLOSED
+                                  if roll < 0.99 else Establishment.Status.DEREGISTERED)
+                        units.append(Establishment(
+                            grid_id=self.pk[grid.code], name=plan.name, kind=plan.kind, licence_number=plan.licence,
+                            industry=plan.industry, address_text=f"{town.name}{village.name}{spot.label}",
+                            legal_person=boss, legal_person_phone=phone, staff_count=plan.staff,
+                            safety_contact=contact, safety_contact_phone=contact_phone, status=status,
+                            lat=lat, lng=lng))
+                Address.objects.bulk_create(places, batch_size=BATCH)
+                for unit, place in zip(units, places, strict=True):
+                    unit.address_id = place.pk
+                Establishment.objects.bulk_create(units, batch_size=BATCH)
+                House.objects.bulk_create([
+                    House(address_id=place.pk, grid_id=place.grid_id,
+                          use=House.Use.SHOP if unit.kind == Establishment.Kind.SHOP else House.Use.OTHER,
+                          owner_name=unit.legal_person) for unit, place in zip(units, places, strict=True)],
+                    batch_size=BATCH)
+                self.summary.addresses += len(places)
+                self.summary.houses += len(places)
+                self.summary.establishments += len(units)
+                bar.update(len(units))
 
 
 def _misspelt(name: str) -> str:

@@ -1,15 +1,15 @@
 from django.urls import path
 
-from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, registry, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
-from gongzhi.worker import fieldwork_views, key_person_views, views
+from gongzhi.worker import fieldwork_views, key_person_views, registry_views, views
 
 app_name = "worker"
 guard = portal_required("worker")
 urlpatterns = [
     path("", views.home, name="home"),
-    path("grids/<int:grid_id>/", views.grid_detail, name="grid"),
+    path("grids/<int:grid_id>/", registry_views.grid_hub, name="grid"),
     path("me/", views.me, name="me"),
     path("patrol/", fieldwork_views.patrol_home, name="patrol_home"),
     path("patrol/start/", fieldwork_views.patrol_start, name="patrol_start"),
@@ -36,4 +36,5 @@ urlpatterns = [
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
+    *registry.urlpatterns_for(guard),
 ]

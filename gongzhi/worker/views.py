@@ -1,6 +1,6 @@
-"""The grid-worker portal (/worker/): my grids and their households, my tasks, field reports, my posts, and on
-the home page the open tasks of the task lists (任务清单) given to my units. Messages, the PII page, the case
-page and the task page are the shared ones of `gongzhi.web`."""
+"""The grid-worker portal (/worker/): my grids, my tasks, field reports, my posts, and on the home page the open
+tasks of the task lists (任务清单) given to my units. Each grid's 一标三实 hub is in registry_views; messages, the
+PII page, the case page, the task page and the registry's record pages are the shared ones of `gongzhi.web`."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -22,7 +22,6 @@ from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
 from gongzhi.worker.forms import RebindForm, VerifyForm
 
-HOUSEHOLDS_PER_PAGE = 50
 TASKS_PER_PAGE = 30
 
 
@@ -33,15 +32,6 @@ def home(request):
                if policies.identity_paths(request.user) else None)
     return render(request, "worker/home.html", {"grids": grids, "identity_waiting": waiting,
                                                 "open_tasks": analytics_selectors.open_tasks_of_my_units(request.user)})
-
-
-@portal_required("worker")
-def grid_detail(request, grid_id: int):
-    grid = registry_selectors.visible_grid(request.user, grid_id)
-    households = registry_selectors.households_in_grid(request.user, grid)
-    page = Paginator(households, HOUSEHOLDS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "worker/grid.html", {
-        "grid": grid, "page": page, "may_unmask": policies.can_unmask_pii(request.user, grid.path)})
 
 
 @portal_required("worker")

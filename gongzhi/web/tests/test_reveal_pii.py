@@ -117,8 +117,8 @@ def test_out_of_scope_404_and_nothing_is_logged(client, tree, make_staff, dispat
 def test_village_admin_reveals_a_household_head_in_the_worker_portal(client, tree, make_staff, head):
     admin = grant_unmask(make_staff("村管", tree["village"], Role.VILLAGE_ADMIN))
     client.force_login(admin)
-    page = client.get(f"/worker/grids/{tree['grid'].pk}/").content.decode()
-    link = f"/worker/pii/resident/{head.pk}/id_number/?next=/worker/grids/{tree['grid'].pk}/"
+    page = client.get(f"/worker/grids/{tree['grid'].pk}/?tab=households").content.decode()
+    link = f"/worker/pii/resident/{head.pk}/id_number/?next=/worker/grids/{tree['grid'].pk}/%3Ftab%3Dhouseholds"
     assert f'href="{link}"' in page
     page = client.get(link).content.decode()
     assert "张三" in page and HEAD_ID[:6] + "********" + HEAD_ID[-4:] in page and HEAD_ID not in page
@@ -132,6 +132,6 @@ def test_village_admin_reveals_a_household_head_in_the_worker_portal(client, tre
 
 def test_grid_workers_get_no_reveal_links(client, grid_worker, tree, head):
     client.force_login(grid_worker)
-    page = client.get(f"/worker/grids/{tree['grid'].pk}/").content.decode()
+    page = client.get(f"/worker/grids/{tree['grid'].pk}/?tab=households").content.decode()
     assert "张三" in page and "/worker/pii/" not in page
     assert client.get(f"/worker/pii/resident/{head.pk}/phone/").status_code == 403

@@ -49,7 +49,7 @@ def test_home_lists_own_grid_with_counts_and_staff_only(client, worker, tree, ma
 
 def test_grid_detail_lists_households_without_personal_numbers(client, worker, tree):
     client.force_login(worker)
-    page = client.get(reverse("worker:grid", args=[tree["grid"].pk])).content.decode()
+    page = client.get(reverse("worker:grid", args=[tree["grid"].pk]) + "?tab=households").content.decode()
     assert "小山村一社12号" in page and "张三" in page
     assert HEAD_ID not in page and "13912345678" not in page
     assert "小山村二社1号" not in page
@@ -73,10 +73,10 @@ def test_long_household_lists_are_paged(client, worker, tree):
         Household.objects.create(village=tree["village"], grid=tree["grid"], number=f"H-1{n:02d}",
                                  address=f"小山村一社{n}号")
     client.force_login(worker)
-    url = reverse("worker:grid", args=[tree["grid"].pk])
+    url = reverse("worker:grid", args=[tree["grid"].pk]) + "?tab=households"
     first = client.get(url).content.decode()
-    assert "共 51 户" in first and "1 / 2" in first and "小山村一社51号" not in first
-    assert "小山村一社51号" in client.get(url + "?page=2").content.decode()
+    assert "共 51 户" in first and "第1页" in first and "小山村一社51号" not in first
+    assert "小山村一社51号" in client.get(url + "&page=2").content.decode()
 
 
 def test_me_page_shows_posts_preferences_and_logout(client, worker):
