@@ -13,6 +13,7 @@ from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.cases.selectors import unread_follow_ups
 from gongzhi.notifications.selectors import unread_count
+from gongzhi.registry import policies as registry_policies
 from gongzhi.web.portals import portal_of, section_of
 
 LARGE_TYPE_COOKIE = "large_type"
@@ -69,6 +70,10 @@ class StaffHeader:
     @cached_property
     def may_report_on_behalf(self) -> bool:
         return policies.can_report_on_behalf(self._user)
+
+    @cached_property
+    def may_see_key_persons(self) -> bool:
+        return bool(registry_policies.key_person_paths(self._user))
 
 
 def preferences(request: HttpRequest) -> dict[str, bool]:

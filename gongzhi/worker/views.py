@@ -17,6 +17,7 @@ from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.registry.selectors import fieldwork as fieldwork_selectors
+from gongzhi.registry.selectors import key_persons as key_person_selectors
 from gongzhi.web.access import portal_required
 from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
@@ -30,8 +31,10 @@ def home(request):
     grids = registry_selectors.grid_summaries(request.user)
     waiting = (registry_selectors.verification_queue(request.user, limit=0)[1]
                if policies.identity_paths(request.user) else None)
-    return render(request, "worker/home.html", {"grids": grids, "identity_waiting": waiting,
-                                                "open_tasks": analytics_selectors.open_tasks_of_my_units(request.user)})
+    return render(request, "worker/home.html", {
+        "grids": grids, "identity_waiting": waiting,
+        "open_tasks": analytics_selectors.open_tasks_of_my_units(request.user),
+        "key_persons": key_person_selectors.due_summary(request.user)})
 
 
 @portal_required("worker")

@@ -122,3 +122,12 @@ def test_the_export_has_no_id_numbers_and_masked_phones(client, desk):
     assert row[14] == 4
     flat = " ".join(str(v) for r in rows for v in r)
     assert desk["number"] not in flat and "13912345678" not in flat
+
+
+def test_the_registry_navigation_links_key_persons_only_for_posts_with_access(client, desk, tree, make_staff):
+    link = f'href="{reverse("command:key_persons")}"'
+    client.force_login(desk["supervisor"])
+    assert link in client.get(reverse("command:registry")).content.decode()
+    client.force_login(make_staff("zhan", tree["village"], Role.VILLAGE_STATION))
+    page = client.get(reverse("command:registry"))
+    assert page.status_code in (200, 302) and link not in page.content.decode()
