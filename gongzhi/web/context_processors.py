@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 
 from gongzhi.accounts import policies
-from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role
+from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, User
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.cases.selectors import unread_follow_ups
 from gongzhi.notifications.selectors import unread_count
@@ -73,7 +73,7 @@ class StaffHeader:
 
     @cached_property
     def may_see_key_persons(self) -> bool:
-        return bool(registry_policies.key_person_paths(self._user))
+        return isinstance(self._user, User) and bool(registry_policies.key_person_paths(self._user))
 
 
 def preferences(request: HttpRequest) -> dict[str, bool]:
