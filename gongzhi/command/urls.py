@@ -11,7 +11,7 @@ from gongzhi.command import (
     views,
     warnings_views,
 )
-from gongzhi.web import cases, disputes, inbox, pii, tasks
+from gongzhi.web import cases, disputes, inbox, jobs, pii, registry_io, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -54,4 +54,6 @@ urlpatterns = [
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
+    *registry_io.urlpatterns_for(guard),
+    *jobs.urlpatterns_for(guard),
 ]

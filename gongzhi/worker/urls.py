@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.web import cases, disputes, inbox, pii, tasks
+from gongzhi.web import cases, disputes, inbox, jobs, pii, registry_io, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
 from gongzhi.worker import views
@@ -22,4 +22,6 @@ urlpatterns = [
     *tasks.urlpatterns_for(guard),
     *cases.urlpatterns_for(guard),
     *disputes.urlpatterns_for(guard),
+    *registry_io.urlpatterns_for(guard),
+    *jobs.urlpatterns_for(guard),
 ]
