@@ -1,15 +1,23 @@
 """Huey tasks for the registry: thin wrappers around `registry.excel.services` (imports and exports run as
-`core.Job`s; the jobs' sweep is `core.tasks.sweep_jobs`)."""
+`core.Job`s; the jobs' sweep is `core.tasks.sweep_jobs`).
 
-from huey.contrib.djhuey import db_task
+Imports run one at a time, whichever worker takes them: two files naming the same people must not race to
+register them (the second would fail on the first's rows), and on SQLite one bulk writer at a time leaves the
+others' short writes their turn. A job waiting for the lock stays queued (its page says so) and is tried again
+every few seconds."""
+
+from huey.contrib.djhuey import HUEY, db_task
 
 from gongzhi.registry.excel import services
 
+IMPORT_LOCK = "registry-import"
 
-@db_task()
+
+@db_task(retries=360, retry_delay=5)
 def run_import(job_id: int) -> None:
     """Check an uploaded workbook and write it (or stop with its error list); also the 只导入无误的行 run."""
-    services.run_import(job_id)
+    with HUEY.lock_task(IMPORT_LOCK):  # raises TaskLockedException while another import runs: retried
+        services.run_import(job_id)
 
 
 @db_task()

@@ -305,3 +305,20 @@ def test_export_masks_numbers_without_the_permission_and_logs_full_ones(tree, ad
     # Another village is not the administrator's to export.
     with pytest.raises(NotFound):
         services.start_export(actor=admin, record_type="population", area_id=tree["village2"].pk)
+
+
+def test_imports_run_one_at_a_time(tree, admin, run):
+    from huey.contrib.djhuey import HUEY
+    from huey.exceptions import TaskLockedException
+
+    from gongzhi.registry import tasks
+
+    job = services.start_import(actor=admin, record_type="population", upload=upload(workbook(clean_rows())),
+                                file_name="人口.xlsx")
+    with HUEY.lock_task(tasks.IMPORT_LOCK), pytest.raises(TaskLockedException):
+        tasks.run_import.call_local(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED  # still waiting: the worker tries it again
+    tasks.run_import.call_local(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and Resident.objects.count() == 4
