@@ -170,7 +170,7 @@ def test_importing_the_clean_rows_leaves_out_whole_households_with_a_bad_row(tre
     assert (head.name, head.birth_date, head.gender, head.relation) == ("张建国", datetime.date(1968, 4, 12), "M",
                                                                         "head")
     assert head.grid == tree["grid"] and head.household.address == "小山村1社12号"
-    assert head.phone.reveal() == "13812345678"
+    assert head.phone.reveal() == "13812345678" and head.phone_hash == keyed_hash("13812345678")
     assert sorted(head.groups.values_list("name", flat=True)) == ["低保", "残疾"]
     spouse = Resident.objects.get(id_number_hash=keyed_hash(SPOUSE_ID))
     assert (spouse.relation, spouse.birth_date, spouse.household_id) == ("spouse", datetime.date(1970, 3, 5),
@@ -216,7 +216,7 @@ def test_a_clean_file_is_written_at_once_and_a_reimport_updates_by_key(tree, adm
     assert (again.summary["created"], again.summary["updated"], again.summary["unchanged"]) == (0, 0, 4)
     assert RecordChange.objects.count() == histories
 
-    # A changed phone, a new note column, the child moved out: only those rows and fields change.
+    # A changed phone, and a 状态 column moving the child out: only that row and those fields change.
     rows[3][4] = "13700000000"
     rows[0].append("状态")
     for row in rows[1:]:
@@ -225,6 +225,7 @@ def test_a_clean_file_is_written_at_once_and_a_reimport_updates_by_key(tree, adm
     assert (third.summary["created"], third.summary["updated"], third.summary["unchanged"]) == (0, 1, 3)
     child = Resident.objects.get(id_number_hash=keyed_hash(CHILD_ID))
     assert child.phone.reveal() == "13700000000" and child.status == "moved_out"
+    assert child.phone_hash == keyed_hash("13700000000")
     change = RecordChange.objects.filter(record_id=child.pk, record_type="resident").latest("pk")
     assert change.changes == {"手机号": ["139****5678", "137****0000"], "状态": ["在册", "已迁出"]}
     assert Resident.objects.count() == 4 and Household.objects.count() == 2
@@ -322,3 +323,42 @@ def test_imports_run_one_at_a_time(tree, admin, run):
     tasks.run_import.call_local(job.pk)
     job.refresh_from_db()
     assert job.status == Job.Status.DONE and Resident.objects.count() == 4
+
+
+def test_people_without_a_household_live_at_a_registered_standard_address(tree, admin, run):
+    from gongzhi.registry.models import Address
+
+    home = Address.objects.create(village=tree["village"], grid=tree["grid"], road="幸福路", number="12",
+                                  label="幸福路12号", code="A-12")
+    Address.objects.create(village=tree["village2"], grid=tree["grid3"], road="团结路", number="1", label="团结路1号")
+    tenant, lodger, overseas = make_id("19900101", "021"), make_id("19910101", "023"), make_id("19920101", "025")
+    rows = [HEADER + ["标准地址编码"],
+            ["租客甲", tenant, "", "", "", "流动人口", "", "", "小山村", "第1网格", "幸福路12号", "", ""],
+            ["租客乙", lodger, "", "", "", "寄住人口", "", "", "小山村", "第1网格", "", "", "A-12"],
+            ["外籍丙", overseas, "", "", "", "境外人员", "", "", "小山村", "第1网格", "", "", ""],
+            ["丁", make_id("19930101", "027"), "", "", "", "户籍人口", "", "", "小山村", "第1网格", "幸福路12号", "", ""],
+            ["戊", make_id("19940101", "029"), "", "", "", "流动人口", "", "", "小山村", "第1网格", "团结路1号", "", ""],
+            # Members of one household in two grids.
+            ["己", make_id("19700101", "031"), "", "", "", "", "HH9", "户主", "小山村", "第1网格", "小山村9号", "", ""],
+            ["庚", make_id("19710101", "032"), "", "", "", "", "HH9", "配偶", "小山村", "第2网格", "", "", ""]]
+    job = import_file(run, admin, workbook(rows))
+    assert [(row, column, why) for row, column, _value, why in error_rows(job)] == [
+        (4, "住址", "没有户号的人员须填写已登记的标准地址（标准地址编码，或与标准地址完全一致的住址）。"),
+        (5, "户号", "户籍人口须填写户号；流动、寄住、境外人员没有户号的，请填写人口类型。"),
+        (6, "住址", "未找到与住址完全一致的标准地址，请填写标准地址编码，或先导入标准地址。"),
+        (8, "网格", "同一户的成员须在同一网格（第7行为“小山村第1网格”）。"),
+    ]
+    job = run(services.import_clean_rows, actor=admin, job_id=job.pk)
+    assert job.summary["created"] == 2
+    people = {r.name: r for r in Resident.objects.select_related("standard_address")}
+    assert set(people) == {"租客甲", "租客乙"}
+    assert people["租客甲"].standard_address == home and people["租客乙"].standard_address == home
+    assert people["租客甲"].household is None and people["租客甲"].lives_at == "幸福路12号"
+    admin.groups.add(Group.objects.get(name=UNMASK_PII_GROUP))
+    before = RecordChange.objects.count()
+    export = run(services.start_export, actor=admin, record_type="population", area_id=tree["village"].pk,
+                 full_numbers=True, reason="核对")
+    with open(export.result_file.path, "rb") as file:
+        again = import_file(run, admin, file.read(), name="导出.xlsx")
+    assert (again.summary["created"], again.summary["updated"], again.summary["unchanged"]) == (0, 0, 2)
+    assert RecordChange.objects.count() == before
