@@ -109,6 +109,7 @@ def test_a_village_imports_its_people_and_the_township_exports_them(new_page, li
     desk = new_page(width=1920, height=1080)
     sign_in(desk, base, dispatcher)
     desk.goto(base + "/command/registry/io/")
+    shot(desk, "command-registry-io")
     desk.locator("#registry-export").get_by_label("区域").select_option(value=str(tree["village"].pk))
     desk.locator("#registry-export").get_by_role("button", name="开始导出").click()
     expect(desk.locator("#job-status")).to_contain_text("已完成")
