@@ -14,7 +14,7 @@ from gongzhi.command import (
     views,
     warnings_views,
 )
-from gongzhi.web import cadre_visits, cases, disputes, inbox, pii, registry, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, registry, registry_io, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -70,4 +70,6 @@ urlpatterns = [
     path("registry/", registry_views.hub, name="registry"),
     path("registry/lists/<str:kind>/", registry_views.record_list, name="registry_list"),
     *registry.urlpatterns_for(guard),
+    *registry_io.urlpatterns_for(guard),
+    *jobs.urlpatterns_for(guard),
 ]

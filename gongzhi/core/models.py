@@ -127,6 +127,8 @@ class Job(models.Model):
     error_file = models.FileField(_("错误清单"), upload_to="jobs/%Y/%m/", blank=True, default="")
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # The last progress written; a running job silent for long lost its worker (`core.jobs.sweep`).
+    progressed_at = models.DateTimeField(_("最近进展"), null=True, blank=True)
     finished_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Task-worker plumbing shared by all apps: the heartbeat that tells /healthz a worker is alive."""
+"""Task-worker plumbing shared by all apps: the heartbeat that tells /healthz a worker is alive, and the hourly
+sweep of long-running jobs (core.jobs)."""
 
 import logging
 import os
@@ -6,7 +7,10 @@ import threading
 
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task
 
+from gongzhi.core import jobs
 from gongzhi.core.models import ServiceHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -42,3 +46,10 @@ def start_heartbeat(*, name: str, interval: float) -> threading.Event:
 
     threading.Thread(target=run, name=f"heartbeat-{name}", daemon=True).start()
     return stop
+
+
+@db_periodic_task(crontab(minute="7"))
+def sweep_jobs() -> dict[str, int]:
+    """Hourly: remove the files of jobs older than a week and fail jobs whose worker died (core.jobs.sweep)."""
+    result = jobs.sweep()
+    return {"files_removed": result.files_removed, "stale_failed": result.stale_failed}

@@ -72,6 +72,10 @@ class StaffHeader:
         return policies.can_report_on_behalf(self._user)
 
     @cached_property
+    def may_import_export(self) -> bool:
+        return isinstance(self._user, User) and registry_policies.can_import_or_export(self._user)
+
+    @cached_property
     def may_see_key_persons(self) -> bool:
         return isinstance(self._user, User) and bool(registry_policies.key_person_paths(self._user))
 

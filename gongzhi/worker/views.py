@@ -14,6 +14,7 @@ from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import selectors
 from gongzhi.core.clients import client_address
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.registry import policies as registry_policies
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.registry.selectors import fieldwork as fieldwork_selectors
@@ -39,8 +40,9 @@ def home(request):
 
 @portal_required("worker")
 def me(request):
-    return render(request, "worker/me.html",
-                  {"may_cadre_visit": fieldwork_selectors.may_record_cadre_visit(request.user)})
+    return render(request, "worker/me.html", {
+        "may_cadre_visit": fieldwork_selectors.may_record_cadre_visit(request.user),
+        "may_import_export": registry_policies.can_import_or_export(request.user)})
 
 
 @portal_required("worker")
