@@ -10,10 +10,10 @@ from django.conf import settings
 from django.test import Client
 from openpyxl import Workbook, load_workbook
 from playwright.sync_api import expect
-from stdnum.cn import ric
 
 from gongzhi.accounts.models import Role
 from gongzhi.core.models import Job
+from gongzhi.core.validators import id_check_digit
 from gongzhi.org.factories import make_tree
 from gongzhi.registry.models import Resident
 
@@ -36,7 +36,7 @@ def sign_in(page, base_url: str, user) -> None:
 
 def make_id(birth: str, seq: str) -> str:
     body = "621102" + birth + seq
-    return body + ric.calc_check_digit(body)
+    return body + id_check_digit(body)
 
 
 @pytest.fixture

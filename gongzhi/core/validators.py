@@ -39,9 +39,16 @@ def normalize_id_number(value: str) -> str:
         raise DomainError(_("身份证号码中的出生日期无效。"), field="id_number") from None
     if birth.year < 1900 or birth > timezone.localdate():
         raise DomainError(_("身份证号码中的出生日期无效。"), field="id_number")
-    if ric.calc_check_digit(value[:17]) != value[17]:
+    if id_check_digit(value[:17]) != value[17]:
         raise DomainError(_("身份证号码校验位不正确，请核对后重新输入。"), field="id_number")
     return value
+
+
+def id_check_digit(first17: str) -> str:
+    """The 18th character of an ID number whose first 17 digits are given (ISO 7064 MOD 11-2)."""
+    # stdnum's calc_check_digit takes the whole number and ignores its last character: passing the 17 digits
+    # alone checked only 16 of them, and refused most real ID numbers.
+    return ric.calc_check_digit(first17 + "0")
 
 
 def birth_date_from_id(value: str) -> datetime.date:

@@ -24,12 +24,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from stdnum.cn import ric
 from tqdm import tqdm
 
 from gongzhi.accounts import stations
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Membership, PartTimeKind, Role, User
 from gongzhi.core.errors import Conflict, DomainError
+from gongzhi.core.validators import id_check_digit
 from gongzhi.demo.generation.people import (
     ORIGIN_CODES,
     REFERENCE_DATE,
@@ -83,7 +83,7 @@ DEMO_RESIDENTS = (
 
 def demo_resident_id(resident: DemoResident, county_code: str) -> str:
     body = f"{county_code}{resident.birth:%Y%m%d}{resident.sequence}"
-    return body + ric.calc_check_digit(body)
+    return body + id_check_digit(body)
 
 
 @dataclass

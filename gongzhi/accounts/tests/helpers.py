@@ -3,15 +3,15 @@
 import re
 
 from django.utils import timezone
-from stdnum.cn import ric
 
 from gongzhi.accounts.models import DevSmsMessage, Membership, Role, User
 from gongzhi.core.pii import keyed_hash
+from gongzhi.core.validators import id_check_digit
 
 
 def valid_id(region: str = "621102", birth: str = "19800101", seq: str = "123") -> str:
     first17 = region + birth + seq
-    return first17 + ric.calc_check_digit(first17)
+    return first17 + id_check_digit(first17)
 
 
 def last_code(phone: str) -> str:

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CLOSED_ON = datetime.datetime(2023, 3, 1, 10, 0, tzinfo=SHANGHAI)
 DAYS = 1095
-PHONE, ID_NUMBER = "13912345678", "621102198001011233"
+PHONE, ID_NUMBER = "13912345678", "62110219800101123X"
 REMOVED = "[已删除]"
 
 

@@ -36,11 +36,11 @@ def populate() -> None:
     tree = make_tree()
     cats = make_categories()
     resident = make_resident("res", "王秀兰", tree["grid"])
-    resident.id_number, resident.phone = "621102196804123820", "19912340001"
+    resident.id_number, resident.phone = "621102196804123826", "19912340001"
     resident.save()
     household = Household.objects.create(village=tree["village"], grid=tree["grid"], number="HH-1",
                                          address="小山村1号")
-    Resident.objects.create(household=household, name="王秀兰", id_number="621102196804123820",
+    Resident.objects.create(household=household, name="王秀兰", id_number="621102196804123826",
                             phone="19912340001", gender="F", birth_date=datetime.date(1968, 4, 12),
                             relation=Resident.Relation.HEAD, user=resident)
     staff = {}

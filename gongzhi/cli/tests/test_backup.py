@@ -109,7 +109,7 @@ def test_the_source_instance_holds_what_the_test_needs(source):
     before, _archive = source
     assert len(before["cases"]) == 3 and len(before["logs"]) >= 8
     assert len(before["attachments"]) == 6 and len(before["files"]) == 12  # photos and their thumbnails
-    assert before["id_numbers"] == ["621102196804123820"] and before["phones"] == ["19912340001"]
+    assert before["id_numbers"] == ["621102196804123826"] and before["phones"] == ["19912340001"]
 
 
 def test_the_archive_is_private_and_its_manifest_counts_and_hashes_every_member(source):
@@ -196,7 +196,7 @@ def test_personal_data_written_with_another_key_is_found_unreadable(settings, tr
     from gongzhi.cases.factories import make_resident
 
     user = make_resident("res", "王秀兰", tree["grid"])
-    user.id_number, user.phone = "621102196804123820", "19912340001"
+    user.id_number, user.phone = "621102196804123826", "19912340001"
     user.save()
     assert backup.check_pii_readable() == (2, [])
     settings.PII_KEY = "another-key"

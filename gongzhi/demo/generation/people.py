@@ -10,8 +10,7 @@ from array import array
 from collections.abc import Set
 from dataclasses import dataclass
 
-from stdnum.cn import ric
-
+from gongzhi.core.validators import id_check_digit
 from gongzhi.demo.generation.plan import load_data
 
 # Ages are counted from a fixed day, not from today, so a seed gives the same people on any day.
@@ -86,7 +85,7 @@ class IdAllocator:
             seq = ((n * 211 + day) % 500) * 2 + (1 if gender == "M" else 0)
             date = datetime.date.fromordinal(day + _EPOCH)
             body = f"{area}{date:%Y%m%d}{seq:03d}"
-            value = body + ric.calc_check_digit(body)
+            value = body + id_check_digit(body)
             if value not in self._reserved:
                 return value
 

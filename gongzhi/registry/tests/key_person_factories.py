@@ -5,8 +5,7 @@ listed through the service."""
 import datetime
 import itertools
 
-from stdnum.cn import ric
-
+from gongzhi.core.validators import id_check_digit
 from gongzhi.registry.models import Household, KeyPerson, KeyPersonCategory, Resident, VisitFrequency
 from gongzhi.registry.services import key_persons
 
@@ -18,7 +17,7 @@ INTERVALS = {"high": 7, "medium": 15, "low": 30}
 
 def id_number(birth: str = "19800101") -> str:
     first = f"621102{birth}{next(_serial) % 1000:03d}"
-    return first + ric.calc_check_digit(first)
+    return first + id_check_digit(first)
 
 
 def presets() -> dict[str, KeyPersonCategory]:

@@ -8,12 +8,12 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook, load_workbook
-from stdnum.cn import ric
 
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Role
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.models import Job, PiiAccessLog
 from gongzhi.core.pii import keyed_hash
+from gongzhi.core.validators import id_check_digit
 from gongzhi.registry.excel import services
 from gongzhi.registry.models import Household, RecordChange, ResidenceType, Resident, SpecialGroup
 
@@ -25,7 +25,7 @@ HEADER = ["姓名", "身份证号码", "性别", "出生日期", "手机号", "�
 
 def make_id(birth: str, seq: str, area: str = "621102") -> str:
     body = area + birth + seq
-    return body + ric.calc_check_digit(body)
+    return body + id_check_digit(body)
 
 
 def workbook(rows, *, title: str | None = None, merge: str | None = None) -> bytes:
