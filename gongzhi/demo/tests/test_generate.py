@@ -431,7 +431,8 @@ def test_demo_residents_hold_their_grid_as_a_real_sign_up_does(tiny, client):
 def test_generated_places_pass_the_registry_rules(tiny):
     """What the generator writes is what the 一标三实 services would accept: labels composed from the parts,
     valid licence numbers, houses in their address's grid, tenants living in the house's grid."""
-    from gongzhi.registry.services.records import compose_label, normalize_licence
+    from gongzhi.registry.addresses import compose_label
+    from gongzhi.registry.services.records import normalize_licence
 
     for a in Address.objects.all():
         assert a.label == compose_label(a.road, a.number, a.building, a.unit_no, a.room)

@@ -21,24 +21,14 @@ from django.utils.translation import gettext as _
 from gongzhi.core.jobs import Progress
 from gongzhi.core.pii import keyed_hash, mask_id_number, mask_phone
 from gongzhi.org.models import OrgUnit
+from gongzhi.registry import addresses
 from gongzhi.registry.excel import cells, workbooks
 from gongzhi.registry.excel.base import INVALID, Importer, WriteSummary
 from gongzhi.registry.excel.columns import ADDRESSES, ESTABLISHMENTS, HOUSES, RecordType, choice_sets
 from gongzhi.registry.excel.context import CHUNK, GridRef, created_changes, grids_needing_code, verbose
 from gongzhi.registry.models import Address, Establishment, House, Resident, Tenancy
 
-_SUFFIXES = (("number", "号"), ("building", "栋"), ("unit_no", "单元"), ("room", "室"))
 AddressKey = tuple[int, str, str, str, str, str]  # village id, road, number, building, unit, room
-
-
-def compose_label(road: str, number: str, building: str, unit_no: str, room: str) -> str:
-    """幸福路 + 12 + 3 + 2 + 301 → 幸福路12号3栋2单元301室; a part already ending in a word (12号, 3幢, A座) is kept
-    as written."""
-    label = road
-    for value, (_name, suffix) in zip((number, building, unit_no, room), _SUFFIXES, strict=True):
-        if value:
-            label += value + (suffix if value[-1].isascii() and value[-1].isalnum() else "")
-    return label[:200]
 
 
 @dataclass(slots=True)
@@ -74,6 +64,9 @@ class _PlacesImport(Importer):
         building = self.cell(row, values, "building", cells.limited, 20)
         unit_no = self.cell(row, values, "unit_no", cells.limited, 10)
         room = self.cell(row, values, "room", cells.limited, 20)
+        # Stored as the forms store them (12号 → 12), so a typed and an imported address are the same key.
+        number, building, unit_no, room = (p if p is INVALID else addresses.bare(n, p) for n, p in (
+            ("number", number), ("building", building), ("unit_no", unit_no), ("room", room)))
         code = self.cell(row, values, "address_code", cells.code, _("标准地址编码"), 40) or None
         lat = lng = None
         if with_point:
@@ -199,7 +192,7 @@ class _PlacesImport(Importer):
             village, road, number, building, unit_no, room = key
             created.append(Address(village_id=village, grid_id=first.grid_id, road=road, number=number,
                                    building=building, unit_no=unit_no, room=room, code=first.code or "",
-                                   label=compose_label(road, number, building, unit_no, room), lat=first.lat,
+                                   label=addresses.compose_label(road, number, building, unit_no, room), lat=first.lat,
                                    lng=first.lng))
         Address.objects.bulk_create(created, batch_size=500)
         for address in created:
@@ -257,7 +250,7 @@ class AddressesImport(_PlacesImport):
                     village, road, number, building, unit_no, room = part.key
                     wanted = {"grid_id": part.grid_id, "road": road, "number": number, "building": building,
                               "unit_no": unit_no, "room": room,
-                              "label": compose_label(road, number, building, unit_no, room)}
+                              "label": addresses.compose_label(road, number, building, unit_no, room)}
                     if part.code is not None:
                         wanted["code"] = part.code
                     if part.lat is not None:

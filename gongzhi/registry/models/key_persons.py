@@ -7,23 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.models import TimeStampedModel
 from gongzhi.org.models import OrgUnit
+from gongzhi.registry.models.population import ListEntry
 
 
-class KeyPersonCategory(models.Model):
-    """社区矫正, 刑满释放, 严重精神障碍, 吸毒, 信访重点 …: a list the county keeps in the back office."""
+class KeyPersonCategory(ListEntry):
+    """社区矫正, 刑满释放, 严重精神障碍, 吸毒, 信访重点 …"""
 
-    code = models.SlugField(_("代码"), max_length=30, unique=True)
-    name = models.CharField(_("名称"), max_length=30, unique=True)
-    order = models.PositiveSmallIntegerField(_("排序"), default=0)
-    is_active = models.BooleanField(_("启用"), default=True)
-
-    class Meta:
+    class Meta(ListEntry.Meta):
         verbose_name = _("重点人员类别")
         verbose_name_plural = verbose_name
-        ordering = ["order", "pk"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class RiskLevel(models.TextChoices):

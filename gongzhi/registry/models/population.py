@@ -12,9 +12,9 @@ from gongzhi.core.pii import PiiField, PiiHashField
 from gongzhi.org.models import OrgUnit
 
 
-class SpecialGroup(models.Model):
-    """A group the village cares for in particular (低保, 特困, 残疾, 留守老人 …): a list the county keeps in the
-    back office, seeded with the usual ones. `code` is what import files and the API use."""
+class ListEntry(models.Model):
+    """An entry of a list the county keeps in the back office (seeded with the usual entries): switched off, not
+    deleted, once in use, so past records keep their label. `code` is what import files and the API use."""
 
     code = models.SlugField(_("代码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=30, unique=True)
@@ -22,12 +22,19 @@ class SpecialGroup(models.Model):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("特殊人群类别")
-        verbose_name_plural = verbose_name
+        abstract = True
         ordering = ["order", "pk"]
 
     def __str__(self) -> str:
         return self.name
+
+
+class SpecialGroup(ListEntry):
+    """A group the village cares for in particular (低保, 特困, 残疾, 留守老人 …)."""
+
+    class Meta(ListEntry.Meta):
+        verbose_name = _("特殊人群类别")
+        verbose_name_plural = verbose_name
 
 
 class Household(TimeStampedModel):

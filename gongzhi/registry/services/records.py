@@ -33,7 +33,7 @@ from gongzhi.core.pii import keyed_hash
 from gongzhi.core.text import clean_text
 from gongzhi.core.validators import birth_date_from_id, gender_from_id, normalize_id_number, normalize_phone
 from gongzhi.org.models import Level, OrgUnit, UnitKind
-from gongzhi.registry import policies
+from gongzhi.registry import addresses, policies
 from gongzhi.registry.models import (
     Address,
     Establishment,
@@ -189,23 +189,11 @@ class AddressInput:
 
 
 # A component typed with its unit word keeps only the value: "12号" is "12", "3号楼" is "3".
-_SUFFIXES = {"number": ("号",), "building": ("号楼", "栋", "幢", "楼"), "unit_no": ("单元",), "room": ("室",)}
-_LABEL_WORDS = {"number": "号", "building": "栋", "unit_no": "单元", "room": "室"}
 _COMPONENT_LENGTH = {"road": 60, "number": 20, "building": 20, "unit_no": 10, "room": 20}
 
 
 def _component(value: str, name: str) -> str:
-    text = _compact(value, field=name, max_length=_COMPONENT_LENGTH[name])
-    for suffix in _SUFFIXES.get(name, ()):
-        if text.endswith(suffix) and len(text) > len(suffix):
-            return text[: -len(suffix)]
-    return text
-
-
-def compose_label(road: str, number: str = "", building: str = "", unit_no: str = "", room: str = "") -> str:
-    """幸福路 12 3 2 301 → 幸福路12号3栋2单元301室."""
-    parts = {"number": number, "building": building, "unit_no": unit_no, "room": room}
-    return road + "".join(value + _LABEL_WORDS[name] for name, value in parts.items() if value)
+    return addresses.bare(name, _compact(value, field=name, max_length=_COMPONENT_LENGTH[name]))
 
 
 @dataclass(frozen=True)
@@ -228,7 +216,7 @@ class _CleanAddress:
 
     @property
     def label(self) -> str:
-        return compose_label(self.road, self.number, self.building, self.unit_no, self.room)
+        return addresses.compose_label(self.road, self.number, self.building, self.unit_no, self.room)
 
 
 def _grid_of_village(village: OrgUnit, grid: OrgUnit) -> None:

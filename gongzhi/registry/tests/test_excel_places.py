@@ -8,9 +8,9 @@ from openpyxl import load_workbook
 
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Role
 from gongzhi.core.models import Job
+from gongzhi.registry.addresses import compose_label
 from gongzhi.registry.excel import services
 from gongzhi.registry.excel.columns import RECORD_TYPES
-from gongzhi.registry.excel.places import compose_label
 from gongzhi.registry.models import Address, Establishment, House, RecordChange, Resident, Tenancy
 from gongzhi.registry.tests.test_excel_import import error_rows, import_file, make_id, workbook
 
@@ -91,6 +91,18 @@ def test_addresses_are_registered_and_found_again_by_their_components_or_code(tr
     job = import_file(run, admin, exported, "addresses", "导出.xlsx")
     assert (job.summary["created"], job.summary["updated"], job.summary["unchanged"]) == (0, 0, 2)
     assert RecordChange.objects.count() == before
+
+
+def test_an_address_typed_in_a_form_and_one_imported_with_its_words_are_the_same(tree, admin, run):
+    from gongzhi.registry.services import records
+
+    typed = records.create_address(actor=admin, data=records.AddressInput(
+        village=tree["village"], grid=tree["grid"], road="幸福路", number="12号", building="3号楼"))
+    rows = [ADDRESS_HEADER, ["小山村", "第1网格", "", "幸福路", "12号", "3栋", "", "", "", "", ""]]
+    job = import_file(run, admin, workbook(rows), "addresses", "地址.xlsx")
+    assert (job.summary["created"], job.summary["updated"], job.summary["unchanged"]) == (0, 0, 1)
+    assert list(Address.objects.values_list("pk", "number", "building", "label")) == [
+        (typed.pk, "12", "3", "幸福路12号3栋")]
 
 
 def resident(tree, name: str, id_number: str) -> Resident:
