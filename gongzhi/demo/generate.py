@@ -42,6 +42,7 @@ from gongzhi.demo.generation.people import (
 )
 from gongzhi.demo.generation.places import (
     SEED_HOUSEHOLDS,
+    SEED_KEY_PERSONS,
     SEED_RENTED,
     SEED_UNITS,
     Spot,
@@ -51,7 +52,19 @@ from gongzhi.demo.generation.places import (
 )
 from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
-from gongzhi.registry.models import Address, Establishment, House, Household, ResidenceType, Resident, Tenancy
+from gongzhi.registry.models import (
+    Address,
+    Establishment,
+    House,
+    Household,
+    KeyPerson,
+    KeyPersonCategory,
+    ResidenceType,
+    Resident,
+    RiskLevel,
+    Tenancy,
+    VisitFrequency,
+)
 
 DEMO_PASSWORD = "Gongzhi#2026"
 DEFAULT_SEED = 2026
@@ -189,6 +202,7 @@ class Summary:
     rented_houses: int = 0
     tenancies: int = 0
     establishments: int = 0
+    key_persons: int = 0
     seconds: float = 0.0
 
 
@@ -214,6 +228,7 @@ def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> 
         writer.people()
         writer.staff(accounts)
         writer.establishments()
+        writer.key_persons()
     writer.summary.seconds = time.perf_counter() - started
     return writer.summary
 
@@ -536,6 +551,52 @@ class _Writer:
                 self.summary.houses += len(places)
                 self.summary.establishments += len(units)
                 bar.update(len(units))
+
+
+    # --- key persons (重点人员) ----------------------------------------------------------------------------
+    def key_persons(self) -> None:
+        """As many key persons per household as the seed township lists (137 for 4,035 households), adults of the
+        register spread over the grids by households, each with a category, a risk level (mostly low), the grid's
+        grid worker as the responsible person, and a last visit somewhere in their interval, so that about one
+        in ten is overdue today and the warnings and the home page's block have something to show. Needs the
+        lists the migration seeds (categories, visit frequencies); without them nobody is listed."""
+        categories = list(KeyPersonCategory.objects.filter(is_active=True).order_by("order", "pk"))
+        intervals = dict(VisitFrequency.objects.values_list("risk_level", "interval_days"))
+        if not categories or len(intervals) < len(RiskLevel):
+            return
+        grids = self.plan.units(Level.GRID)
+        target = round(SEED_KEY_PERSONS * self.plan.spec.households / SEED_HOUSEHOLDS)
+        counts = dict(zip((g.code for g in grids), apportion(target, [g.households for g in grids]), strict=True))
+        workers = dict(Membership.objects.filter(role=Role.GRID_WORKER, unit__level=Level.GRID)
+                       .values_list("unit_id", "user_id"))
+        today = timezone.localdate()
+        adult_born_before = datetime.date(today.year - 18, today.month, min(today.day, 28))
+        rows: list[KeyPerson] = []
+        for grid in grids:
+            wanted = counts[grid.code]
+            if not wanted:
+                continue
+            rng = random.Random(f"key-persons:{self.seed}:{grid.code}")
+            grid_id = self.pk[grid.code]
+            people = list(Resident.objects.filter(grid_id=grid_id, birth_date__lt=adult_born_before,
+                                                  user__isnull=True).order_by("pk").values_list("pk", flat=True))
+            for resident_id in rng.sample(people, min(wanted, len(people))):
+                level = rng.choices(list(RiskLevel), weights=(1, 3, 6))[0]
+                interval = intervals[level]
+                started = today - datetime.timedelta(days=rng.randint(interval + 30, 720))
+                # Visited within the last interval and a bit: those past it are overdue.
+                last = today - datetime.timedelta(days=rng.randint(0, round(interval * 1.1)))
+                at = timezone.make_aware(datetime.datetime.combine(last, datetime.time(10, 0)))
+                rows.append(KeyPerson(resident_id=resident_id, grid_id=grid_id, risk_level=level,
+                                      responsible_id=workers.get(grid_id), started_on=started, last_visit_at=at,
+                                      next_visit_due=last + datetime.timedelta(days=interval),
+                                      care_plan=gettext("定期走访，了解思想动态和生活情况，帮助解决实际困难。")))
+        KeyPerson.objects.bulk_create(rows, batch_size=BATCH)
+        rng = random.Random(f"key-person-categories:{self.seed}")
+        KeyPerson.categories.through.objects.bulk_create([
+            KeyPerson.categories.through(keyperson_id=person.pk, keypersoncategory_id=rng.choice(categories).pk)
+            for person in rows], batch_size=BATCH)
+        self.summary.key_persons = len(rows)
 
 
 def _misspelt(name: str) -> str:

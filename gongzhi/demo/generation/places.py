@@ -13,6 +13,8 @@ from stdnum.cn import uscc
 SEED_HOUSEHOLDS = 4035
 SEED_RENTED = 491
 SEED_UNITS = 1336
+# …and 137 key persons (重点人员137人).
+SEED_KEY_PERSONS = 137
 # The township seat's resettlement estate: this many flats (4 buildings × 2 entrances × 6 floors × 2 flats … cut
 # short) in the first grid of the township's first village.
 SEAT_FLATS = 48

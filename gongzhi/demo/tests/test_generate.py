@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.db import models
+from django.utils import timezone
 from shapely import STRtree
 from shapely.geometry import box, shape
 from shapely.ops import unary_union
@@ -22,7 +23,18 @@ from gongzhi.demo.generation.geometry import Rect, tile
 from gongzhi.demo.generation.people import IdAllocator, PhoneAllocator
 from gongzhi.demo.generation.plan import SCALES, apportion, build_plan
 from gongzhi.org.models import GRID_INDEX, DepartmentType, Level, OrgUnit, UnitKind
-from gongzhi.registry.models import Address, Establishment, House, Household, ResidenceType, Resident, Tenancy
+from gongzhi.registry.models import (
+    Address,
+    Establishment,
+    House,
+    Household,
+    KeyPerson,
+    KeyPersonCategory,
+    ResidenceType,
+    Resident,
+    Tenancy,
+    VisitFrequency,
+)
 
 SEED = 7
 
@@ -54,11 +66,14 @@ def snapshot() -> dict:
         "tenancies": sorted(Tenancy.objects.values_list("house__address__label", "resident__name", "started_on")),
         "establishments": sorted((u.name, u.kind, u.licence_number, u.address_text, u.legal_person,
                          u.legal_person_phone.reveal(), u.status) for u in Establishment.objects.all()),
+        "key_persons": sorted(KeyPerson.objects.values_list("resident__name", "grid__code", "risk_level",
+                                                            "responsible__username", "next_visit_due",
+                                                            "categories__code")),
     }
 
 
 def wipe() -> None:
-    for model in (Tenancy, Establishment, House, Resident):
+    for model in (KeyPerson, Tenancy, Establishment, House, Resident):
         model.objects.all().delete()
     Household.objects.all().delete()
     Address.objects.all().delete()
@@ -329,8 +344,18 @@ def test_command_prints_the_demo_logins_and_refuses_a_second_run():
         call_command("generate", "--scale", "tiny", "--seed", "3", "--no-progress", stdout=io.StringIO())
 
 
+def _seeded_lists():
+    """The lists migration registry 0002 seeds (a transactional test's flush may have emptied them)."""
+    seeds = importlib.import_module("gongzhi.registry.migrations.0002_registry_and_fieldwork")
+    for order, (code, name) in enumerate(seeds.KEY_PERSON_CATEGORIES):
+        KeyPersonCategory.objects.get_or_create(code=code, defaults={"name": name, "order": order})
+    for level, days in seeds.VISIT_INTERVALS:
+        VisitFrequency.objects.get_or_create(risk_level=level, defaults={"interval_days": days})
+
+
 @pytest.mark.django_db
 def test_township_scale_in_full():
+    _seeded_lists()
     summary = gen.generate(scale="township", seed=1, progress=False)
     assert (summary.grids, summary.households, summary.residents) == (63, 4035, 19325)
     assert Resident.objects.count() == 19325 and Household.objects.count() == 4035
@@ -348,6 +373,14 @@ def test_township_scale_in_full():
     tenants = Resident.objects.filter(tenancies__isnull=False, tenancies__ended_on__isnull=True).distinct()
     assert tenants.count() == Tenancy.objects.count() == summary.tenancies
     assert not tenants.exclude(residence_type=ResidenceType.FLOATING).exists()
+    # 137 key persons, adults with a category and the grid's grid worker answering for them; some overdue today.
+    key_persons = KeyPerson.objects.select_related("resident", "responsible")
+    assert key_persons.count() == summary.key_persons == 137
+    assert not key_persons.filter(categories__isnull=True).exists()
+    assert all(p.responsible is not None and p.responsible.memberships.filter(unit_id=p.grid_id).exists()
+               and p.resident.grid_id == p.grid_id for p in key_persons)
+    overdue = key_persons.filter(next_visit_due__lt=timezone.localdate()).count()
+    assert 0 < overdue < 137 // 3
     assert Address.objects.filter(building__gt="").exists()  # the township seat's estate
     assert Establishment.objects.filter(kind=Establishment.Kind.ENTERPRISE).exists()
 
