@@ -345,8 +345,8 @@ def test_command_prints_the_demo_logins_and_refuses_a_second_run():
 
 
 def _seeded_lists():
-    """The lists migration registry 0002 seeds (a transactional test's flush may have emptied them)."""
-    seeds = importlib.import_module("gongzhi.registry.migrations.0002_registry_and_fieldwork")
+    """The lists migration registry 0003 seeds (a transactional test's flush may have emptied them)."""
+    seeds = importlib.import_module("gongzhi.registry.migrations.0003_population_data")
     for order, (code, name) in enumerate(seeds.KEY_PERSON_CATEGORIES):
         KeyPersonCategory.objects.get_or_create(code=code, defaults={"name": name, "order": order})
     for level, days in seeds.VISIT_INTERVALS:

@@ -1,4 +1,4 @@
-"""Registry 0002 carries the population register over to 一标三实: a floating resident becomes 流动人口, every
+"""Registry 0002–0004 carry the population register over to 一标三实: a floating resident becomes 流动人口, every
 resident takes their household's grid, and the lists a county edits start with the usual entries."""
 
 import datetime
