@@ -28,6 +28,7 @@ from gongzhi.registry.excel.base import INVALID, Importer, WriteSummary
 from gongzhi.registry.excel.columns import POPULATION, choice_sets
 from gongzhi.registry.excel.context import CHUNK, created_changes, grids_needing_code, verbose
 from gongzhi.registry.models import Address, Household, ResidenceType, Resident, SpecialGroup
+from gongzhi.registry.services import key_persons
 
 HEAD = Resident.Relation.HEAD
 # The columns a new resident is inserted with (core.rows.insert_many), in the order _write_residents gives them.
@@ -586,6 +587,8 @@ class PopulationImport(Importer):
         if len(update_fields) > 1:
             Resident.objects.bulk_update([resident for resident, _diff, _r in changed], sorted(update_fields),
                                          batch_size=500)
+            if "grid_id" in update_fields:
+                key_persons.follow_residents([resident.pk for resident, _diff, _r in changed])
         if unlink:
             query = Q(pk__in=[])
             for part in unlink:

@@ -18,6 +18,7 @@ import datetime
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -217,3 +218,10 @@ def end_listing(*, actor: User, key_person: KeyPerson, reason: str) -> KeyPerson
     RecordChange.objects.create(record_type=history.record_type(person), record_id=person.pk,
                                 action=RecordChange.Action.ENDED, changes=changes, actor=actor, at=timezone.now())
     return person
+
+
+def follow_residents(resident_ids: Sequence[int]) -> None:
+    """Key persons keep their resident's grid (it decides who sees them and whom their warnings reach): every
+    write that moves residents to another grid calls this, inside its transaction."""
+    KeyPerson.objects.filter(resident_id__in=resident_ids).update(
+        grid_id=Subquery(Resident.objects.filter(pk=OuterRef("resident_id")).values("grid_id")[:1]))

@@ -45,7 +45,7 @@ from gongzhi.registry.models import (
     SpecialGroup,
     Tenancy,
 )
-from gongzhi.registry.services import history
+from gongzhi.registry.services import history, key_persons
 from gongzhi.registry.services import normalize_name as _normalize_name
 
 # The fields each record's history shows (in this order on the page).
@@ -400,12 +400,14 @@ def update_household(*, actor: User, household: Household, grid: OrgUnit, number
     history.log_change(actor=actor, obj=household, action=RecordChange.Action.UPDATED, before=before,
                        after=history.snapshot(household, HOUSEHOLD_FIELDS))
     if moved:
-        for member in Resident.objects.filter(household=household).exclude(grid=grid):
+        members = list(Resident.objects.filter(household=household).exclude(grid=grid))
+        for member in members:
             before = history.snapshot(member, RESIDENT_FIELDS)
             member.grid = grid
             member.save(update_fields=["grid", "updated_at"])
             history.log_change(actor=actor, obj=member, action=RecordChange.Action.UPDATED, before=before,
                                after=history.snapshot(member, RESIDENT_FIELDS))
+        key_persons.follow_residents([m.pk for m in members])
     return household
 
 
@@ -591,6 +593,7 @@ def edit_resident(*, actor: User, resident: Resident, data: ResidentInput, house
     except IntegrityError:  # the ID number was registered meanwhile
         raise Conflict(_("该身份证号已被登记，请刷新后重试。"), field="id_number", code="duplicate") from None
     resident.groups.set(person.groups)
+    key_persons.follow_residents([resident.pk])
     history.log_change(actor=actor, obj=resident, action=RecordChange.Action.UPDATED, before=before,
                        after=history.snapshot(resident, RESIDENT_FIELDS))
     return resident

@@ -159,6 +159,19 @@ def test_moving_a_household_to_another_grid_moves_its_members(tree, cast):
                              address=home.address)
 
 
+def test_a_key_person_moves_with_their_household(tree, cast):
+    from gongzhi.registry.models import KeyPerson, RiskLevel
+
+    home = add_household(tree["grid"], "H6")
+    member = add_person(tree["grid"], "赵五", household=home, relation="head")
+    person = KeyPerson.objects.create(resident=member, grid=tree["grid"], risk_level=RiskLevel.LOW,
+                                      started_on=datetime.date(2026, 1, 1))
+    svc.update_household(actor=cast["village_admin"], household=home, grid=tree["grid2"], number="H6",
+                         address=home.address)
+    person.refresh_from_db()
+    assert person.grid == tree["grid2"]  # the new grid's staff see them now, the old grid's no longer
+
+
 # --- residents ------------------------------------------------------------------------------------------------
 
 _BODY = "62110219900102123"
