@@ -193,11 +193,14 @@ def _sampler(job_id: int, samples: list, stop) -> None:
 
     from gongzhi.core.models import Job
 
-    while not stop.is_set():
+    while True:
+        finished = stop.is_set()  # one more sample after the job ends, so a run shorter than the interval counts
         job = Job.objects.filter(pk=job_id).values("status", "phase", "done", "total", "progressed_at").first()
         if job:
             samples.append((time.perf_counter(), job["status"], job["phase"], job["done"], job["total"],
                             job["progressed_at"].timestamp() if job["progressed_at"] else None))
+        if finished:
+            break
         stop.wait(0.25)
     connection.close()
 
