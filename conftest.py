@@ -1,1 +1,1 @@
-pytest_plugins = ["gongzhi.testing.fixtures", "gongzhi.testing.fieldwork"]
+pytest_plugins = ["gongzhi.testing.fixtures", "gongzhi.testing.fieldwork", "gongzhi.testing.points"]

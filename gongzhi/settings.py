@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "gongzhi.accounts",
     "gongzhi.notifications",
     "gongzhi.registry",
+    "gongzhi.points",
     "gongzhi.cases",
     "gongzhi.analytics",
     "gongzhi.web",

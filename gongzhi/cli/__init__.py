@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 PROG = "gongzhi"
 
 # Spelled with dashes on the command line, as management commands (underscores) inside Django.
-ALIASES = {"import-grids": "import_grids"}
+ALIASES = {"import-grids": "import_grids", "check-ledger": "check_ledger"}
 
 COMMAND_HELP = {
     "demo": gettext_lazy("一键演示：迁移数据库，空库时生成演示乡镇，启动网页服务和任务进程，打印演示账号"),
@@ -27,6 +27,7 @@ COMMAND_HELP = {
     "worker": gettext_lazy("启动后台任务进程（Huey），并定时写心跳供 /healthz 检查"),
     "generate": gettext_lazy("生成演示或压测数据，例如 --scale township --seed 1"),
     "import-grids": gettext_lazy("从 GeoJSON 文件导入网格边界：import-grids 文件.geojson"),
+    "check-ledger": gettext_lazy("核验积分账本（哈希链、借贷成对、余额）；发现被改动的流水时报告第一条并以状态1退出"),
     "backup": gettext_lazy("备份数据库和上传文件到一个文件（不含密钥，除非 --include-keys）"),
     "restore": gettext_lazy("从 gongzhi backup 的文件恢复到本实例（校验和、密钥和数量都会检查）"),
 }

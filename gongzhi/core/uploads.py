@@ -33,7 +33,8 @@ import io
 import math
 import struct
 import threading
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -954,3 +955,42 @@ def process_document(upload: UploadLike) -> ProcessedDocument:
     if _PDF_EOF not in data[-1024:]:
         raise _document_error(_("PDF文件不完整（可能上传时中断），请重新上传。"), "document_truncated")
     return ProcessedDocument(content=data, name=document_name(upload), sha256=hashlib.sha256(data).hexdigest())
+
+
+@dataclass(frozen=True)
+class StoredPhoto:
+    """A checked photo written to storage: its file and thumbnail names, content type and digest."""
+
+    file: str
+    thumbnail: str
+    content_type: str
+    sha256: str
+
+
+def store_photos(photos: Sequence[UploadLike], *, folder: str, limit: int) -> list[StoredPhoto]:
+    """Check and store photos before the caller's transaction (decoding takes a while), under
+    `folder`/YYYY/MM/. More than `limit`, or any bad photo, raises DomainError and stores nothing. The caller
+    removes them with `delete_stored` if its write fails."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+    from django.utils import timezone
+
+    if len(photos) > limit:
+        raise DomainError(_("最多上传%(n)d张照片。") % {"n": limit}, field="photos")
+    processed = [process_photo(upload, index=i) for i, upload in enumerate(photos, start=1)]
+    where = f"{folder}/{timezone.localdate():%Y/%m}"
+    stored = []
+    for photo in processed:
+        stem = uuid.uuid4().hex
+        name = default_storage.save(f"{where}/{stem}.{photo.extension}", ContentFile(photo.content))
+        thumb = default_storage.save(f"{where}/thumbs/{stem}-thumb.{photo.extension}", ContentFile(photo.thumbnail))
+        stored.append(StoredPhoto(name, thumb, photo.content_type, photo.sha256))
+    return stored
+
+
+def delete_stored(stored: Sequence[StoredPhoto]) -> None:
+    from django.core.files.storage import default_storage
+
+    for photo in stored:
+        default_storage.delete(photo.file)
+        default_storage.delete(photo.thumbnail)

@@ -40,6 +40,8 @@ from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.rows import insert_row
 from gongzhi.core.text import clean_text
 from gongzhi.org.models import LEVEL_ORDER, Level, OrgUnit, UnitKind
+from gongzhi.points.models import Trigger
+from gongzhi.points.services import awards
 
 MAX_STEP_PHOTOS = 9
 MAX_STEP_DOCUMENTS = 5
@@ -176,6 +178,10 @@ def transition(*, actor: User | None, case: Case, action: str, note: str = "", s
     _record_extension(case, action, actor=actor, log=log, from_status=from_status, pending=pending,
                       proposed=proposed)
     notices.announce(case=case, log=log)
+    if action == Action.CLOSE:
+        # 随手拍 rewarded by rule (积分制): the reporter's household earns the township's item for it, once.
+        awards.award_for_event(trigger=Trigger.REPORT_CLOSED, resident_user=case.reporter,
+                               source_key=f"case:{case.pk}", memo=_("事件%(number)s已办结") % {"number": case.number})
     return case
 
 

@@ -4,12 +4,9 @@ cadre's visit to a village, on a patrol or on its own, with notes and photos."""
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -88,21 +85,6 @@ def _visited_at(value: datetime.datetime | None) -> datetime.datetime:
     return value
 
 
-def _store_photos(photos: Sequence[UploadedFile]) -> list[tuple[str, str, str, str]]:
-    """Check and store the photos before the transaction (decoding takes a while): (file, thumb, type, sha256)."""
-    if len(photos) > MAX_PHOTOS:
-        raise DomainError(_("最多上传%(n)d张照片。") % {"n": MAX_PHOTOS}, field="photos")
-    processed = [uploads.process_photo(upload, index=i) for i, upload in enumerate(photos, start=1)]
-    folder = f"visits/{timezone.localdate():%Y/%m}"
-    stored = []
-    for photo in processed:
-        stem = uuid.uuid4().hex
-        name = default_storage.save(f"{folder}/{stem}.{photo.extension}", ContentFile(photo.content))
-        thumb = default_storage.save(f"{folder}/thumbs/{stem}-thumb.{photo.extension}", ContentFile(photo.thumbnail))
-        stored.append((name, thumb, photo.content_type, photo.sha256))
-    return stored
-
-
 def record_visit(*, actor: User, kind: str, target: VisitTarget, notes: str, grid: OrgUnit | None = None,
                  visited_at: datetime.datetime | None = None, patrol: Patrol | None = None,
                  lat: float | None = None, lng: float | None = None, photos: Sequence[UploadedFile] = (),
@@ -118,36 +100,30 @@ def record_visit(*, actor: User, kind: str, target: VisitTarget, notes: str, gri
     when = _visited_at(visited_at)
     if patrol is not None and (patrol.worker_id != actor.pk or patrol.ended_at is not None):
         raise DomainError(_("这次巡查已经结束，走访将单独登记。"), field="patrol")
-    stored = _store_photos(list(photos))
+    stored = uploads.store_photos(list(photos), folder="visits", limit=MAX_PHOTOS)
     try:
         return _save(actor=actor, kind=kind, target=target, area=area, notes=text, visited_at=when, patrol=patrol,
                      lat=lat, lng=lng, stored=stored, client_key=client_key or None)
     except IntegrityError:
-        _delete(stored)
+        uploads.delete_stored(stored)
         if client_key and (done := Visit.objects.filter(client_key=client_key, visitor=actor).first()) is not None:
             return done
         raise
     except BaseException:
-        _delete(stored)
+        uploads.delete_stored(stored)
         raise
 
 
 @transaction.atomic
 def _save(*, actor: User, kind: str, target: VisitTarget, area: OrgUnit, notes: str, visited_at: datetime.datetime,
-          patrol: Patrol | None, lat: float | None, lng: float | None, stored: list[tuple[str, str, str, str]],
+          patrol: Patrol | None, lat: float | None, lng: float | None, stored: list[uploads.StoredPhoto],
           client_key: str | None) -> Visit:
     visit = Visit.objects.create(
         kind=kind, visitor=actor, area=area, visited_at=visited_at, patrol=patrol, household=target.household,
         house=target.house, establishment=target.establishment, key_person=target.key_person,
         place=target.place[:100], notes=notes, lat=lat, lng=lng, client_key=client_key)
-    VisitPhoto.objects.bulk_create(VisitPhoto(visit=visit, file=f, thumbnail=t, content_type=c, sha256=s)
-                                   for f, t, c, s in stored)
+    VisitPhoto.objects.bulk_create(VisitPhoto(visit=visit, file=p.file, thumbnail=p.thumbnail,
+                                              content_type=p.content_type, sha256=p.sha256) for p in stored)
     if target.key_person is not None:
         key_persons.advance_plan(KeyPerson.objects.select_for_update().get(pk=target.key_person.pk), visited_at)
     return visit
-
-
-def _delete(stored: list[tuple[str, str, str, str]]) -> None:
-    for name, thumb, _type, _sha in stored:
-        default_storage.delete(name)
-        default_storage.delete(thumb)
