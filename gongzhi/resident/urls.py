@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.resident import views
+from gongzhi.resident import points_views, views
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required
 from gongzhi.web.report import photo_upload
@@ -19,6 +19,21 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case_follow_up"),
     path("cases/<int:case_id>/rate/", views.case_rate, name="case_rate"),
+    # 积分
+    path("points/", points_views.points, name="points"),
+    path("points/history/", points_views.history, name="points_history"),
+    path("points/claim/", points_views.catalogue, name="points_catalogue"),
+    path("points/claim/<int:item_id>/", points_views.claim_new, name="points_claim_new"),
+    path("points/claims/", points_views.claims, name="points_claims"),
+    path("points/claims/<int:claim_id>/", points_views.claim_detail, name="points_claim"),
+    path("points/claims/<int:claim_id>/supplement/", points_views.claim_supplement, name="points_claim_supplement"),
+    path("points/claims/<int:claim_id>/withdraw/", points_views.claim_withdraw, name="points_claim_withdraw"),
+    path("points/shop/", points_views.shop, name="points_shop"),
+    path("points/shop/<int:item_id>/", points_views.shop_item, name="points_shop_item"),
+    path("points/redemptions/", points_views.redemption_list, name="points_redemptions"),
+    path("points/redemptions/<int:redemption_id>/", points_views.redemption_detail, name="points_redemption"),
+    path("points/redemptions/<int:redemption_id>/cancel/", points_views.redemption_cancel,
+         name="points_redemption_cancel"),
     path("privacy/", views.privacy, name="privacy"),
     path("public/assessment/", views.public_assessments, name="public_assessments"),
     path("public/assessment/<str:code>/", views.public_assessment, name="public_assessment"),
