@@ -26,8 +26,10 @@ from gongzhi.web.forms import add_domain_error
 from gongzhi.web.paging import Window
 
 PER_PAGE = 20
-# The QR code's quiet zone, in modules (the standard's four: a phone camera finds the code against anything).
+# The QR code's quiet zone, in modules (the standard's four: a phone camera finds the code against anything),
+# and about how wide it is drawn, in CSS pixels (a 360 px phone's column is 318–328 px wide).
 QR_BORDER = 4
+QR_WIDTH = 320
 
 
 def with_member(view):
@@ -82,7 +84,7 @@ def claim_new(request, member, item_id: int):
             except DomainError as err:
                 add_domain_error(form, err)
             else:
-                messages.success(request, _("申请已提交，村里审核后会通知您。"))
+                messages.success(request, _("申请已提交。"))
                 return redirect("resident:points_claim", claim_id=claim.pk)
         status = 422
     else:
@@ -191,11 +193,17 @@ def redemption_list(request):
     return render(request, "resident/points/redemptions.html", {"page": page})
 
 
-def qr_svg(token: str) -> str:
-    """The token as an inline SVG QR code, black on white with its quiet zone, sized by the page's CSS."""
-    return segno.make(token, error="m", micro=False).svg_inline(
-        scale=1, border=QR_BORDER, omitsize=True, dark="#000", light="#fff", svgclass="redeem-qr-code",
-        title=_("兑换二维码"))
+def qr_svg(token: str) -> tuple[str, int]:
+    """The token as an inline SVG QR code, black on white with its quiet zone, and its width in modules.
+
+    Each module is a whole number of CSS pixels (the code comes out about QR_WIDTH px wide: crisp, and ≥ 250 px
+    of code on a 360 px phone); the viewBox lets it shrink to a narrower column."""
+    code = segno.make(token, error="m", micro=False)
+    modules = code.symbol_size(scale=1, border=QR_BORDER)[0]
+    width = max(1, QR_WIDTH // modules) * modules
+    svg = code.svg_inline(scale=1, border=QR_BORDER, omitsize=True, dark="#000", light="#fff",
+                          svgclass="redeem-qr-code", title=_("兑换二维码"))
+    return svg.replace("<svg ", f'<svg width="{width}" height="{width}" ', 1), modules
 
 
 @never_cache  # the QR code and the 6-digit code are bearer tokens: no copy in any cache, the browser's neither
@@ -204,10 +212,11 @@ def redemption_detail(request, redemption_id: int):
     redemption = selectors.my_redemption(request.user, redemption_id)
     notification_services.mark_target_read(user=request.user, target_type="redemption", target_id=redemption.pk)
     waiting = selectors.is_waiting(redemption)
+    qr, modules = qr_svg(redemptions.token_for(redemption)) if waiting else ("", 0)
     return render(request, "resident/points/redemption_detail.html", {
         "redemption": redemption, "shop": redemption.shop, "waiting": waiting,
         "lapsed": redemption.status == Redemption.Status.HELD and not waiting,
-        "qr": qr_svg(redemptions.token_for(redemption)) if waiting else "",
+        "qr": qr, "qr_modules": modules,
         "code": f"{redemption.code[:3]} {redemption.code[3:]}" if waiting else ""})
 
 

@@ -350,7 +350,7 @@ def test_the_redemption_page_shows_the_qr_code_and_code_uncached_and_cancel_rele
     response = signed_in.get(reverse("resident:points_redemption", args=[redemption.pk]))
     assert "no-store" in response["Cache-Control"]
     page = text(response)
-    assert '<svg viewBox="0 0 ' in page and 'class="redeem-qr-code"' in page
+    assert '<svg width="' in page and 'viewBox="0 0 ' in page and 'class="redeem-qr-code"' in page
     assert f"{redemption.code[:3]} {redemption.code[3:]}" in page
     assert "小山村村委会" in page and "周一至周五 9:00-17:00" in page and "有效期至" in page
     response = signed_in.post(reverse("resident:points_redemption_cancel", args=[redemption.pk]))
@@ -399,3 +399,24 @@ def test_sold_out_items_show_as_such_without_a_button(signed_in, world):
     ShopItem.objects.filter(pk=world.item.pk).update(reserved=5)
     page = text(signed_in.get(reverse("resident:points_shop")))
     assert "已兑完" in page and reverse("resident:points_shop_item", args=[world.item.pk]) not in page
+
+
+def test_opening_each_points_notice_from_the_inbox_lands_on_its_page(signed_in, world,
+                                                                      django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        give(world, times=2)
+        claim = awards.submit_claim(user=world.resident_user, item=world.rule(DANCE), note="跳舞", photos=[jpeg()])
+        awards.review_claim(actor=world.village_admin, claim=claim, decision=ReviewDecision.APPROVE)
+        lapsed = redemptions.hold(user=world.resident_user, item=world.item, client_key="x")
+    with (time_machine.travel(lapsed.expires_at + datetime.timedelta(minutes=1)),
+          django_capture_on_commit_callbacks(execute=True)):
+        redemptions.expire_due()
+    expected = {"points.award": reverse("resident:points"),
+                "points.claim_reviewed": reverse("resident:points_claim", args=[claim.pk]),
+                "points.redemption_expired": reverse("resident:points_redemption", args=[lapsed.pk])}
+    mine = Notification.objects.filter(recipient=world.resident_user)
+    assert {n.kind for n in mine} == set(expected)
+    for notice in mine:
+        response = signed_in.post(reverse("resident:message_open", args=[notice.pk]))
+        assert response.status_code == 302 and response["Location"] == expected[notice.kind], notice.kind
+        assert signed_in.get(response["Location"]).status_code == 200
