@@ -15,17 +15,16 @@ from gongzhi.points.services import awards, redemptions
 from gongzhi.resident.points_views import QR_BORDER
 from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
 
-from .test_page_weight import (  # noqa: F401  (collected_static, production_server: fixtures used here)
-    BUDGET,
-    collected_static,
-    load_cold,
-    production_server,
-    session_cookie,
-)
+from . import test_page_weight as weight
+from .test_page_weight import BUDGET, load_cold, session_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DANCE = "参加村里组织的文艺演出、广场舞等文化活动"  # 2 points, a photo required
+
+# The page-weight test's server: static files collected and served as in production.
+collected_static = weight.collected_static
+production_server = weight.production_server
 
 
 @pytest.fixture
