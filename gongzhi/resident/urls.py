@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.resident import points_views, views
+from gongzhi.resident import merchant_views, points_views, views
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required
 from gongzhi.web.report import photo_upload
@@ -19,6 +19,9 @@ urlpatterns = [
     path("cases/<int:case_id>/", views.case_detail, name="case"),
     path("cases/<int:case_id>/follow-up/", views.case_follow_up, name="case_follow_up"),
     path("cases/<int:case_id>/rate/", views.case_rate, name="case_rate"),
+    path("merchant/", merchant_views.home, name="merchant_home"),
+    path("merchant/<int:shop_id>/", merchant_views.desk, name="merchant_desk"),
+    path("merchant/<int:shop_id>/capture/", merchant_views.capture, name="merchant_capture"),
     # 积分
     path("points/", points_views.points, name="points"),
     path("points/history/", points_views.history, name="points_history"),

@@ -27,6 +27,7 @@ from gongzhi.core.errors import DomainError
 from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
 from gongzhi.notifications import services as notification_services
+from gongzhi.points.selectors import merchant as merchant_selectors
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
@@ -41,8 +42,11 @@ LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
 
 def home(request):
     user = request.user
-    if user.is_authenticated and user.kind == User.Kind.STAFF and primary_portal(user) != "resident":
-        return redirect(portal_home(user))
+    if user.is_authenticated and user.kind == User.Kind.STAFF:
+        if primary_portal(user) != "resident":
+            return redirect(portal_home(user))
+        if merchant_selectors.is_merchant(user):  # a 商户 account: their shop's page
+            return redirect("resident:merchant_home")
     overview = registry_selectors.resident_overview(user) if user.is_authenticated else None
     return render(request, "resident/home.html", {"overview": overview})
 
