@@ -3,7 +3,8 @@
 The URL is the file's stored name, exactly what `FieldFile.url` gives, so the templates and the API keep
 writing `attachment.file.url`; the app that owns the name finds its record (an indexed lookup) and checks
 its policy (`cases.selectors.stored_file`; under tasks/, a task report's files: `analytics.selectors
-.stored_task_file`; under visits/, visit photos: `registry.selectors.fieldwork.stored_visit_file`). Unknown,
+.stored_task_file`; under visits/, visit photos: `registry.selectors.fieldwork.stored_visit_file`; under
+points/, claim and award photos: `points.selectors.files.stored_points_file`). Unknown,
 not the user's, malformed: 404 alike, never 403, so names cannot be probed. Only what some app explicitly
 answers for is served; today that is nothing public.
 
@@ -24,6 +25,7 @@ from django.views.decorators.http import require_safe
 from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import selectors
 from gongzhi.core.files import ServedFile
+from gongzhi.points.selectors import files as points_files
 from gongzhi.registry.selectors import fieldwork as fieldwork_selectors
 
 
@@ -42,6 +44,8 @@ def media_file(request, name: str):
         found = analytics_selectors.stored_task_file(request.user, name)
     elif name.startswith("visits/"):
         found = fieldwork_selectors.stored_visit_file(request.user, name)
+    elif name.startswith("points/"):
+        found = points_files.stored_points_file(request.user, name)
     else:
         found = selectors.stored_file(request.user, name)
     if found is None:

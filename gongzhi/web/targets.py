@@ -22,6 +22,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "task": {"worker": "worker:task", "command": "command:task"},
     # A key person (重点人员) not visited by the plan's date: the person's record in the worker or command portal.
     "key_person": {"worker": "worker:key_person", "command": "command:key_person"},
+    # A resident's points claim (积分申请): its review page for the village administrator or the township.
+    "claim": {"worker": "worker:points_claim", "command": "command:points_claim"},
 }
 
 
