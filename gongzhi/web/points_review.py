@@ -177,7 +177,7 @@ def _account_context(request, view: office.AccountPage, *, give: pf.AwardForm | 
         records = Window(office.account_entries(view.account), request.GET.get("page"), RECORDS_PAGE)
     else:
         records = Window(office.account_awards(view.account), request.GET.get("page"), RECORDS_PAGE)
-        reversible = {a.pk for a in records if office.may_reverse(request.user, a)}
+        reversible = office.reversible(view, records)
     return {
         "view": view, "village": view.village, "tab": tab, "records": records, "page": records,
         "reversible": reversible,

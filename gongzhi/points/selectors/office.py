@@ -10,6 +10,7 @@ user's view answers NotFound, never Forbidden, so ids cannot be probed.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,9 +40,8 @@ def may_review_anything(user: User) -> bool:
 
 
 def pending_review_count(user: User) -> int:
-    """Claims waiting for the user's decision (待审核): the number on the portal's 积分审核 link."""
-    if not policies.may_award_anywhere(user):
-        return 0
+    """Claims waiting for the user's decision (待审核): the number on the portal's 积分审核 link (0 without a
+    query for someone who reviews nothing: the filter is empty)."""
     return Claim.objects.filter(status=Claim.Status.SUBMITTED).filter(policies.reviewable_q(user)).count()
 
 
@@ -205,6 +205,8 @@ class AccountPage:
     standing: accounts.Standing
     may_award: bool
     items: list[RuleItem] = field(default_factory=list)
+    # The awarder levels whose items the user may give, deduct and correct here.
+    awarders: list[str] = field(default_factory=list)
 
     @property
     def gives(self) -> list[RuleItem]:
@@ -225,11 +227,12 @@ def _account_page(user: User, village: OrgUnit, household: Household | None, res
                   members: list[Resident], recipient: Resident | None, account: Account | None) -> AccountPage:
     if not policies.can_view_village(user, village):
         raise NotFound()
-    items = award_items(user, village)
+    awarders = _awarders(user, village)
+    items = award_items(user, village, awarders=awarders)
     return AccountPage(village=village, household=household, resident=resident, members=members,
                        recipient=recipient, account=account,
                        standing=accounts.standing(account) if account is not None else _empty_standing(village),
-                       may_award=bool(items) and recipient is not None, items=items)
+                       may_award=bool(items) and recipient is not None, items=items, awarders=awarders)
 
 
 def household_page(user: User, household_id: int) -> AccountPage:
@@ -270,15 +273,20 @@ def account_entries(account: Account | None) -> QuerySet[LedgerEntry]:
     return accounts.history(account).select_related("actor")
 
 
-def award_items(user: User, village: OrgUnit) -> list[RuleItem]:
+def _awarders(user: User, village: OrgUnit) -> list[str]:
+    """The awarder levels (Awarder) whose items the user may give, deduct and correct in the village
+    (`policies.can_award`, asked once per level rather than once per item)."""
+    return [a for a in Awarder.values if any(village.path.startswith(p) for p in policies.award_paths(user, a))]
+
+
+def award_items(user: User, village: OrgUnit, *, awarders: list[str] | None = None) -> list[RuleItem]:
     """The live catalogue items applicable to the village (its township's and its own) that the user may give or
-    deduct there, in catalogue order."""
+    deduct there, in catalogue order (`awarders`: `_awarders(user, village)` when the caller has it)."""
+    awarders = _awarders(user, village) if awarders is None else awarders
+    if not awarders:
+        return []
     township = OrgUnit.objects.filter(path__in=village.ancestor_paths(), level=Level.TOWNSHIP).first()
     if township is None:
-        return []
-    awarders = [a for a in Awarder.values
-                if any(village.path.startswith(p) for p in policies.award_paths(user, a))]
-    if not awarders:
         return []
     return list(RuleItem.objects.filter(retired_at__isnull=True, category__is_active=True, awarder__in=awarders)
                 .filter(Q(category__village=village) | Q(category__village__isnull=True, category__township=township))
@@ -294,9 +302,16 @@ def award_for(user: User, award_id: int) -> Award:
     return award
 
 
+def _correctable(award: Award) -> bool:
+    return award.origin != Award.Origin.CORRECTION and not hasattr(award, "reversed_by")
+
+
 def may_reverse(user: User, award: Award) -> bool:
-    """Whether the page offers 更正 for this award: the user may award its item there, it is no correction and
-    has not been corrected."""
-    if award.origin == Award.Origin.CORRECTION or hasattr(award, "reversed_by"):
-        return False
-    return policies.can_award(user, award.village, award.rule_item)
+    """Whether 更正 is offered for this award: it is no correction, has not been corrected, and the user may award
+    its item there."""
+    return _correctable(award) and policies.can_award(user, award.village, award.rule_item)
+
+
+def reversible(page: AccountPage, awards: Iterable[Award]) -> set[int]:
+    """The ids of those of the account's `awards` (a page of them) that the page's user may correct."""
+    return {a.pk for a in awards if _correctable(a) and a.rule_item.awarder in page.awarders}

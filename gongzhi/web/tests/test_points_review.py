@@ -306,6 +306,29 @@ def _id(i: int) -> str:
     return base + ric.calc_check_digit(base)
 
 
+def test_a_households_page_costs_the_same_queries_however_many_awards(client, office):
+    w = office["w"]
+    award_services.award_directly(actor=w.village_admin, resident=w.head, item=w.rule(DRIVE), reason="活动",
+                                  photos=[phone_photo()])
+    _login(client, w.village_admin)
+    url = reverse("worker:points_household", args=[w.household.pk])
+    client.get(url)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for i in range(8):
+        award_services.award_directly(actor=w.village_admin if i % 2 else w.dispatcher, resident=w.head,
+                                      item=w.rule(DRIVE), reason=f"活动{i}", photos=[phone_photo()])
+    assert queries() == few
+    url += "?view=ledger"  # the ledger tab costs no more
+    client.get(url)
+    assert queries() <= few
+
+
 def test_the_dispatcher_chooses_among_the_townships_villages(client, office):
     _login(client, office["w"].dispatcher)
     text = client.get(reverse("command:points_villages")).content.decode()
