@@ -124,6 +124,14 @@ def test_the_village_administrator_reviews_and_keeps_the_ledger_on_a_phone(new_p
     shot(page, "worker-points-ledger-360")
     _no_sideways_scroll(page, 360)
 
+    # Large type (适老化): the six tabs and the ledger still fit the phone.
+    page.context.add_cookies([{"name": "large_type", "value": "1", "url": base}])
+    page.reload()
+    expect(page.locator("html.large-type")).to_have_count(1)
+    page.wait_for_load_state()
+    shot(page, "worker-points-ledger-large-360")
+    _no_sideways_scroll(page, 360)
+
 
 def test_the_township_dispatcher_approves_a_township_item_at_a_desk(new_page, live_server, points_world, claims,
                                                                     shot):

@@ -111,7 +111,6 @@ def _claim_page(request, claim_id: int, *, bound: tuple[str, pf.DecisionForm] | 
         "view": view, "claim": claim, "item": claim.rule_item, "resident": claim.resident,
         "forms": forms, "open_form": bound[0] if bound else "", "stray_errors": stray,
         "may_unmask": account_policies.can_unmask_pii(request.user, claim.resident.grid.path),
-        "may_award_here": policies.can_award(request.user, claim.village, claim.rule_item),
         "points_tab": "review"}, status=status)
 
 

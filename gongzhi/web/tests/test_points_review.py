@@ -450,6 +450,26 @@ def test_a_village_administrator_may_not_correct_a_township_award(client, office
     assert _balance(w) == 20
 
 
+def test_a_resident_without_a_household_has_a_personal_account_in_the_ledger(client, office):
+    w = office["w"]
+    tenant, _user = make_verified_resident(grid=w.head.grid, household=None, username="zk", name="赵租客",
+                                           id_number="621102197505050026", head=False)
+    _login(client, w.village_admin)
+    url = reverse("worker:points_village", args=[w.village.pk])
+    assert "赵租客" not in client.get(url).content.decode()  # no account yet
+    award_services.award_directly(actor=w.village_admin, resident=tenant, item=w.rule(DRIVE), reason="参加演出")
+    text = client.get(url).content.decode()
+    person = reverse("worker:points_person", args=[tenant.pk])
+    assert person in text and "赵租客" in text
+    page = client.get(person).content.decode()
+    assert "个人账户" in page and "参加演出" in page
+    response = client.post(reverse("worker:points_person_award", args=[tenant.pk, "give"]),
+                           {"give-rule_item": str(w.rule(DRIVE).pk), "give-reason": "再次参加", "give-client_key": "t"})
+    assert response.status_code == 302 and response["Location"] == person
+    assert Account.objects.get(resident=tenant).balance == 4
+    assert client.get(reverse("worker:points_person", args=[w.head.pk])).status_code == 404  # a household's member
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Photos
 
