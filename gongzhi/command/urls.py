@@ -14,7 +14,18 @@ from gongzhi.command import (
     views,
     warnings_views,
 )
-from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, registry, registry_io, tasks
+from gongzhi.web import (
+    cadre_visits,
+    cases,
+    disputes,
+    inbox,
+    jobs,
+    pii,
+    points_review,
+    registry,
+    registry_io,
+    tasks,
+)
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -72,4 +83,6 @@ urlpatterns = [
     *registry.urlpatterns_for(guard),
     *registry_io.urlpatterns_for(guard),
     *jobs.urlpatterns_for(guard),
+    # 积分审核: claims to review, the village ledger, a household's awards (web/points_review.py)
+    *points_review.urlpatterns_for(guard),
 ]

@@ -13,6 +13,8 @@ from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, User
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.cases.selectors import unread_follow_ups
 from gongzhi.notifications.selectors import unread_count
+from gongzhi.points import policies as points_policies
+from gongzhi.points.selectors import office as points_office
 from gongzhi.registry import policies as registry_policies
 from gongzhi.web.portals import portal_of, section_of
 
@@ -79,6 +81,16 @@ class StaffHeader:
     def may_see_key_persons(self) -> bool:
         return isinstance(self._user, User) and bool(registry_policies.key_person_paths(self._user))
 
+    @cached_property
+    def may_use_points_office(self) -> bool:
+        """积分审核 and 村积分台账 in the nav (village administrators and stations, dispatchers, supervisors)."""
+        return isinstance(self._user, User) and points_policies.may_use_points_office(self._user)
+
+    @cached_property
+    def may_review_points(self) -> bool:
+        """The count of claims waiting for the user's review on that link."""
+        return isinstance(self._user, User) and points_policies.may_award_anywhere(self._user)
+
 
 def preferences(request: HttpRequest) -> dict[str, bool]:
     """Large type (适老化) is a cookie so it survives logout and works before login."""
@@ -98,6 +110,7 @@ def portal(request: HttpRequest) -> dict[str, Any]:
 
 def badges(request: HttpRequest) -> dict[str, CountBadge]:
     """`inbox_badge`: unread messages; `questions_badge`: residents' questions to the user's units not yet
-    read (follow-ups, 追问)."""
+    read (follow-ups, 追问); `points_badge`: claims waiting for the user's review (积分审核)."""
     return {"inbox_badge": CountBadge(request, "inbox", unread_count),
-            "questions_badge": CountBadge(request, "questions", unread_follow_ups)}
+            "questions_badge": CountBadge(request, "questions", unread_follow_ups),
+            "points_badge": CountBadge(request, "points_review", points_office.pending_review_count)}

@@ -4,7 +4,7 @@ The URL is the file's stored name, exactly what `FieldFile.url` gives, so the te
 writing `attachment.file.url`; the app that owns the name finds its record (an indexed lookup) and checks
 its policy (`cases.selectors.stored_file`; under tasks/, a task report's files: `analytics.selectors
 .stored_task_file`; under visits/, visit photos: `registry.selectors.fieldwork.stored_visit_file`; under
-points/, the evidence photos of claims and awards: `points.selectors.files.stored_evidence_file`). Unknown,
+points/, claim and award photos: `points.selectors.files.stored_points_file`). Unknown,
 not the user's, malformed: 404 alike, never 403, so names cannot be probed. Only what some app explicitly
 answers for is served; today that is nothing public.
 
@@ -45,7 +45,7 @@ def media_file(request, name: str):
     elif name.startswith("visits/"):
         found = fieldwork_selectors.stored_visit_file(request.user, name)
     elif name.startswith("points/"):
-        found = points_files.stored_evidence_file(request.user, name)
+        found = points_files.stored_points_file(request.user, name)
     else:
         found = selectors.stored_file(request.user, name)
     if found is None:

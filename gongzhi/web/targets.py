@@ -22,8 +22,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "task": {"worker": "worker:task", "command": "command:task"},
     # A key person (重点人员) not visited by the plan's date: the person's record in the worker or command portal.
     "key_person": {"worker": "worker:key_person", "command": "command:key_person"},
-    # The points economy: a claim (积分申请), the account's points (积分变动), a redemption (兑换).
-    "claim": {"resident": "resident:points_claim"},
+    # The points economy: a claim (积分申请: the claimant's page, or the reviewers'), the account's points
+    # (积分变动), a redemption (兑换).
+    "claim": {"resident": "resident:points_claim", "worker": "worker:points_claim",
+              "command": "command:points_claim"},
     "points": {"resident": "resident:points"},
     "redemption": {"resident": "resident:points_redemption"},
 }

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, registry, registry_io, tasks
+from gongzhi.web import (
+    cadre_visits,
+    cases,
+    disputes,
+    inbox,
+    jobs,
+    pii,
+    points_review,
+    registry,
+    registry_io,
+    tasks,
+)
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
 from gongzhi.worker import fieldwork_views, key_person_views, registry_views, views
@@ -39,4 +50,6 @@ urlpatterns = [
     *registry.urlpatterns_for(guard),
     *registry_io.urlpatterns_for(guard),
     *jobs.urlpatterns_for(guard),
+    # 积分审核: claims to review, the village ledger, a household's awards (web/points_review.py)
+    *points_review.urlpatterns_for(guard),
 ]
