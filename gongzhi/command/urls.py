@@ -14,7 +14,7 @@ from gongzhi.command import (
     views,
     warnings_views,
 )
-from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, registry, registry_io, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, points_admin, registry, registry_io, tasks
 from gongzhi.web.access import portal_required
 
 app_name = "command"
@@ -72,4 +72,6 @@ urlpatterns = [
     *registry.urlpatterns_for(guard),
     *registry_io.urlpatterns_for(guard),
     *jobs.urlpatterns_for(guard),
+    # 积分管理
+    *points_admin.urlpatterns_for(guard, ledger_checks=True),
 ]

@@ -22,6 +22,8 @@ ROUTES: dict[str, dict[str, str]] = {
     "task": {"worker": "worker:task", "command": "command:task"},
     # A key person (重点人员) not visited by the plan's date: the person's record in the worker or command portal.
     "key_person": {"worker": "worker:key_person", "command": "command:key_person"},
+    # The ledger checks (账本核验): a check found the ledger broken.
+    "ledger_checks": {"command": "command:points_admin_ledger"},
 }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, registry, registry_io, tasks
+from gongzhi.web import cadre_visits, cases, disputes, inbox, jobs, pii, points_admin, registry, registry_io, tasks
 from gongzhi.web.access import portal_required
 from gongzhi.web.report import photo_upload
 from gongzhi.worker import fieldwork_views, key_person_views, registry_views, views
@@ -39,4 +39,6 @@ urlpatterns = [
     *registry.urlpatterns_for(guard),
     *registry_io.urlpatterns_for(guard),
     *jobs.urlpatterns_for(guard),
+    # 积分管理
+    *points_admin.urlpatterns_for(guard),
 ]
