@@ -352,22 +352,14 @@ def _statistics(request) -> tuple[OrgUnit, pf.PeriodForm, stats_selectors.Statis
     return unit, form, stats_selectors.statistics(request.user, unit, form.chosen())
 
 
-def _period_query(form: pf.PeriodForm, unit: OrgUnit) -> str:
-    data = form.cleaned_data if form.is_valid() else {}
-    params: dict[str, Any] = {"unit": unit.pk, "period": data.get("period") or "month"}
-    if params["period"] == "custom":
-        params.update(start=data["start"].isoformat(), end=data["end"].isoformat())
-    return urlencode(params)
-
-
 def statistics(request) -> HttpResponse:
     unit, form, view = _statistics(request)
-    if not form.data.get("period"):
-        form = pf.PeriodForm(initial={"period": "month"})
-    return page(request, "stats.html", {"unit": unit, "form": form, "view": view, "tab": "stats",
-                                        "export_query": _period_query(form, unit) if form.is_bound else
-                                        urlencode({"unit": unit.pk, "period": "month"})},
-                status=422 if form.is_bound and form.errors else 200)
+    failed = not form.is_valid()
+    shown = form if failed else pf.PeriodForm(initial=pf.PeriodForm.initial_for(view.period))
+    return page(request, "stats.html", {
+        "unit": unit, "form": shown, "view": view, "tab": "stats",
+        "export_query": urlencode({"unit": unit.pk, **pf.PeriodForm.query_for(view.period)})},
+        status=422 if failed else 200)
 
 
 def _stat_headers() -> list[str]:

@@ -200,21 +200,35 @@ class ShopItemForm(Form):
 
 PERIODS = [("month", _("本月")), ("year", _("本年")), ("custom", _("自定义"))]
 MAX_DAYS = 3 * 366 + 1
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")  # the value a date input understands
+BAD_DATE = {"invalid": _("请输入有效的日期。")}
 
 
 class PeriodForm(Form):
-    """The statistics' period: this month, this year, or two dates (both included)."""
+    """The statistics' period: this month, this year, or two dates (both included). Dates changed by hand
+    count as 自定义 whatever the choice says (they show the chosen period's dates to begin with)."""
 
     period = forms.ChoiceField(label=_("统计期间"), choices=PERIODS, required=False)
-    start = forms.DateField(label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                            error_messages={"invalid": _("请输入有效的日期。")})
-    end = forms.DateField(label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                          error_messages={"invalid": _("请输入有效的日期。")})
+    start = forms.DateField(label=_("开始日期"), required=False, widget=DATE, error_messages=BAD_DATE)
+    end = forms.DateField(label=_("结束日期"), required=False, widget=DATE, error_messages=BAD_DATE)
+
+    def __init__(self, *args: Any, today: datetime.date | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
+    def _preset(self, kind: str) -> Period:
+        return this_year(self.today) if kind == "year" else this_month(self.today)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("period") == "custom":
-            start, end = data.get("start"), data.get("end")
+        kind = data.get("period") or "month"
+        start, end = data.get("start"), data.get("end")
+        if kind != "custom" and start and end:
+            preset = self._preset(kind)
+            if (start, end) != (preset.start, preset.end):
+                kind = "custom"
+        data["period"] = kind
+        if kind == "custom":
             if start is None and "start" not in self.errors:
                 self.add_error("start", _("请选择开始日期。"))
             if end is None and "end" not in self.errors:
@@ -226,14 +240,22 @@ class PeriodForm(Form):
                     self.add_error("end", _("统计期间不能超过3年。"))
         return data
 
-    def chosen(self, today: datetime.date | None = None) -> Period:
-        """The period asked for (this month when the form is empty or wrong)."""
-        today = today or timezone.localdate()
+    def chosen(self) -> Period:
+        """The period asked for (this month when the form is wrong)."""
         if not self.is_valid():
-            return this_month(today)
-        kind = self.cleaned_data.get("period") or "month"
-        if kind == "year":
-            return this_year(today)
+            return this_month(self.today)
+        kind = self.cleaned_data["period"]
         if kind == "custom":
             return Period(self.cleaned_data["start"], self.cleaned_data["end"], "custom")
-        return this_month(today)
+        return self._preset(kind)
+
+    @staticmethod
+    def initial_for(period: Period) -> dict[str, Any]:
+        return {"period": period.kind, "start": period.start, "end": period.end}
+
+    @staticmethod
+    def query_for(period: Period) -> dict[str, str]:
+        """The query string naming `period` (for the export link)."""
+        if period.kind == "custom":
+            return {"period": "custom", "start": period.start.isoformat(), "end": period.end.isoformat()}
+        return {"period": period.kind}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.core.errors import NotFound
@@ -193,10 +194,40 @@ def item_for(user: User, item_id: int) -> RuleItem:
 
 
 @dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class Version:
     item: RuleItem
     number: int
     awards: int
+    changes: list[Change] = field(default_factory=list)  # what differs from the version before
+
+
+VERSIONED_FIELDS = ("name", "points", "evidence", "photo_required", "claimable", "cap_count", "cap_period",
+                    "awarder", "trigger")
+
+
+def _shown(item: RuleItem, name: str) -> str:
+    value = getattr(item, name)
+    if name in {"cap_period", "awarder", "trigger"}:
+        return str(getattr(item, f"get_{name}_display")()) or "—"
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if value is None:
+        return str(_("不限"))
+    return str(value) if value != "" else "—"
+
+
+def _changes(before: RuleItem | None, after: RuleItem) -> list[Change]:
+    if before is None:
+        return []
+    return [Change(str(RuleItem._meta.get_field(name).verbose_name), _shown(before, name), _shown(after, name))
+            for name in VERSIONED_FIELDS if getattr(before, name) != getattr(after, name)]
 
 
 @dataclass(frozen=True)
@@ -216,7 +247,8 @@ def item_history(user: User, item_id: int) -> ItemHistory:
     item = item_for(user, item_id)
     rows = list(RuleItem.objects.filter(lineage=item.lineage).select_related("created_by")
                 .annotate(award_count=Count("awards")).order_by("id"))
-    versions = [Version(row, n, row.award_count) for n, row in enumerate(rows, start=1)]
+    versions = [Version(row, n, row.award_count, _changes(rows[n - 2] if n > 1 else None, row))
+                for n, row in enumerate(rows, start=1)]
     current = next((row for row in rows if row.retired_at is None), None)
     return ItemHistory(item=item, current=current, versions=versions,
                        may_manage=may_manage_category(user, item.category))

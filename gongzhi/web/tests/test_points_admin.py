@@ -164,6 +164,8 @@ def test_editing_an_item_makes_a_new_version_and_past_awards_keep_the_old_one(cl
     assert award.rule_item_id == first.pk and award.points == 5
     page = text(client.get(response["Location"]))
     assert "已保存为第2版" in page and "第2版" in page and "第1版" in page and "已按此版给予1次" in page
+    assert "<dt>分值</dt><dd><del>5</del> → <ins>8</ins></dd>" in page
+    assert "<dt>上限周期</dt>" not in page and "<dt>次数上限</dt><dd><del>4</del> → <ins>2</ins></dd>" in page
     # The catalogue shows the live version, marked 第2版.
     catalogue = text(client.get("/command/points/admin/catalogue/"))
     assert f"/catalogue/items/{second.pk}/" in catalogue and f"/catalogue/items/{first.pk}/" not in catalogue
@@ -273,8 +275,9 @@ def test_a_village_administrator_runs_their_own_love_supermarket(client, world, 
     assert client.post(f"/worker/points/admin/shops/{alliance.pk}/items/new/",
                        {"name": "油", "price": "5", "stock": "1"}).status_code == 403
     new_item = f"/worker/points/admin/shops/{world.shop.pk}/items/new/"
+    oil_form = {"name": "食用油", "price": "5", "stock": "4", "is_active": "on"}
     for _attempt in range(2):  # a retried post adds it once
-        assert client.post(new_item, {"name": "食用油", "price": "5", "stock": "4", "is_active": "on"}).status_code == 302
+        assert client.post(new_item, oil_form).status_code == 302
     oil = ShopItem.objects.get(shop=world.shop, name="食用油")
     bad = client.post(new_item, {"name": "肥皂", "price": "0", "stock": "2"})
     assert bad.status_code == 422 and "不能小于1。" in text(bad)
@@ -404,13 +407,19 @@ def test_statistics_per_village_item_and_shop_match_the_known_month(client, worl
         assert rows_of(year, "village-stats")[0] == ["小山村", *map(str, SMALL_HILL)]
         last_year = text(client.get("/command/points/admin/stats/?period=custom&start=2025-01-01&end=2025-12-31"))
         assert rows_of(last_year, "village-stats")[0] == ["小山村", "0", "0", "0", "5", "0", "0", "2"]
+        # Dates changed by hand count whatever the choice says: 3 March only has nothing.
+        by_hand = text(client.get("/command/points/admin/stats/?period=month&start=2026-03-01&end=2026-03-03"))
+        assert rows_of(by_hand, "village-stats")[0] == ["小山村", "0", "0", "0", "0", "0", "0", "2"]
+        assert 'value="2026-03-03"' in by_hand and "period=custom&amp;start=2026-03-01&amp;end=2026-03-03" in by_hand
         bad = client.get("/command/points/admin/stats/?period=custom&start=2026-03-10&end=2026-03-01")
         assert bad.status_code == 422 and "结束日期不能早于开始日期。" in text(bad)
     # The village administrator sees their village only, its board without the village column.
     client.force_login(world.village_admin)
     with time_machine.travel(figures["today"], tick=False):
         page = text(client.get("/worker/points/admin/stats/"))
-        assert rows_of(page, "village-stats") == [["小山村", *map(str, SMALL_HILL)]]
+        tiles = page[page.index('id="village-figures"'):page.index("</ul>", page.index('id="village-figures"'))]
+        assert [t.split("</strong>")[0] for t in tiles.split('class="kpi-value')[1:]] == [
+            f'{" text-red" if n == 4 else ""}">{v}' for n, v in enumerate(SMALL_HILL)]
         assert rows_of(page, "board")[0][:4] == ["1", "王秀兰", "H-P01", "7"]
 
 
