@@ -226,8 +226,13 @@ def _shown(item: RuleItem, name: str) -> str:
 def _changes(before: RuleItem | None, after: RuleItem) -> list[Change]:
     if before is None:
         return []
-    return [Change(str(RuleItem._meta.get_field(name).verbose_name), _shown(before, name), _shown(after, name))
+    return [Change(_label(name), _shown(before, name), _shown(after, name))
             for name in VERSIONED_FIELDS if getattr(before, name) != getattr(after, name)]
+
+
+def _label(name: str) -> str:
+    model_field = RuleItem._meta.get_field(name)
+    return str(getattr(model_field, "verbose_name", name))
 
 
 @dataclass(frozen=True)
