@@ -52,7 +52,7 @@ def test_a_dispatcher_versions_an_item_reads_the_figures_and_checks_the_ledger(n
     page = new_page(width=1920, height=1080)
     sign_in(page, live_server.url, world.dispatcher)
     page.goto(live_server.url + "/command/")
-    page.get_by_role("link", name="积分", exact=True).click()
+    page.get_by_role("link", name="积分管理", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("积分管理 · 八里镇")
     shot(page, "command-points-hub")
     page.get_by_role("navigation", name="积分管理").get_by_role("link", name="积分细则").click()

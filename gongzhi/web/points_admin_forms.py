@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from gongzhi.accounts.models import User
 from gongzhi.org.models import OrgUnit
@@ -111,7 +112,8 @@ class StarScaleForm(Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for n in range(1, 11):
-            self.fields[f"star{n}"] = _integer(_("%(n)d星") % {"n": n}, min_value=1, max_value=1_000_000)
+            label = ngettext_lazy("%(n)d星", "%(n)d星", n) % {"n": n}
+            self.fields[f"star{n}"] = _integer(label, min_value=1, max_value=1_000_000)
 
     @staticmethod
     def initial_for(basis: str, thresholds: list[int]) -> dict[str, Any]:
