@@ -21,6 +21,7 @@ from gongzhi.web import (
     inbox,
     jobs,
     pii,
+    points_admin,
     points_review,
     registry,
     registry_io,
@@ -85,4 +86,6 @@ urlpatterns = [
     *jobs.urlpatterns_for(guard),
     # 积分审核: claims to review, the village ledger, a household's awards (web/points_review.py)
     *points_review.urlpatterns_for(guard),
+    # 积分管理: catalogue, star scale, shops, statistics, ledger checks (web/points_admin.py)
+    *points_admin.urlpatterns_for(guard, ledger_checks=True),
 ]

@@ -10,6 +10,7 @@ lies under one of them, a list filters on the same paths, so the two cannot drif
 - The catalogue, the star scale and the shops: a township's by its dispatchers (and system administrators),
   a village's own items and its 爱心超市 also by the village administrator.
 - Capturing a redemption: only the shop's own managers (商铺管理员); a merchant sees nothing else.
+- The ledger checks (账本核验: the results and running one now): dispatchers and system administrators.
 - A resident sees their own account, claims and redemptions only (the selectors filter by the user).
 """
 
@@ -94,6 +95,13 @@ def can_manage_shop(user: User, shop: Shop) -> bool:
     if shop.village is not None:
         return can_manage_village(user, shop.village)
     return can_manage_township(user, shop.township)
+
+
+# The ledger ------------------------------------------------------------------------------------------------------
+
+def may_check_ledger(user: User) -> bool:
+    """Whether the user sees the ledger checks and may start one (the ledger is one for the installation)."""
+    return bool(policies.paths_for_roles(user, TOWNSHIP_ROLES))
 
 
 # Merchants ---------------------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ ROUTES: dict[str, dict[str, str]] = {
               "command": "command:points_claim"},
     "points": {"resident": "resident:points"},
     "redemption": {"resident": "resident:points_redemption"},
+    # The ledger checks (账本核验): a check found the ledger broken.
+    "ledger_checks": {"command": "command:points_admin_ledger"},
 }
 
 

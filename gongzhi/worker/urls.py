@@ -7,6 +7,7 @@ from gongzhi.web import (
     inbox,
     jobs,
     pii,
+    points_admin,
     points_review,
     registry,
     registry_io,
@@ -52,4 +53,6 @@ urlpatterns = [
     *jobs.urlpatterns_for(guard),
     # 积分审核: claims to review, the village ledger, a household's awards (web/points_review.py)
     *points_review.urlpatterns_for(guard),
+    # 积分管理: the village's own items and its 爱心超市 (web/points_admin.py)
+    *points_admin.urlpatterns_for(guard),
 ]

@@ -82,10 +82,23 @@ def add_category(*, actor: User | None, township: OrgUnit, village: OrgUnit | No
     return category
 
 
+def _same(item: RuleItem, clean: ItemFields) -> bool:
+    return all(getattr(item, name) == value for name, value in clean.__dict__.items())
+
+
 @transaction.atomic
 def add_item(*, actor: User | None, category: RuleCategory, fields: ItemFields) -> RuleItem:
+    """A new item of the category. Its name is unique among the category's live items: the same form sent
+    again answers with the item it added; another item of that name is refused."""
     _check_manager(actor, category)
     clean = _clean(fields, village_item=category.village_id is not None)
+    RuleCategory.objects.select_for_update().filter(pk=category.pk).first()  # one adding at a time
+    same = RuleItem.objects.filter(category=category, name=clean.name, retired_at__isnull=True).first()
+    if same is not None:
+        if _same(same, clean):
+            return same
+        raise DomainError(_("该类别已有同名事项“%(name)s”，请修改该事项或换一个名称。") % {"name": clean.name},
+                          field="name", code="duplicate")
     return RuleItem.objects.create(category=category, created_by=actor, order=category.items.count() + 1,
                                    **clean.__dict__)
 
@@ -95,9 +108,13 @@ def change_item(*, actor: User | None, item: RuleItem, fields: ItemFields) -> Ru
     """A new version of `item` with `fields`; the old one is retired, and awards keep pointing at it."""
     item = RuleItem.objects.select_for_update().select_related("category").get(pk=item.pk)
     _check_manager(actor, item.category)
-    if item.retired_at is not None:
-        raise DomainError(_("该事项已有新版本或已停用，请刷新后再改。"), code="stale")
     clean = _clean(fields, village_item=item.category.village_id is not None)
+    if item.retired_at is not None:
+        following = RuleItem.objects.filter(previous=item).first()
+        if following is not None and following.created_by_id == (actor.pk if actor else None) \
+                and _same(following, clean):
+            return following  # the same edit sent again
+        raise DomainError(_("该事项已有新版本或已停用，请刷新后再改。"), code="stale")
     item.retired_at = timezone.now()
     item.save(update_fields=["retired_at"])
     return RuleItem.objects.create(category=item.category, previous=item, created_by=actor, order=item.order,

@@ -59,6 +59,11 @@ def create_shop(*, actor: User | None, unit: OrgUnit, fields: ShopFields) -> Sho
     shop = Shop(township=township, village=village, **clean.__dict__)
     if actor is not None and not policies.can_manage_shop(actor, shop):
         raise Forbidden(_("您不能在该单位开设商铺。"))
+    same = Shop.objects.select_for_update().filter(township=township, village=village, name=clean.name).first()
+    if same is not None:  # the same form sent again answers with the shop it opened
+        if all(getattr(same, name) == value for name, value in clean.__dict__.items()):
+            return same
+        raise DomainError(_("已有同名商铺“%(name)s”。") % {"name": clean.name}, field="name", code="duplicate")
     shop.save()
     ledger.shop_account(shop)
     return shop
@@ -106,7 +111,15 @@ def _clean_item(fields: ItemFields, *, reserved: int = 0) -> ItemFields:
 def add_item(*, actor: User | None, shop: Shop, fields: ItemFields) -> ShopItem:
     if actor is not None and not policies.can_manage_shop(actor, shop):
         raise Forbidden(_("您不能修改该商铺。"))
-    return ShopItem.objects.create(shop=shop, **_clean_item(fields).__dict__)
+    clean = _clean_item(fields)
+    Shop.objects.select_for_update().filter(pk=shop.pk).first()  # one adding at a time
+    same = ShopItem.objects.filter(shop=shop, name=clean.name).first()
+    if same is not None:  # the same form sent again answers with the item it added
+        if all(getattr(same, name) == value for name, value in clean.__dict__.items()):
+            return same
+        raise DomainError(_("本店已有商品“%(name)s”，请修改该商品。") % {"name": clean.name}, field="name",
+                          code="duplicate")
+    return ShopItem.objects.create(shop=shop, **clean.__dict__)
 
 
 @transaction.atomic
