@@ -1,7 +1,10 @@
 """The resident's points pages on a 360 px phone: 我的积分 → 申请积分 → 待审核; every page at 360 px (in large type
 too) and at 1920 px; the redemption's QR code big enough to scan off the phone's screen; each page ≤ 35 KB cold."""
 
+import io
+
 import pytest
+import zxingcpp
 from django.conf import settings as django_settings
 from django.test import Client
 from PIL import Image
@@ -148,7 +151,7 @@ def test_every_points_page_fits_a_phone_in_both_type_sizes_and_a_desktop(new_pag
         page.context.close()
 
 
-def test_the_qr_code_is_big_enough_to_scan_off_the_phone_and_never_cached(new_page, live_server, world, tmp_path):
+def test_the_qr_code_reads_back_big_enough_off_the_phone_and_is_never_cached(new_page, live_server, world, tmp_path):
     _claim, redemption = fill_the_account(world, tmp_path)
     for large in (False, True):
         page = new_page()
@@ -164,6 +167,9 @@ def test_the_qr_code_is_big_enough_to_scan_off_the_phone_and_never_cached(new_pa
         code_px = box["width"] * (modules - 2 * QR_BORDER) / modules
         assert code_px >= 250, (large, box, modules)
         assert box["x"] >= 0 and box["x"] + box["width"] <= 360
+        # What a merchant's camera reads off the screen is the redemption's token.
+        read = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator(".redeem-qr").screenshot())))
+        assert [r.text for r in read] == [redemptions.token_for(redemption)]
         digits = page.locator(".redeem-code")
         expect(digits).to_have_text(f"{redemption.code[:3]} {redemption.code[3:]}")
         size = float(digits.evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))

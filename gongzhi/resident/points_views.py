@@ -199,7 +199,7 @@ def qr_svg(token: str) -> tuple[str, int]:
     Each module is a whole number of CSS pixels (the code comes out about QR_WIDTH px wide: crisp, and ≥ 250 px
     of code on a 360 px phone); the viewBox lets it shrink to a narrower column."""
     code = segno.make(token, error="m", micro=False)
-    modules = code.symbol_size(scale=1, border=QR_BORDER)[0]
+    modules = int(code.symbol_size(scale=1, border=QR_BORDER)[0])
     width = max(1, QR_WIDTH // modules) * modules
     svg = code.svg_inline(scale=1, border=QR_BORDER, omitsize=True, dark="#000", light="#fff",
                           svgclass="redeem-qr-code", title=_("兑换二维码"))
