@@ -72,7 +72,7 @@ class User(AbstractUser):
     totp_last_step = models.BigIntegerField(_("动态口令最后使用时段"), default=0)
     # Per-object caches kept by accounts.policies, not database columns.
     _scope_paths: tuple[str, ...]
-    _roles: set[str]
+    _posts: list[tuple[str, str]]
 
     objects: ClassVar[UserManager[Self]] = UserManager()
 

@@ -32,14 +32,24 @@ def scope_paths(user: User | AnonymousUser) -> tuple[str, ...]:
     return paths
 
 
+def _active_posts(user: User) -> list[tuple[str, str]]:
+    """(role, unit path) of the user's active posts, read once and kept on the user object for the request:
+    every role check of a page (its guard, the navigation's links, the policies) shares the one query."""
+    cached: list[tuple[str, str]] | None = getattr(user, "_posts", None)
+    if cached is None:
+        cached = list(Membership.objects.active().filter(user=user).values_list("role", "unit__path"))
+        user._posts = cached
+    return cached
+
+
 def _subtrees_of_posts(user: User, roles: frozenset[str]) -> tuple[str, ...]:
     """The minimal set of unit paths of the user's active posts with one of `roles` in active units
     (everything for a system administrator)."""
-    posts = Membership.objects.active().filter(user=user, role__in=roles)
-    if posts.filter(role=Role.SYSTEM_ADMIN).exists():
+    posts = [(role, path) for role, path in _active_posts(user) if role in roles]
+    if any(role == Role.SYSTEM_ADMIN for role, _path in posts):
         return _EVERYTHING
     kept: list[str] = []
-    for path in sorted(set(posts.values_list("unit__path", flat=True)), key=len):
+    for path in sorted({path for _role, path in posts}, key=len):
         if not any(path.startswith(k) for k in kept):
             kept.append(path)
     return tuple(kept)
@@ -84,12 +94,8 @@ def can_view_unit(user: User | AnonymousUser, unit: OrgUnit) -> bool:
 def roles_of(user: User | AnonymousUser) -> set[str]:
     if not user.is_authenticated:
         return set()
-    cached: set[str] | None = getattr(user, "_roles", None)
-    if cached is None:
-        cached = set(Membership.objects.active().filter(user=user)
-                     .values_list("role", flat=True))
-        user._roles = cached
-    return cached
+    assert isinstance(user, User)
+    return {role for role, _path in _active_posts(user)}
 
 
 def is_staff_member(user: User | AnonymousUser) -> bool:

@@ -432,30 +432,30 @@ def urlpatterns_for(guard: Callable[..., Any], *, ledger_checks: bool = False) -
     """The points administration of a portal under points/admin/, behind `guard` (its access decorator); the
     ledger checks with `ledger_checks` (the command portal)."""
     routes: list[tuple[str, Callable[..., Any], str]] = [
-        ("points/admin/", hub, ""),
-        ("points/admin/catalogue/", catalogue, "catalogue"),
-        ("points/admin/catalogue/categories/new/", category_new, "category_new"),
-        ("points/admin/catalogue/categories/<int:category_id>/items/new/", item_new, "item_new"),
-        ("points/admin/catalogue/items/<int:item_id>/", item_page, "item"),
-        ("points/admin/catalogue/items/<int:item_id>/edit/", item_edit, "item_edit"),
-        ("points/admin/stars/", stars, "stars"),
-        ("points/admin/shops/", shop_list, "shops"),
-        ("points/admin/shops/new/", shop_new, "shop_new"),
-        ("points/admin/shops/<int:shop_id>/", shop_page, "shop"),
-        ("points/admin/shops/<int:shop_id>/edit/", shop_edit, "shop_edit"),
-        ("points/admin/shops/<int:shop_id>/items/new/", shop_item_new, "shop_item_new"),
-        ("points/admin/shop-items/<int:item_id>/edit/", shop_item_edit, "shop_item_edit"),
-        ("points/admin/stats/", statistics, "stats"),
-        ("points/admin/stats/export/", statistics_export, "stats_export"),
+        ("points/manage/", hub, ""),
+        ("points/manage/catalogue/", catalogue, "catalogue"),
+        ("points/manage/catalogue/categories/new/", category_new, "category_new"),
+        ("points/manage/catalogue/categories/<int:category_id>/items/new/", item_new, "item_new"),
+        ("points/manage/catalogue/items/<int:item_id>/", item_page, "item"),
+        ("points/manage/catalogue/items/<int:item_id>/edit/", item_edit, "item_edit"),
+        ("points/manage/stars/", stars, "stars"),
+        ("points/manage/shops/", shop_list, "shops"),
+        ("points/manage/shops/new/", shop_new, "shop_new"),
+        ("points/manage/shops/<int:shop_id>/", shop_page, "shop"),
+        ("points/manage/shops/<int:shop_id>/edit/", shop_edit, "shop_edit"),
+        ("points/manage/shops/<int:shop_id>/items/new/", shop_item_new, "shop_item_new"),
+        ("points/manage/shop-items/<int:item_id>/edit/", shop_item_edit, "shop_item_edit"),
+        ("points/manage/stats/", statistics, "stats"),
+        ("points/manage/stats/export/", statistics_export, "stats_export"),
     ]
     posts: list[tuple[str, Callable[..., HttpResponse], str]] = [
-        ("points/admin/catalogue/preset/", preset_install, "preset"),
-        ("points/admin/catalogue/items/<int:item_id>/retire/", item_retire, "item_retire"),
-        ("points/admin/shops/<int:shop_id>/managers/", shop_managers, "shop_managers"),
+        ("points/manage/catalogue/preset/", preset_install, "preset"),
+        ("points/manage/catalogue/items/<int:item_id>/retire/", item_retire, "item_retire"),
+        ("points/manage/shops/<int:shop_id>/managers/", shop_managers, "shop_managers"),
     ]
     if ledger_checks:
-        routes.append(("points/admin/ledger/", ledger, "ledger"))
-        posts.append(("points/admin/ledger/run/", ledger_run, "ledger_run"))
+        routes.append(("points/manage/ledger/", ledger, "ledger"))
+        posts.append(("points/manage/ledger/run/", ledger_run, "ledger_run"))
 
     def name(suffix: str) -> str:
         return f"points_admin_{suffix}" if suffix else "points_admin"

@@ -64,49 +64,51 @@ def village_category(world, name="小山村自定"):
 
 def test_the_nav_offers_points_to_those_who_may(client, world, staff):
     client.force_login(world.village_admin)
-    assert 'href="/worker/points/admin/"' in text(client.get("/worker/"))
+    # Her 积分 tab opens the review queue (she reviews); 积分管理 is one tap further, in its sub-navigation.
+    assert 'href="/worker/points/review/"' in text(client.get("/worker/"))
+    assert 'href="/worker/points/manage/"' in text(client.get("/worker/points/review/"))
     client.force_login(staff["grid_worker"])
-    assert "/points/admin/" not in text(client.get("/worker/"))
-    assert client.get("/worker/points/admin/").status_code == 404
+    assert "/points/manage/" not in text(client.get("/worker/"))
+    assert client.get("/worker/points/manage/").status_code == 404
     client.force_login(world.dispatcher)
     page = text(client.get("/command/"))
-    assert 'href="/command/points/admin/"' in page
-    hub = client.get("/command/points/admin/")
+    assert 'href="/command/points/manage/"' in page
+    hub = client.get("/command/points/manage/")
     assert hub.status_code == 200 and "积分细则" in text(hub) and "账本核验" in text(hub)
 
 
 def test_a_dispatcher_of_another_township_gets_404_everywhere(client, world, staff):
     item = world.rule(MEETING)
     client.force_login(staff["other_dispatcher"])
-    assert client.get(f"/command/points/admin/catalogue/?unit={world.town.pk}").status_code == 404
-    assert client.get(f"/command/points/admin/catalogue/items/{item.pk}/").status_code == 404
-    assert client.get(f"/command/points/admin/catalogue/items/{item.pk}/edit/").status_code == 404
-    assert client.post(f"/command/points/admin/catalogue/items/{item.pk}/edit/", item_post()).status_code == 404
-    assert client.get(f"/command/points/admin/shops/{world.shop.pk}/").status_code == 404
-    assert client.get(f"/command/points/admin/shop-items/{world.item.pk}/edit/").status_code == 404
-    assert client.get(f"/command/points/admin/stats/?unit={world.village.pk}").status_code == 404
-    assert client.get(f"/command/points/admin/stats/export/?unit={world.town.pk}").status_code == 404
-    assert client.get("/command/points/admin/catalogue/?unit=abc").status_code == 404
+    assert client.get(f"/command/points/manage/catalogue/?unit={world.town.pk}").status_code == 404
+    assert client.get(f"/command/points/manage/catalogue/items/{item.pk}/").status_code == 404
+    assert client.get(f"/command/points/manage/catalogue/items/{item.pk}/edit/").status_code == 404
+    assert client.post(f"/command/points/manage/catalogue/items/{item.pk}/edit/", item_post()).status_code == 404
+    assert client.get(f"/command/points/manage/shops/{world.shop.pk}/").status_code == 404
+    assert client.get(f"/command/points/manage/shop-items/{world.item.pk}/edit/").status_code == 404
+    assert client.get(f"/command/points/manage/stats/?unit={world.village.pk}").status_code == 404
+    assert client.get(f"/command/points/manage/stats/export/?unit={world.town.pk}").status_code == 404
+    assert client.get("/command/points/manage/catalogue/?unit=abc").status_code == 404
     # Their own township has no catalogue yet: the preset button, for them only.
-    page = text(client.get("/command/points/admin/catalogue/"))
+    page = text(client.get("/command/points/manage/catalogue/"))
     assert "城关镇" in page and "安装预设细则" in page and "points-category" not in page
 
 
 def test_a_supervisor_reads_but_changes_nothing(client, world, staff):
     item = world.rule(MEETING)
     client.force_login(staff["supervisor"])
-    page = text(client.get("/command/points/admin/catalogue/"))
+    page = text(client.get("/command/points/manage/catalogue/"))
     assert MEETING in page and "/edit/" not in page and "添加类别" not in page and "安装预设细则" not in page
-    assert client.get(f"/command/points/admin/catalogue/items/{item.pk}/").status_code == 200
-    assert client.get(f"/command/points/admin/catalogue/items/{item.pk}/edit/").status_code == 403
-    assert client.post(f"/command/points/admin/catalogue/items/{item.pk}/retire/").status_code == 403
-    assert client.post("/command/points/admin/stars/", {"basis": "year"}).status_code == 403
-    shop_page = text(client.get(f"/command/points/admin/shops/{world.shop.pk}/"))
+    assert client.get(f"/command/points/manage/catalogue/items/{item.pk}/").status_code == 200
+    assert client.get(f"/command/points/manage/catalogue/items/{item.pk}/edit/").status_code == 403
+    assert client.post(f"/command/points/manage/catalogue/items/{item.pk}/retire/").status_code == 403
+    assert client.post("/command/points/manage/stars/", {"basis": "year"}).status_code == 403
+    shop_page = text(client.get(f"/command/points/manage/shops/{world.shop.pk}/"))
     assert "大米5斤" in shop_page and "上架商品" not in shop_page and "保存商铺管理员" not in shop_page
-    assert client.post(f"/command/points/admin/shops/{world.shop.pk}/items/new/",
+    assert client.post(f"/command/points/manage/shops/{world.shop.pk}/items/new/",
                        {"name": "油", "price": "5", "stock": "1"}).status_code == 403
-    assert client.get("/command/points/admin/stats/").status_code == 200
-    assert client.get("/command/points/admin/ledger/").status_code == 404  # dispatchers and system admins only
+    assert client.get("/command/points/manage/stats/").status_code == 200
+    assert client.get("/command/points/manage/ledger/").status_code == 404  # dispatchers and system admins only
     item.refresh_from_db()
     assert item.retired_at is None and ShopItem.objects.count() == 1
 
@@ -119,31 +121,31 @@ def test_a_village_administrator_edits_only_their_village(client, world, staff):
         name="大湾村清扫", points=2))
     township_item = world.rule(MEETING)
     client.force_login(world.village_admin)
-    page = text(client.get("/worker/points/admin/catalogue/"))
+    page = text(client.get("/worker/points/manage/catalogue/"))
     assert "小山村" in page and MEETING in page and "小山村自定" in page and "大湾村自定" not in page
-    assert f"/worker/points/admin/catalogue/categories/{own.pk}/items/new/" in page
-    assert f"/worker/points/admin/catalogue/items/{township_item.pk}/edit/" not in page
+    assert f"/worker/points/manage/catalogue/categories/{own.pk}/items/new/" in page
+    assert f"/worker/points/manage/catalogue/items/{township_item.pk}/edit/" not in page
     # The township's items: seen, not changed.
-    assert client.get(f"/worker/points/admin/catalogue/items/{township_item.pk}/").status_code == 200
-    assert client.post(f"/worker/points/admin/catalogue/items/{township_item.pk}/edit/",
+    assert client.get(f"/worker/points/manage/catalogue/items/{township_item.pk}/").status_code == 200
+    assert client.post(f"/worker/points/manage/catalogue/items/{township_item.pk}/edit/",
                        item_post(name=MEETING)).status_code == 403
-    assert client.post(f"/worker/points/admin/catalogue/items/{township_item.pk}/retire/").status_code == 403
+    assert client.post(f"/worker/points/manage/catalogue/items/{township_item.pk}/retire/").status_code == 403
     # Another village's: not there at all.
-    assert client.get(f"/worker/points/admin/catalogue/items/{their_item.pk}/").status_code == 404
-    assert client.post(f"/worker/points/admin/catalogue/categories/{theirs.pk}/items/new/",
+    assert client.get(f"/worker/points/manage/catalogue/items/{their_item.pk}/").status_code == 404
+    assert client.post(f"/worker/points/manage/catalogue/categories/{theirs.pk}/items/new/",
                        item_post()).status_code == 404
     # Their own: added, versioned.
-    response = client.post(f"/worker/points/admin/catalogue/categories/{own.pk}/items/new/", item_post())
+    response = client.post(f"/worker/points/manage/catalogue/categories/{own.pk}/items/new/", item_post())
     assert response.status_code == 302
     added = RuleItem.objects.get(category=own)
     assert (added.points, added.cap_count, added.cap_period, added.photo_required) == (3, 4, "month", True)
     # The township's catalogue and star scale are not theirs; the township's figures neither.
-    assert client.post("/worker/points/admin/catalogue/categories/new/?unit=" + str(world.town.pk),
+    assert client.post("/worker/points/manage/catalogue/categories/new/?unit=" + str(world.town.pk),
                        {"name": "新类别", "owner": ""}).status_code == 422
     assert not RuleCategory.objects.filter(name="新类别").exists()
-    assert client.get(f"/worker/points/admin/stats/?unit={world.town.pk}").status_code == 404
-    assert client.get("/worker/points/admin/stats/").status_code == 200
-    assert client.get("/worker/points/admin/ledger/").status_code == 404
+    assert client.get(f"/worker/points/manage/stats/?unit={world.town.pk}").status_code == 404
+    assert client.get("/worker/points/manage/stats/").status_code == 200
+    assert client.get("/worker/points/manage/ledger/").status_code == 404
 
 
 # ---- the catalogue -----------------------------------------------------------------------------------------------
@@ -152,12 +154,12 @@ def test_editing_an_item_makes_a_new_version_and_past_awards_keep_the_old_one(cl
     first = world.rule(NEIGHBOURS)
     award = awards.award_directly(actor=world.village_admin, resident=world.head, item=first, reason="调解邻里")
     client.force_login(world.dispatcher)
-    form = text(client.get(f"/command/points/admin/catalogue/items/{first.pk}/edit/"))
+    form = text(client.get(f"/command/points/manage/catalogue/items/{first.pk}/edit/"))
     assert "当前为第1版" in form and 'value="5"' in form
-    response = client.post(f"/command/points/admin/catalogue/items/{first.pk}/edit/",
+    response = client.post(f"/command/points/manage/catalogue/items/{first.pk}/edit/",
                            item_post(name=first.name, points="8", cap_count="2", cap_period="year"))
     second = RuleItem.objects.get(previous=first)
-    assert response.status_code == 302 and response["Location"] == f"/command/points/admin/catalogue/items/{second.pk}/"
+    assert response.status_code == 302 and response["Location"] == f"/command/points/manage/catalogue/items/{second.pk}/"
     first.refresh_from_db()
     award.refresh_from_db()
     assert first.retired_at is not None and second.retired_at is None and second.points == 8
@@ -167,24 +169,24 @@ def test_editing_an_item_makes_a_new_version_and_past_awards_keep_the_old_one(cl
     assert "<dt>分值</dt><dd><del>5</del> → <ins>8</ins></dd>" in page
     assert "<dt>上限周期</dt>" not in page and "<dt>次数上限</dt><dd><del>4</del> → <ins>2</ins></dd>" in page
     # The catalogue shows the live version, marked 第2版.
-    catalogue = text(client.get("/command/points/admin/catalogue/"))
+    catalogue = text(client.get("/command/points/manage/catalogue/"))
     assert f"/catalogue/items/{second.pk}/" in catalogue and f"/catalogue/items/{first.pk}/" not in catalogue
     # The same edit sent again (a retried post) answers with the version it made; the old page leads on.
-    again = client.post(f"/command/points/admin/catalogue/items/{first.pk}/edit/",
+    again = client.post(f"/command/points/manage/catalogue/items/{first.pk}/edit/",
                         item_post(name=first.name, points="8", cap_count="2", cap_period="year"))
     assert again.status_code == 302 and RuleItem.objects.filter(lineage=first.lineage).count() == 2
-    assert client.get(f"/command/points/admin/catalogue/items/{first.pk}/edit/")["Location"].endswith(
+    assert client.get(f"/command/points/manage/catalogue/items/{first.pk}/edit/")["Location"].endswith(
         f"/items/{second.pk}/edit/")
     # Retiring: gone from the catalogue, kept on its page.
-    assert client.post(f"/command/points/admin/catalogue/items/{second.pk}/retire/").status_code == 302
-    assert f"/catalogue/items/{second.pk}/" not in text(client.get("/command/points/admin/catalogue/"))
-    assert "已停用" in text(client.get(f"/command/points/admin/catalogue/items/{second.pk}/"))
+    assert client.post(f"/command/points/manage/catalogue/items/{second.pk}/retire/").status_code == 302
+    assert f"/catalogue/items/{second.pk}/" not in text(client.get("/command/points/manage/catalogue/"))
+    assert "已停用" in text(client.get(f"/command/points/manage/catalogue/items/{second.pk}/"))
 
 
 def test_bad_input_is_shown_at_its_field_and_changes_nothing(client, world):
     category = village_category(world)
     client.force_login(world.village_admin)
-    new = f"/worker/points/admin/catalogue/categories/{category.pk}/items/new/"
+    new = f"/worker/points/manage/catalogue/categories/{category.pk}/items/new/"
 
     def error_at(response, field):
         """The errors shown in the field's own block."""
@@ -215,22 +217,22 @@ def test_bad_input_is_shown_at_its_field_and_changes_nothing(client, world):
 def test_a_category_is_added_once_and_a_township_without_catalogue_installs_the_preset(client, world, staff):
     client.force_login(world.dispatcher)
     for _attempt in range(2):
-        response = client.post(f"/command/points/admin/catalogue/categories/new/?unit={world.town.pk}",
+        response = client.post(f"/command/points/manage/catalogue/categories/new/?unit={world.town.pk}",
                                {"name": "平安建设", "owner": ""})
         assert response.status_code == 302
     assert RuleCategory.objects.filter(name="平安建设", township=world.town, village=None).count() == 1
-    response = client.post(f"/command/points/admin/catalogue/categories/new/?unit={world.town.pk}",
+    response = client.post(f"/command/points/manage/catalogue/categories/new/?unit={world.town.pk}",
                            {"name": "", "owner": ""})
     assert response.status_code == 422 and "请填写类别名称。" in text(response)
 
     client.force_login(staff["other_dispatcher"])
     other_town = staff["other_dispatcher"].memberships.get().unit
-    assert client.post("/command/points/admin/catalogue/preset/").status_code == 302
+    assert client.post("/command/points/manage/catalogue/preset/").status_code == 302
     assert RuleItem.objects.filter(category__township=other_town).count() == 62
     assert StarScale.objects.filter(township=other_town).exists()
-    assert client.post("/command/points/admin/catalogue/preset/").status_code == 302  # twice: nothing more
+    assert client.post("/command/points/manage/catalogue/preset/").status_code == 302  # twice: nothing more
     assert RuleItem.objects.filter(category__township=other_town).count() == 62
-    page = text(client.get("/command/points/admin/catalogue/"))
+    page = text(client.get("/command/points/manage/catalogue/"))
     assert "文化振兴" in page and "安装预设细则" not in page and 'class="points-value text-red"' in page
 
 
@@ -240,15 +242,15 @@ def test_the_star_scale_is_set_by_the_township_and_counts_households(client, wor
     awards.award_directly(actor=world.village_admin, resident=world.head, item=world.rule(NEIGHBOURS), reason="好")
     client.force_login(world.dispatcher)
     thresholds = {f"star{n}": str(n * 5) for n in range(1, 11)}
-    bad = client.post("/command/points/admin/stars/", {"basis": "lifetime", **thresholds, "star3": "2"})
+    bad = client.post("/command/points/manage/stars/", {"basis": "lifetime", **thresholds, "star3": "2"})
     assert bad.status_code == 422 and "请按一星到十星填写10个逐级递增的正整数。" in text(bad)
-    empty = client.post("/command/points/admin/stars/", {"basis": "lifetime", **thresholds, "star10": ""})
+    empty = client.post("/command/points/manage/stars/", {"basis": "lifetime", **thresholds, "star10": ""})
     assert empty.status_code == 422 and "请填写此项。" in text(empty)
     assert not StarScale.objects.filter(township=world.town, basis="lifetime").exists()
-    assert client.post("/command/points/admin/stars/", {"basis": "lifetime", **thresholds}).status_code == 302
+    assert client.post("/command/points/manage/stars/", {"basis": "lifetime", **thresholds}).status_code == 302
     scale = StarScale.objects.get(township=world.town)
     assert scale.basis == "lifetime" and scale.thresholds == [n * 5 for n in range(1, 11)]
-    page = text(client.get("/command/points/admin/stars/"))
+    page = text(client.get("/command/points/manage/stars/"))
     # One household with 5 points = 1 star; none else in the township.
     counts = page[page.index('class="data star-counts"'):]
     assert "历年累计" in page and "1星</th>" in counts
@@ -257,7 +259,7 @@ def test_the_star_scale_is_set_by_the_township_and_counts_households(client, wor
     assert '<td class="num">5</td><td class="num">1</td>' in one_star
     assert '<td class="num">1</td></tr></tfoot>' in counts
     client.force_login(world.village_admin)
-    page = text(client.get("/worker/points/admin/stars/"))
+    page = text(client.get("/worker/points/manage/stars/"))
     assert "1星：5分" in page and "<form" not in page.split("各星级所需积分")[1]
 
 
@@ -269,12 +271,12 @@ def test_a_village_administrator_runs_their_own_love_supermarket(client, world, 
     their_shop = shops.create_shop(actor=None, unit=tree["village2"], fields=shops.ShopFields(
         name="大湾村爱心超市", kind=Shop.Kind.LOVE_SUPERMARKET))
     client.force_login(world.village_admin)
-    page = text(client.get("/worker/points/admin/shops/"))
+    page = text(client.get("/worker/points/manage/shops/"))
     assert "小山村爱心超市" in page and "八里镇联盟超市" in page and "大湾村爱心超市" not in page
-    assert client.get(f"/worker/points/admin/shops/{their_shop.pk}/").status_code == 404
-    assert client.post(f"/worker/points/admin/shops/{alliance.pk}/items/new/",
+    assert client.get(f"/worker/points/manage/shops/{their_shop.pk}/").status_code == 404
+    assert client.post(f"/worker/points/manage/shops/{alliance.pk}/items/new/",
                        {"name": "油", "price": "5", "stock": "1"}).status_code == 403
-    new_item = f"/worker/points/admin/shops/{world.shop.pk}/items/new/"
+    new_item = f"/worker/points/manage/shops/{world.shop.pk}/items/new/"
     oil_form = {"name": "食用油", "price": "5", "stock": "4", "is_active": "on"}
     for _attempt in range(2):  # a retried post adds it once
         assert client.post(new_item, oil_form).status_code == 302
@@ -284,23 +286,23 @@ def test_a_village_administrator_runs_their_own_love_supermarket(client, world, 
     # A held redemption reserves one: the stock cannot go below it.
     awards.award_directly(actor=world.village_admin, resident=world.head, item=world.rule(NEIGHBOURS), reason="好")
     redemptions.hold(user=world.resident_user, item=oil)
-    bad = client.post(f"/worker/points/admin/shop-items/{oil.pk}/edit/",
+    bad = client.post(f"/worker/points/manage/shop-items/{oil.pk}/edit/",
                       {"name": "食用油", "price": "5", "stock": "0", "is_active": "on"})
     assert bad.status_code == 422 and "已有1件被兑换待领取，库存不能少于1。" in text(bad)
-    assert client.post(f"/worker/points/admin/shop-items/{oil.pk}/edit/",
+    assert client.post(f"/worker/points/manage/shop-items/{oil.pk}/edit/",
                        {"name": "食用油", "price": "25", "stock": "6", "is_active": "on"}).status_code == 302
     oil.refresh_from_db()
     assert (oil.price, oil.stock, oil.reserved, oil.available) == (25, 6, 1, 5)
-    page = text(client.get(f"/worker/points/admin/shops/{world.shop.pk}/"))
+    page = text(client.get(f"/worker/points/manage/shops/{world.shop.pk}/"))
     assert '<td class="num">25</td><td class="num">6</td><td class="num">1</td><td class="num">5</td>' in page
     # Opening a shop: only in their village.
-    form = text(client.get("/worker/points/admin/shops/new/"))
+    form = text(client.get("/worker/points/manage/shops/new/"))
     assert 'type="hidden" name="unit"' in form
-    response = client.post("/worker/points/admin/shops/new/", {
+    response = client.post("/worker/points/manage/shops/new/", {
         "unit": str(world.village.pk), "kind": "supermarket", "name": "小山村第二爱心超市", "is_active": "on"})
     assert response.status_code == 302
     assert Shop.objects.get(name="小山村第二爱心超市").village == world.village
-    assert client.post("/worker/points/admin/shops/new/", {
+    assert client.post("/worker/points/manage/shops/new/", {
         "unit": str(world.town.pk), "kind": "alliance", "name": "镇上新店"}).status_code == 422
 
 
@@ -308,16 +310,16 @@ def test_a_dispatcher_sets_the_shop_managers_from_the_townships_merchants(client
     other_merchant = make_staff("oshanghu", tree["other_town"], Role.MERCHANT)
     second = make_staff("shanghu2", world.town, Role.MERCHANT)
     client.force_login(world.dispatcher)
-    page = text(client.get(f"/command/points/admin/shops/{world.shop.pk}/"))
+    page = text(client.get(f"/command/points/manage/shops/{world.shop.pk}/"))
     assert "shanghu2" in page and "oshanghu" not in page and "李村官" in page
-    response = client.post(f"/command/points/admin/shops/{world.shop.pk}/managers/",
+    response = client.post(f"/command/points/manage/shops/{world.shop.pk}/managers/",
                            {"managers": [world.merchant.pk, second.pk]})
     assert response.status_code == 302
     assert set(world.shop.managers.all()) == {world.merchant, second}
-    bad = client.post(f"/command/points/admin/shops/{world.shop.pk}/managers/", {"managers": [other_merchant.pk]})
+    bad = client.post(f"/command/points/manage/shops/{world.shop.pk}/managers/", {"managers": [other_merchant.pk]})
     assert bad.status_code == 422
     assert set(world.shop.managers.all()) == {world.merchant, second}
-    response = client.post(f"/command/points/admin/shops/{world.shop.pk}/edit/", {
+    response = client.post(f"/command/points/manage/shops/{world.shop.pk}/edit/", {
         "kind": "supermarket", "name": "小山村爱心超市", "address": "村委会东", "phone": "0932-1234567",
         "hours": "每天 8:00-18:00"})
     assert response.status_code == 302
@@ -387,7 +389,7 @@ def rows_of(page: str, table_id: str) -> list[list[str]]:
 def test_statistics_per_village_item_and_shop_match_the_known_month(client, world, figures):
     client.force_login(world.dispatcher)
     with time_machine.travel(figures["today"], tick=False):
-        page = text(client.get("/command/points/admin/stats/"))
+        page = text(client.get("/command/points/manage/stats/"))
         villages = rows_of(page, "village-stats")
         assert villages[0] == ["小山村", *map(str, SMALL_HILL)]
         assert villages[1] == ["大湾村", *map(str, BIG_BAY)]
@@ -403,20 +405,20 @@ def test_statistics_per_village_item_and_shop_match_the_known_month(client, worl
         assert board[0][:5] == ["1", "王秀兰", "H-P01", "小山村", "7"]
         assert board[1][:5] == ["2", "赵六", "H-P03", "大湾村", "5"] and len(board) == 2
         # This year = the same month here; last June counts only in a custom period covering it.
-        year = text(client.get("/command/points/admin/stats/?period=year"))
+        year = text(client.get("/command/points/manage/stats/?period=year"))
         assert rows_of(year, "village-stats")[0] == ["小山村", *map(str, SMALL_HILL)]
-        last_year = text(client.get("/command/points/admin/stats/?period=custom&start=2025-01-01&end=2025-12-31"))
+        last_year = text(client.get("/command/points/manage/stats/?period=custom&start=2025-01-01&end=2025-12-31"))
         assert rows_of(last_year, "village-stats")[0] == ["小山村", "0", "0", "0", "5", "0", "0", "2"]
         # Dates changed by hand count whatever the choice says: 3 March only has nothing.
-        by_hand = text(client.get("/command/points/admin/stats/?period=month&start=2026-03-01&end=2026-03-03"))
+        by_hand = text(client.get("/command/points/manage/stats/?period=month&start=2026-03-01&end=2026-03-03"))
         assert rows_of(by_hand, "village-stats")[0] == ["小山村", "0", "0", "0", "0", "0", "0", "2"]
         assert 'value="2026-03-03"' in by_hand and "period=custom&amp;start=2026-03-01&amp;end=2026-03-03" in by_hand
-        bad = client.get("/command/points/admin/stats/?period=custom&start=2026-03-10&end=2026-03-01")
+        bad = client.get("/command/points/manage/stats/?period=custom&start=2026-03-10&end=2026-03-01")
         assert bad.status_code == 422 and "结束日期不能早于开始日期。" in text(bad)
     # The village administrator sees their village only, its board without the village column.
     client.force_login(world.village_admin)
     with time_machine.travel(figures["today"], tick=False):
-        page = text(client.get("/worker/points/admin/stats/"))
+        page = text(client.get("/worker/points/manage/stats/"))
         tiles = page[page.index('id="village-figures"'):page.index("</ul>", page.index('id="village-figures"'))]
         assert [t.split("</strong>")[0] for t in tiles.split('class="kpi-value')[1:]] == [
             f'{" text-red" if n == 4 else ""}">{v}' for n, v in enumerate(SMALL_HILL)]
@@ -426,7 +428,7 @@ def test_statistics_per_village_item_and_shop_match_the_known_month(client, worl
 def test_the_statistics_excel_file_has_the_same_numbers(client, world, figures):
     client.force_login(world.dispatcher)
     with time_machine.travel(figures["today"], tick=False):
-        response = client.get(f"/command/points/admin/stats/export/?unit={world.town.pk}&period=month")
+        response = client.get(f"/command/points/manage/stats/export/?unit={world.town.pk}&period=month")
     assert response.status_code == 200 and response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
@@ -447,15 +449,15 @@ def test_the_statistics_excel_file_has_the_same_numbers(client, world, figures):
 def test_the_ledger_check_runs_at_once_on_a_short_ledger(client, world, staff):
     awards.award_directly(actor=world.village_admin, resident=world.head, item=world.rule(NEIGHBOURS), reason="好")
     client.force_login(world.dispatcher)
-    assert "还没有核验记录" in text(client.get("/command/points/admin/ledger/"))
-    response = client.post("/command/points/admin/ledger/run/")
+    assert "还没有核验记录" in text(client.get("/command/points/manage/ledger/"))
+    response = client.post("/command/points/manage/ledger/run/")
     assert response.status_code == 302
     check = LedgerCheck.objects.get()
     assert check.ok and check.entries == 2
     page = text(client.get(response["Location"]))
     assert "核验完成：2条流水，未发现问题。" in page and "正常" in page
     client.force_login(staff["supervisor"])
-    assert client.post("/command/points/admin/ledger/run/").status_code == 404
+    assert client.post("/command/points/manage/ledger/run/").status_code == 404
     assert LedgerCheck.objects.count() == 1
 
 
@@ -465,19 +467,19 @@ def test_a_long_ledger_is_checked_in_the_background_once(client, world, staff, m
     monkeypatch.setattr(checks, "SYNC_ENTRIES", 1)
     client.force_login(staff["system_admin"])
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        response = client.post("/command/points/admin/ledger/run/")
+        response = client.post("/command/points/manage/ledger/run/")
     job = Job.objects.get(kind=checks.LEDGER_CHECK_JOB)
     assert response.status_code == 302 and job.status == Job.Status.QUEUED and not LedgerCheck.objects.exists()
-    page = text(client.get("/command/points/admin/ledger/"))
+    page = text(client.get("/command/points/manage/ledger/"))
     assert "正在后台进行" in page and "立即核验" not in page
-    client.post("/command/points/admin/ledger/run/")  # pressed again: the same job
+    client.post("/command/points/manage/ledger/run/")  # pressed again: the same job
     assert Job.objects.filter(kind=checks.LEDGER_CHECK_JOB).count() == 1
     for callback in queued:
         callback()
     job.refresh_from_db()
     check = LedgerCheck.objects.get()
     assert job.status == Job.Status.DONE and job.summary == {"check": check.pk, "ok": True, "entries": 2}
-    assert "立即核验" in text(client.get("/command/points/admin/ledger/"))
+    assert "立即核验" in text(client.get("/command/points/manage/ledger/"))
 
 
 def test_a_broken_ledger_notice_opens_the_ledger_checks(client, world, staff, django_capture_on_commit_callbacks):
@@ -488,9 +490,9 @@ def test_a_broken_ledger_notice_opens_the_ledger_checks(client, world, staff, dj
     with django_capture_on_commit_callbacks(execute=True):
         checks.run_check()
     notice = Notification.objects.get(recipient=staff["system_admin"])
-    assert url_for(notice, portal="command") == "/command/points/admin/ledger/"
+    assert url_for(notice, portal="command") == "/command/points/manage/ledger/"
     client.force_login(staff["system_admin"])
-    page = text(client.get("/command/points/admin/ledger/"))
+    page = text(client.get("/command/points/manage/ledger/"))
     assert "异常" in page and "第2条流水的内容与其哈希不符" in page
 
 
@@ -503,6 +505,6 @@ def test_award_counts_stay_on_their_version_in_the_statistics(client, world):
     awards.award_directly(actor=world.village_admin, resident=world.head, item=second, reason="二")
     assert list(Award.objects.order_by("id").values_list("rule_item_id", "points")) == [(first.pk, 5), (second.pk, 6)]
     client.force_login(world.dispatcher)
-    items = {row[0]: row[1:] for row in rows_of(text(client.get("/command/points/admin/stats/")), "item-stats")}
+    items = {row[0]: row[1:] for row in rows_of(text(client.get("/command/points/manage/stats/")), "item-stats")}
     assert items == {"邻里和睦（新）": ["2", "11"]}
     assert timezone.now()
