@@ -538,3 +538,22 @@ def test_the_statistics_ask_as_many_queries_for_many_villages_as_for_two(client,
         return [q for q in queries.captured_queries if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
 
     assert len(page_queries(many)) == len(page_queries(few)) <= 25
+
+
+def test_a_county_dispatcher_chooses_among_townships_and_a_village_station_only_reads(client, world, staff, tree,
+                                                                                     make_staff):
+    client.force_login(staff["county_dispatcher"])
+    page = text(client.get("/command/points/admin/catalogue/"))
+    assert f'<option value="{world.town.pk}" selected>八里镇</option>' in page
+    assert f'<option value="{tree["other_town"].pk}">城关镇</option>' in page and "　小山村" in page
+    other = text(client.get(f"/command/points/admin/catalogue/?unit={tree['other_town'].pk}"))
+    assert "安装预设细则" in other  # they manage every township of the county
+    assert client.get(f"/command/points/admin/stats/?unit={tree['other_town'].pk}").status_code == 200
+    station = make_staff("zhan", tree["village"], Role.VILLAGE_STATION)
+    client.force_login(station)
+    hub = text(client.get("/worker/points/admin/"))
+    assert "积分管理 · 小山村" in hub and "本月申请" in hub
+    page = text(client.get("/worker/points/admin/catalogue/"))
+    assert "添加类别" not in page and "/edit/" not in page
+    assert client.post(f"/worker/points/admin/shops/{world.shop.pk}/items/new/",
+                       {"name": "油", "price": "5", "stock": "1"}).status_code == 403
