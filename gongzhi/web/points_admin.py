@@ -358,6 +358,7 @@ def statistics(request) -> HttpResponse:
     shown = form if failed else pf.PeriodForm(initial=pf.PeriodForm.initial_for(view.period))
     return page(request, "stats.html", {
         "unit": unit, "form": shown, "view": view, "tab": "stats",
+        "stat_units": selectors.statistics_units(request.user),
         "export_query": urlencode({"unit": unit.pk, **pf.PeriodForm.query_for(view.period)})},
         status=422 if failed else 200)
 

@@ -7,6 +7,10 @@ administrators and stations, dispatchers, supervisors, system administrators). A
 also open to those who see one of its villages (a village administrator sees the catalogue their village
 uses). Anything else answers NotFound, so ids cannot be probed; whether the user may change what they see is
 `policies.can_manage_*`, given with every view.
+
+A page asks these many times, so the user's view paths (`policies.view_paths`) and their open units are read
+once per request and kept on the user object, as `accounts.policies.scope_paths` keeps the scope; lists decide
+"may manage" for all their villages from one `policies.manageable_units_q` query, never one check per row.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from gongzhi.accounts import policies as account_policies
 from gongzhi.accounts.models import Membership, Role, User
 from gongzhi.core.errors import NotFound
 from gongzhi.org.models import Level, OrgUnit, UnitKind
@@ -28,6 +33,33 @@ POINTS_LEVELS = (Level.TOWNSHIP, Level.VILLAGE)
 
 # Units -------------------------------------------------------------------------------------------------------
 
+def _view_paths(user: User) -> tuple[str, ...]:
+    """`policies.view_paths`, read once per request (kept on the user object)."""
+    cached: tuple[str, ...] | None = getattr(user, "_points_view_paths", None)
+    if cached is None:
+        cached = policies.view_paths(user)
+        user._points_view_paths = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _viewable_q(user: User, path_field: str = "path") -> Q:
+    """`policies.viewable_q` from the kept paths."""
+    return account_policies.paths_q(_view_paths(user), path_field)
+
+
+def _sees(user: User, path: str) -> bool:
+    """`policies.can_view_village` (any unit) from the kept paths."""
+    return any(path.startswith(p) for p in _view_paths(user))
+
+
+def _manageable_ids(user: User, units: list[OrgUnit]) -> set[int]:
+    """Which of `units` the user may manage as a village (`policies.can_manage_village`), in one query."""
+    if not units:
+        return set()
+    return set(OrgUnit.objects.filter(policies.manageable_units_q(user), pk__in=[u.pk for u in units])
+               .values_list("pk", flat=True))
+
+
 def _related(paths: tuple[str, ...], path: str) -> bool:
     """The unit at `path` lies under one of `paths`, or one of them lies under it."""
     return any(path.startswith(p) or p.startswith(path) for p in paths)
@@ -36,14 +68,18 @@ def _related(paths: tuple[str, ...], path: str) -> bool:
 def points_units(user: User) -> list[OrgUnit]:
     """The townships and villages the user may open the points pages of, in tree order: those under their view
     paths, and the township of each village they see (its catalogue and scale, to read)."""
-    paths = policies.view_paths(user)
-    if not paths:
-        return []
-    below = OrgUnit.objects.filter(policies.viewable_q(user), level__in=POINTS_LEVELS, kind=UnitKind.AREA,
-                                   is_active=True)
-    above_paths = {a for p in paths for a in _ancestor_paths(p)}
-    above = OrgUnit.objects.filter(path__in=above_paths, level=Level.TOWNSHIP, kind=UnitKind.AREA, is_active=True)
-    return sorted({*below, *above}, key=lambda unit: unit.path)
+    cached: list[OrgUnit] | None = getattr(user, "_points_units", None)
+    if cached is not None:
+        return cached
+    paths = _view_paths(user)
+    units: list[OrgUnit] = []
+    if paths:
+        above_paths = {a for p in paths for a in _ancestor_paths(p)}
+        units = list(OrgUnit.objects.filter(
+            (_viewable_q(user) & Q(level__in=POINTS_LEVELS)) | Q(path__in=above_paths, level=Level.TOWNSHIP),
+            kind=UnitKind.AREA, is_active=True).order_by("path"))
+    user._points_units = units  # type: ignore[attr-defined]
+    return units
 
 
 def _ancestor_paths(path: str) -> list[str]:
@@ -87,9 +123,14 @@ def township_of(unit: OrgUnit) -> OrgUnit:
     return found
 
 
+def statistics_units(user: User) -> list[OrgUnit]:
+    """The units whose figures the user may see (of `points_units`: those they see whole)."""
+    return [unit for unit in points_units(user) if _sees(user, unit.path)]
+
+
 def statistics_open(user: User, unit: OrgUnit) -> bool:
     """Figures of a unit are for those who see it all (a village administrator does not see the township's)."""
-    return policies.can_view_village(user, unit)
+    return _sees(user, unit.path)
 
 
 # The catalogue ------------------------------------------------------------------------------------------------
@@ -145,31 +186,31 @@ def catalogue(user: User, unit: OrgUnit) -> Catalogue:
     if unit.level == Level.VILLAGE:
         categories = categories.filter(Q(village__isnull=True) | Q(village=unit))
     else:
-        categories = categories.filter(Q(village__isnull=True) | policies.viewable_q(user, "village__path"))
+        categories = categories.filter(Q(village__isnull=True) | _viewable_q(user, "village__path"))
     categories = categories.order_by("village__path", "order", "id")
     listed = list(categories)
     versions = _versions({item.lineage for c in listed for item in c.items.all() if item.lineage})
     may_township = policies.can_manage_township(user, township)
+    villages = [unit] if unit.level == Level.VILLAGE else list(
+        OrgUnit.objects.filter(path__startswith=unit.path, level=Level.VILLAGE, kind=UnitKind.AREA, is_active=True)
+        .filter(_viewable_q(user)).order_by("path"))
+    manageable = _manageable_ids(user, villages + [c.village for c in listed if c.village is not None])
     township_blocks, village_blocks = [], []
     for category in listed:
         rows = [ItemRow(item, versions.get(item.lineage or 0, 1)) for item in category.items.all()]
         if category.village is None:
             township_blocks.append(CategoryBlock(category, rows, may_township))
         else:
-            village_blocks.append(CategoryBlock(category, rows, policies.can_manage_village(user, category.village),
-                                                category.village))
-    villages = [unit] if unit.level == Level.VILLAGE else list(
-        OrgUnit.objects.filter(path__startswith=unit.path, level=Level.VILLAGE, kind=UnitKind.AREA, is_active=True)
-        .filter(policies.viewable_q(user)).order_by("path"))
+            village_blocks.append(CategoryBlock(category, rows, category.village_id in manageable, category.village))
     return Catalogue(unit=unit, township=township, township_blocks=township_blocks, village_blocks=village_blocks,
                      may_manage_township=may_township,
-                     manageable_villages=[v for v in villages if policies.can_manage_village(user, v)])
+                     manageable_villages=[v for v in villages if v.pk in manageable])
 
 
 def _category_open(user: User, category: RuleCategory) -> bool:
     if category.village is not None:
-        return policies.can_view_village(user, category.village)
-    return _related(policies.view_paths(user), category.township.path)
+        return _sees(user, category.village.path)
+    return _related(_view_paths(user), category.township.path)
 
 
 def may_manage_category(user: User, category: RuleCategory) -> bool:
@@ -296,10 +337,14 @@ def shops(user: User, unit: OrgUnit) -> list[ShopRow]:
     if unit.level == Level.VILLAGE:
         found = found.filter(Q(village__isnull=True) | Q(village=unit))
     else:
-        found = found.filter(Q(village__isnull=True) | policies.viewable_q(user, "village__path"))
-    found = found.select_related("township", "village").annotate(item_count=Count("items")).order_by(
-        "village__path", "kind", "name", "id")
-    return [ShopRow(shop, shop.item_count, policies.can_manage_shop(user, shop)) for shop in found]
+        found = found.filter(Q(village__isnull=True) | _viewable_q(user, "village__path"))
+    listed = list(found.select_related("township", "village").annotate(item_count=Count("items")).order_by(
+        "village__path", "kind", "name", "id"))
+    may_township = policies.can_manage_township(user, township)
+    manageable = _manageable_ids(user, [shop.village for shop in listed if shop.village is not None])
+    return [ShopRow(shop, shop.item_count,  # policies.can_manage_shop, decided for the whole list at once
+                    shop.village_id in manageable if shop.village_id is not None else may_township)
+            for shop in listed]
 
 
 def shop_for(user: User, shop_id: int) -> Shop:
@@ -307,8 +352,8 @@ def shop_for(user: User, shop_id: int) -> Shop:
     shop = Shop.objects.select_related("township", "village").filter(pk=shop_id).first()
     if shop is None:
         raise NotFound()
-    open_ = (policies.can_view_village(user, shop.village) if shop.village is not None
-             else _related(policies.view_paths(user), shop.township.path))
+    open_ = (_sees(user, shop.village.path) if shop.village is not None
+             else _related(_view_paths(user), shop.township.path))
     if not open_:
         raise NotFound()
     return shop
@@ -357,5 +402,6 @@ def shop_units(user: User, unit: OrgUnit) -> list[OrgUnit]:
     found = [township] if policies.can_manage_township(user, township) else []
     villages = [unit] if unit.level == Level.VILLAGE else list(
         OrgUnit.objects.filter(path__startswith=township.path, level=Level.VILLAGE, kind=UnitKind.AREA,
-                               is_active=True).filter(policies.viewable_q(user)).order_by("path"))
-    return found + [v for v in villages if policies.can_manage_village(user, v)]
+                               is_active=True).filter(_viewable_q(user)).order_by("path"))
+    manageable = _manageable_ids(user, villages)
+    return found + [v for v in villages if v.pk in manageable]

@@ -508,3 +508,54 @@ def test_award_counts_stay_on_their_version_in_the_statistics(client, world):
     items = {row[0]: row[1:] for row in rows_of(text(client.get("/command/points/manage/stats/")), "item-stats")}
     assert items == {"邻里和睦（新）": ["2", "11"]}
     assert timezone.now()
+
+
+def test_the_statistics_ask_as_many_queries_for_many_villages_as_for_two(client, world, tree, figures):
+    """Grouped queries, never one per village: seven more villages, each with a household and an award, cost
+    the page no query more."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from gongzhi.org.factories import make_unit
+    from gongzhi.org.models import Level
+
+    client.force_login(world.dispatcher)
+    with time_machine.travel(figures["today"], tick=False), CaptureQueriesContext(connection) as few:
+        assert len(rows_of(text(client.get("/command/points/admin/stats/")), "village-stats")) == 3
+    for n in range(7):
+        village = make_unit(f"新村{n}", f"62110210130{n}", Level.VILLAGE, world.town)
+        grid = make_unit(f"新村{n}第1网格", f"62110210130{n}001", Level.GRID, village)
+        household = Household.objects.create(village=village, grid=grid, number=f"H-N{n}", address=f"新村{n}")
+        person, _user = make_verified_resident(grid=grid, household=household, username=f"n{n}", name=f"新{n}",
+                                               id_number=["110101199003070011", "110101199003070038",
+                                                          "110101199003070054", "110101199003070070",
+                                                          "110101199003070097", "11010119900307011X",
+                                                          "110101199003070134"][n])
+        with time_machine.travel(datetime.datetime(2026, 3, 11, 10, tzinfo=datetime.UTC), tick=True):
+            awards.award_directly(actor=world.dispatcher, resident=person, item=world.rule(NEIGHBOURS), reason="好")
+    with time_machine.travel(figures["today"], tick=False), CaptureQueriesContext(connection) as many:
+        rows = rows_of(text(client.get("/command/points/admin/stats/")), "village-stats")
+    assert len(rows) == 10 and rows[-1][4] == str(9 + 5 + 7 * 5)
+    def page_queries(queries):  # the session's own saves come with the clock, not the page
+        return [q for q in queries.captured_queries if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
+
+    assert len(page_queries(many)) == len(page_queries(few)) <= 25
+
+
+def test_a_county_dispatcher_chooses_among_townships_and_a_village_station_only_reads(client, world, staff, tree,
+                                                                                     make_staff):
+    client.force_login(staff["county_dispatcher"])
+    page = text(client.get("/command/points/admin/catalogue/"))
+    assert f'<option value="{world.town.pk}" selected>八里镇</option>' in page
+    assert f'<option value="{tree["other_town"].pk}">城关镇</option>' in page and "　小山村" in page
+    other = text(client.get(f"/command/points/admin/catalogue/?unit={tree['other_town'].pk}"))
+    assert "安装预设细则" in other  # they manage every township of the county
+    assert client.get(f"/command/points/admin/stats/?unit={tree['other_town'].pk}").status_code == 200
+    station = make_staff("zhan", tree["village"], Role.VILLAGE_STATION)
+    client.force_login(station)
+    hub = text(client.get("/worker/points/admin/"))
+    assert "积分管理 · 小山村" in hub and "本月申请" in hub
+    page = text(client.get("/worker/points/admin/catalogue/"))
+    assert "添加类别" not in page and "/edit/" not in page
+    assert client.post(f"/worker/points/admin/shops/{world.shop.pk}/items/new/",
+                       {"name": "油", "price": "5", "stock": "1"}).status_code == 403
