@@ -11,7 +11,7 @@ from gongzhi.core.writes import note_write_refused
 api = NinjaAPI(
     title="Gongzhi 共治 API",
     version="1",
-    description="Grassroots social governance: org tree, grids, accounts, cases. All times Asia/Shanghai.",
+    description="Grassroots social governance: org tree, grids, accounts, cases, points. All times Asia/Shanghai.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     docs=StaticSwagger(),  # Swagger UI from our static files: the CSP blocks Ninja's CDN page
@@ -21,6 +21,7 @@ api.add_router("/org", "gongzhi.api.org.router", tags=["org"])
 api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
 api.add_router("/notifications", "gongzhi.api.notifications.router", tags=["notifications"])
 api.add_router("/cases", "gongzhi.api.cases.router", tags=["cases"])
+api.add_router("/points", "gongzhi.api.points.router", tags=["points"])
 
 
 @api.exception_handler(DomainError)

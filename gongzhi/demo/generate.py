@@ -30,6 +30,7 @@ from gongzhi.accounts import stations
 from gongzhi.accounts.models import UNMASK_PII_GROUP, Membership, PartTimeKind, Role, User
 from gongzhi.core.errors import Conflict, DomainError
 from gongzhi.core.validators import id_check_digit
+from gongzhi.demo.generation import points as points_plan
 from gongzhi.demo.generation.people import (
     ORIGIN_CODES,
     REFERENCE_DATE,
@@ -51,6 +52,7 @@ from gongzhi.demo.generation.places import (
     unit_spot,
 )
 from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
+from gongzhi.demo.points import make_points
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 from gongzhi.registry.models import (
     Address,
@@ -162,17 +164,19 @@ def demo_logins(scale: str = "township", seed: int = DEFAULT_SEED) -> list[dict]
         row(_("乡镇调度员"), f"diaodu_{town.slug}_1", town.name, _("本乡镇所有村、网格和部门")),
         row(_("乡镇总网格长"), f"zwgz_{town.slug}", town.name, _("本乡镇所有村和网格")),
         row(_("部门承办人"), dept_slug, dept_name, _("本部门")),
-        row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格和住户")),
+        row(_("村级管理员"), f"cunguan_{v}", village.name, _("本村所有网格和住户；积分申请审核，本村爱心超市核销")),
         row(_("村工作站"), f"gzz_{v}", village.name, _("本村一般事项的受理、办理、派单和上报")),
         row(_("村总网格长"), f"zwgz_{v}", village.name, _("本村所有网格")),
         row(_("网格长"), f"wgz_{town.slug}_{grid.slug}", grid.name, _("本网格")),
         row(_("专职网格员"), f"wgy_{town.slug}_{grid.slug}", grid.name, _("本网格的住户和居民")),
         row(_("兼职网格员(片区民警)"), f"mj_{v}", village.name, _("本村各网格")),
-        row(_("商户(积分兑换联盟)"), f"shanghu_{town.slug}_1", town.name, _("群众端的公开信息")),
+        row(_("商户(积分兑换联盟)"), f"shanghu_{town.slug}_1",
+            points_plan.ALLIANCE[0].name.format(town=points_plan.town_short(town.name)),
+            _("商铺核销：扫居民的兑换二维码或输入兑换码确认领取；只看本店的兑换")),
     ]
     for resident, home in zip(DEMO_RESIDENTS, town.children, strict=False):
         logins.append(row(
-            _("居民(户主)"), resident.username, home.name, _("本人的户籍核验状态、所在网格和网格员"),
+            _("居民(户主)"), resident.username, home.name, _("本人的户籍核验状态、所在网格和网格员；本户积分和兑换"),
             password="", id_number=demo_resident_id(resident, county.code), phone=resident.phone,
             name=resident.name,
         ))
@@ -203,6 +207,14 @@ class Summary:
     tenancies: int = 0
     establishments: int = 0
     key_persons: int = 0
+    # The points economy (demo.points): catalogue items, shops, applications (approved), redemptions (picked up).
+    point_items: int = 0
+    point_shops: int = 0
+    point_users: int = 0
+    claims: int = 0
+    claims_approved: int = 0
+    redemptions: int = 0
+    redemptions_captured: int = 0
     seconds: float = 0.0
 
 
@@ -229,6 +241,7 @@ def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> 
         writer.staff(accounts)
         writer.establishments()
         writer.key_persons()
+        writer.points()
     writer.summary.seconds = time.perf_counter() - started
     return writer.summary
 
@@ -597,6 +610,25 @@ class _Writer:
             KeyPerson.categories.through(keyperson_id=person.pk, keypersoncategory_id=rng.choice(categories).pk)
             for person in rows], batch_size=BATCH)
         self.summary.key_persons = len(rows)
+
+
+    # --- the points economy (积分制) -------------------------------------------------------------------
+    def points(self) -> None:
+        """Each township's catalogue, shops and some months of history, through the points services
+        (demo.points). Last: its participants' accounts are new users, so nobody's phone number moved."""
+        townships = self.plan.units(Level.TOWNSHIP)
+        units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=[self.pk[t.code] for t in townships])}
+        with self._bar(0, gettext("积分")) as bar:
+            made = make_points([(units[self.pk[t.code]], t.slug) for t in townships], seed=self.seed, bar=bar)
+        self.summary.point_items = made.items
+        self.summary.point_shops = made.shops
+        self.summary.point_users = made.participants
+        self.summary.claims = made.claims
+        self.summary.claims_approved = made.approved
+        self.summary.redemptions = made.redemptions
+        self.summary.redemptions_captured = made.captured
+        self.summary.users += made.accounts
+        self.summary.memberships += made.accounts
 
 
 def _misspelt(name: str) -> str:

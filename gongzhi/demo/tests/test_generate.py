@@ -23,6 +23,8 @@ from gongzhi.demo.generation.geometry import Rect, tile
 from gongzhi.demo.generation.people import IdAllocator, PhoneAllocator
 from gongzhi.demo.generation.plan import SCALES, apportion, build_plan
 from gongzhi.org.models import GRID_INDEX, DepartmentType, Level, OrgUnit, UnitKind
+from gongzhi.points.models import Award, Claim, LedgerEntry, Redemption, RuleItem, Shop, ShopItem
+from gongzhi.points.selectors.integrity import verify_ledger
 from gongzhi.registry.models import (
     Address,
     Establishment,
@@ -37,6 +39,12 @@ from gongzhi.registry.models import (
 )
 
 SEED = 7
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    """The generated points applications store their photos: in a temporary folder, not the real var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
 
 
 @pytest.fixture
@@ -69,10 +77,32 @@ def snapshot() -> dict:
         "key_persons": sorted(KeyPerson.objects.values_list("resident__name", "grid__code", "risk_level",
                                                             "responsible__username", "next_visit_due",
                                                             "categories__code")),
+        "shops": sorted(ShopItem.objects.values_list("shop__name", "shop__kind", "shop__managers__username",
+                                                     "name", "price", "stock")),
+        "claims": sorted(Claim.objects.values_list("claimant__username", "rule_item__name", "status", "note")),
+        "awards": sorted(Award.objects.values_list("account__household__number", "rule_item__name", "origin",
+                                                   "points", "booked")),
+        "redemptions": sorted(Redemption.objects.values_list("redeemer__username", "shop__name", "item__name",
+                                                             "points", "status")),
     }
 
 
 def wipe() -> None:
+    from gongzhi.points import models as points
+
+    points.LedgerEntry.objects.all().delete()
+    points.LedgerHead.objects.all().delete()
+    points.EvidencePhoto.objects.all().delete()
+    points.Redemption.objects.all().delete()
+    points.Award.objects.filter(reverses__isnull=False).delete()
+    points.Award.objects.all().delete()
+    points.Claim.objects.all().delete()
+    points.ShopItem.objects.all().delete()
+    points.Account.objects.all().delete()
+    points.Shop.objects.all().delete()
+    points.RuleItem.objects.all().delete()
+    points.RuleCategory.objects.all().delete()
+    points.StarScale.objects.all().delete()
     for model in (KeyPerson, Tenancy, Establishment, House, Resident):
         model.objects.all().delete()
     Household.objects.all().delete()
@@ -383,6 +413,15 @@ def test_township_scale_in_full():
     assert 0 < overdue < 137 // 3
     assert Address.objects.filter(building__gt="").exists()  # the township seat's estate
     assert Establishment.objects.filter(kind=Establishment.Kind.ENTERPRISE).exists()
+    # The points economy as seed 000 has it: 52 applications, 32 approved; a 爱心超市 per village, 9 alliance
+    # merchants and 10 online shops; a ledger that checks.
+    assert (summary.claims, summary.claims_approved) == (52, 32)
+    assert Claim.objects.filter(status=Claim.Status.APPROVED).count() == 32
+    assert dict(Shop.objects.values_list("kind").annotate(n=models.Count("pk"))) == {
+        Shop.Kind.LOVE_SUPERMARKET: 10, Shop.Kind.ALLIANCE: 9, Shop.Kind.ONLINE: 10}
+    assert RuleItem.objects.count() == summary.point_items == 62
+    assert summary.redemptions_captured == Redemption.objects.filter(status=Redemption.Status.CAPTURED).count() == 11
+    assert verify_ledger().ok and LedgerEntry.objects.exists()
 
 
 def test_apportion_is_exact_and_respects_the_minimum():
