@@ -159,7 +159,8 @@ def test_editing_an_item_makes_a_new_version_and_past_awards_keep_the_old_one(cl
     response = client.post(f"/command/points/manage/catalogue/items/{first.pk}/edit/",
                            item_post(name=first.name, points="8", cap_count="2", cap_period="year"))
     second = RuleItem.objects.get(previous=first)
-    assert response.status_code == 302 and response["Location"] == f"/command/points/manage/catalogue/items/{second.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/command/points/manage/catalogue/items/{second.pk}/"
     first.refresh_from_db()
     award.refresh_from_db()
     assert first.retired_at is not None and second.retired_at is None and second.points == 8
@@ -521,7 +522,7 @@ def test_the_statistics_ask_as_many_queries_for_many_villages_as_for_two(client,
 
     client.force_login(world.dispatcher)
     with time_machine.travel(figures["today"], tick=False), CaptureQueriesContext(connection) as few:
-        assert len(rows_of(text(client.get("/command/points/admin/stats/")), "village-stats")) == 3
+        assert len(rows_of(text(client.get("/command/points/manage/stats/")), "village-stats")) == 3
     for n in range(7):
         village = make_unit(f"新村{n}", f"62110210130{n}", Level.VILLAGE, world.town)
         grid = make_unit(f"新村{n}第1网格", f"62110210130{n}001", Level.GRID, village)
@@ -534,7 +535,7 @@ def test_the_statistics_ask_as_many_queries_for_many_villages_as_for_two(client,
         with time_machine.travel(datetime.datetime(2026, 3, 11, 10, tzinfo=datetime.UTC), tick=True):
             awards.award_directly(actor=world.dispatcher, resident=person, item=world.rule(NEIGHBOURS), reason="好")
     with time_machine.travel(figures["today"], tick=False), CaptureQueriesContext(connection) as many:
-        rows = rows_of(text(client.get("/command/points/admin/stats/")), "village-stats")
+        rows = rows_of(text(client.get("/command/points/manage/stats/")), "village-stats")
     assert len(rows) == 10 and rows[-1][4] == str(9 + 5 + 7 * 5)
     def page_queries(queries):  # the session's own saves come with the clock, not the page
         return [q for q in queries.captured_queries if "django_session" not in q["sql"] and "SAVEPOINT" not in q["sql"]]
@@ -545,17 +546,17 @@ def test_the_statistics_ask_as_many_queries_for_many_villages_as_for_two(client,
 def test_a_county_dispatcher_chooses_among_townships_and_a_village_station_only_reads(client, world, staff, tree,
                                                                                      make_staff):
     client.force_login(staff["county_dispatcher"])
-    page = text(client.get("/command/points/admin/catalogue/"))
+    page = text(client.get("/command/points/manage/catalogue/"))
     assert f'<option value="{world.town.pk}" selected>八里镇</option>' in page
     assert f'<option value="{tree["other_town"].pk}">城关镇</option>' in page and "　小山村" in page
-    other = text(client.get(f"/command/points/admin/catalogue/?unit={tree['other_town'].pk}"))
+    other = text(client.get(f"/command/points/manage/catalogue/?unit={tree['other_town'].pk}"))
     assert "安装预设细则" in other  # they manage every township of the county
-    assert client.get(f"/command/points/admin/stats/?unit={tree['other_town'].pk}").status_code == 200
+    assert client.get(f"/command/points/manage/stats/?unit={tree['other_town'].pk}").status_code == 200
     station = make_staff("zhan", tree["village"], Role.VILLAGE_STATION)
     client.force_login(station)
-    hub = text(client.get("/worker/points/admin/"))
+    hub = text(client.get("/worker/points/manage/"))
     assert "积分管理 · 小山村" in hub and "本月申请" in hub
-    page = text(client.get("/worker/points/admin/catalogue/"))
+    page = text(client.get("/worker/points/manage/catalogue/"))
     assert "添加类别" not in page and "/edit/" not in page
-    assert client.post(f"/worker/points/admin/shops/{world.shop.pk}/items/new/",
+    assert client.post(f"/worker/points/manage/shops/{world.shop.pk}/items/new/",
                        {"name": "油", "price": "5", "stock": "1"}).status_code == 403
