@@ -1,4 +1,4 @@
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -123,6 +123,21 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.unit} · {self.get_role_display()}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        self._forget_user_posts()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        self._forget_user_posts()
+        return result
+
+    def _forget_user_posts(self) -> None:
+        """The posts and scope `accounts.policies` keeps on the user object are read again after a change
+        made through it (a post given in the same request, or a test)."""
+        for cached in ("_posts", "_scope_paths"):
+            self.user.__dict__.pop(cached, None)
 
 
 class SmsCode(models.Model):
