@@ -98,7 +98,9 @@ def test_a_village_administrator_adds_their_own_item_and_stocks_the_shop_on_a_ph
     page = new_page(width=360, height=740)
     sign_in(page, live_server.url, world.village_admin)
     page.goto(live_server.url + "/worker/")
+    # Her 积分 tab opens the claims she reviews; 积分管理 is beside 积分审核 in its sub-navigation.
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="积分").click()
+    page.get_by_role("link", name="积分管理").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("积分管理 · 小山村")
     shot(page, "worker-points-hub")
     no_sideways_scroll(page, 360)
