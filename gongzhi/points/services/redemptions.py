@@ -105,8 +105,9 @@ def _hold(*, user: User, item: ShopItem, quantity: int, client_key: str) -> Rede
         raise Forbidden(_("请先完成实名核验（与户籍信息匹配）后再兑换。"), code="unverified")
     if not 1 <= quantity <= MAX_QUANTITY:
         raise DomainError(_("兑换数量须为1到%(n)d。") % {"n": MAX_QUANTITY}, field="quantity")
-    item = ShopItem.objects.select_for_update().select_related("shop", "shop__village", "shop__township").get(
-        pk=item.pk)
+    # Only the item's row: PostgreSQL cannot lock the nullable side of the outer join to the shop's village.
+    item = ShopItem.objects.select_for_update(of=("self",)).select_related(
+        "shop", "shop__village", "shop__township").get(pk=item.pk)
     shop = item.shop
     if not (item.is_active and shop.is_active and _may_buy_at(resident, shop)):
         raise NotFound(_("该商品已下架，或不在您所在的村镇。"))
