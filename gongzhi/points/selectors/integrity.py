@@ -90,8 +90,10 @@ def verify_ledger() -> LedgerReport:
                     first_seq, first_type, first_id, first_amount = pending
                     if (first_type, first_id) != (source_type, source_id) or first_amount + amount != 0:
                         report.add(_("第%(a)d、%(b)d条流水不成对（来源不同或借贷不平）") % {"a": first_seq, "b": seq})
-                        pending = (seq, source_type, source_id, amount)
-                        continue
+                        if (first_type, first_id) != (source_type, source_id):
+                            # Out of step (an entry missing or added): this one may begin the next movement.
+                            pending = (seq, source_type, source_id, amount)
+                            continue
                     pending = None
     if pending is not None:
         report.add(_("第%(seq)d条流水没有对应的另一方") % {"seq": pending[0]})
