@@ -16,7 +16,7 @@ from pydantic import StrictStr
 from gongzhi.accounts.models import User
 from gongzhi.api.schemas import ErrorOut, SignedIn, StrictIn, UnparsableOut, ValidationErrorOut, require_json
 from gongzhi.points.models import Redemption
-from gongzhi.points.selectors.capture import shop_for_capture
+from gongzhi.points.selectors.merchant import managed_shop
 from gongzhi.points.services import redemptions
 
 router = Router(auth=SignedIn())
@@ -71,5 +71,5 @@ def capture(request: HttpRequest, shop_id: ShopId, payload: CaptureIn):
     was changed, try again."""
     require_json(request)
     merchant = cast(User, request.auth)  # type: ignore[attr-defined]
-    shop = shop_for_capture(merchant, shop_id)
+    shop = managed_shop(merchant, shop_id)
     return _out(redemptions.capture_token(merchant=merchant, shop=shop, token=payload.token))
