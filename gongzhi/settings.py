@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "gongzhi.points",
     "gongzhi.cases",
     "gongzhi.analytics",
+    "gongzhi.publications",
     "gongzhi.web",
     "gongzhi.resident",
     "gongzhi.worker",

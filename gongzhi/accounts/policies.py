@@ -42,6 +42,13 @@ def _active_posts(user: User) -> list[tuple[str, str]]:
     return cached
 
 
+def resident_paths(user: User | AnonymousUser) -> tuple[str, ...]:
+    """The unit paths of the user's resident posts (their home grid, set when verified against the register)."""
+    if not user.is_authenticated or not user.is_active:
+        return ()
+    return tuple(path for role, path in _active_posts(user) if role == Role.RESIDENT)
+
+
 def _subtrees_of_posts(user: User, roles: frozenset[str]) -> tuple[str, ...]:
     """The minimal set of unit paths of the user's active posts with one of `roles` in active units
     (everything for a system administrator)."""

@@ -1,0 +1,139 @@
+"""The kinds of publication, as data: who writes them, who reviews them, where residents find them.
+
+Every kind is a `KindSpec` in `KINDS`. A kind that needs more than the core (a board's entries and appeals, a
+meeting's stages, an alert's SMS) has its own module, named in `module`, imported at start-up; it may register
+hooks that run inside the core's transaction when one of its items is published or withdrawn
+(`@on("published", "alert")`).
+
+Review: an item goes draft → in_review → published. Someone who may review a kind (a post with one of its
+`review_roles` over the author unit) may also publish their own draft at once, unless the kind is `four_eyes`
+(红黑榜, 三务公开: the township checks what a village puts up, so a second person must approve).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.accounts.models import Role
+
+if TYPE_CHECKING:
+    from gongzhi.accounts.models import User
+    from gongzhi.publications.models import Publication
+
+VILLAGE_WRITERS = frozenset({Role.VILLAGE_ADMIN, Role.VILLAGE_STATION, Role.DISPATCHER, Role.SYSTEM_ADMIN})
+VILLAGE_REVIEWERS = frozenset({Role.VILLAGE_ADMIN, Role.DISPATCHER, Role.SYSTEM_ADMIN})
+TOWNSHIP_REVIEWERS = frozenset({Role.DISPATCHER, Role.SYSTEM_ADMIN})
+
+
+class Group:
+    """Where residents find a kind: one section of the resident portal per group."""
+
+    NOTICES = "notices"        # 村情动态, 安全提示, 活动通知, 紧急通知
+    BOARDS = "boards"          # 红黑榜
+    DISCLOSURES = "disclosures"  # 三务公开
+    MEETINGS = "meetings"      # 村民说事
+    LIBRARY = "library"        # 政策, 法律法规, 文书模板, 办事指南, 便民服务
+    VOLUNTEERS = "volunteers"  # 志愿服务
+    SUGGESTIONS = "suggestions"  # 建言献策
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    slug: str
+    label: str | Promise
+    group: str
+    author_roles: frozenset[str]
+    review_roles: frozenset[str]
+    four_eyes: bool = False
+    # Published items also appear in residents' messages (read by query from the area, never copied per person).
+    in_inbox: bool = False
+    # The comment setting a new item starts with (CommentMode value).
+    comments: str = "off"
+    module: str = ""
+
+
+KINDS: dict[str, KindSpec] = {spec.slug: spec for spec in [
+    KindSpec("news", _("村情动态"), Group.NOTICES, VILLAGE_WRITERS, VILLAGE_REVIEWERS, in_inbox=True),
+    KindSpec("safety", _("安全提示"), Group.NOTICES, VILLAGE_WRITERS, VILLAGE_REVIEWERS, in_inbox=True),
+    KindSpec("activity_notice", _("活动通知"), Group.NOTICES, VILLAGE_WRITERS, VILLAGE_REVIEWERS, in_inbox=True),
+    KindSpec("alert", _("紧急通知"), Group.NOTICES, VILLAGE_REVIEWERS, VILLAGE_REVIEWERS, in_inbox=True),
+    KindSpec("board", _("红黑榜"), Group.BOARDS, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS, four_eyes=True),
+    KindSpec("disclosure", _("三务公开"), Group.DISCLOSURES, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS, four_eyes=True,
+             comments="moderated"),
+    KindSpec("meeting", _("村民说事"), Group.MEETINGS, VILLAGE_WRITERS, VILLAGE_REVIEWERS, comments="moderated"),
+    KindSpec("policy", _("惠农政策"), Group.LIBRARY, TOWNSHIP_REVIEWERS, TOWNSHIP_REVIEWERS),
+    KindSpec("law", _("法律法规"), Group.LIBRARY, TOWNSHIP_REVIEWERS, TOWNSHIP_REVIEWERS),
+    KindSpec("template", _("文书模板"), Group.LIBRARY, TOWNSHIP_REVIEWERS, TOWNSHIP_REVIEWERS),
+    KindSpec("guide", _("办事指南"), Group.LIBRARY, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS),
+    KindSpec("service_link", _("便民服务"), Group.LIBRARY, TOWNSHIP_REVIEWERS, TOWNSHIP_REVIEWERS),
+    KindSpec("volunteer_activity", _("志愿活动"), Group.VOLUNTEERS, VILLAGE_WRITERS, VILLAGE_REVIEWERS),
+    KindSpec("suggestion", _("建言献策"), Group.SUGGESTIONS, frozenset(), VILLAGE_REVIEWERS, comments="open"),
+]}
+
+
+def get(slug: str) -> KindSpec | None:
+    return KINDS.get(slug)
+
+
+def of_group(group: str) -> list[KindSpec]:
+    return [spec for spec in KINDS.values() if spec.group == group]
+
+
+def inbox_kinds() -> list[str]:
+    return [spec.slug for spec in KINDS.values() if spec.in_inbox]
+
+
+# Hooks ------------------------------------------------------------------------------------------------------
+
+Hook = Callable[["User", "Publication"], None]
+_HOOKS: dict[tuple[str, str], list[Hook]] = {}
+EVENTS = ("published", "withdrawn")
+
+
+def on(event: str, *slugs: str) -> Callable[[Hook], Hook]:
+    """Register `fn(actor, publication)` to run, inside the core's transaction, when an item of one of `slugs`
+    is published or withdrawn. Raising DomainError refuses the step."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown publication event {event!r}")
+
+    def register(fn: Hook) -> Hook:
+        for slug in slugs:
+            hooks = _HOOKS.setdefault((event, slug), [])
+            if fn not in hooks:
+                hooks.append(fn)
+        return fn
+
+    return register
+
+
+def run_hooks(event: str, actor: User, publication: Publication) -> None:
+    for fn in _HOOKS.get((event, publication.kind), []):
+        fn(actor, publication)
+
+
+@dataclass
+class _Loaded:
+    done: bool = False
+    modules: list[str] = field(default_factory=list)
+
+
+_loaded = _Loaded()
+
+
+def load_all() -> None:
+    """Import every kind's own module (and the core's notice types) once, at start-up."""
+    if _loaded.done:
+        return
+    from gongzhi.publications import notices
+
+    notices.register()
+    for module in dict.fromkeys(spec.module for spec in KINDS.values() if spec.module):
+        importlib.import_module(module)
+        _loaded.modules.append(module)
+    _loaded.done = True

@@ -1,0 +1,1 @@
+"""Reads of the publishing core (`core`) and of each kind that needs its own."""
