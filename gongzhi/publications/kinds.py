@@ -117,6 +117,35 @@ def run_hooks(event: str, actor: User, publication: Publication) -> None:
         fn(actor, publication)
 
 
+# Pages ------------------------------------------------------------------------------------------------------
+# A kind shows more than the core on an item's page (a board's entries, a meeting's five stages, an activity's
+# slots). It registers a function giving the extra context for a reader (resident portal) or for the item's
+# staff; the page puts it under `kind` and includes `resident/publications/kinds/<slug>.html` or
+# `web/publications/kinds/<slug>.html` when that template exists.
+
+Context = Callable[["User", "Publication"], dict]
+_CONTEXT: dict[tuple[str, str], Context] = {}
+
+
+def page_context(audience: str, *slugs: str) -> Callable[[Context], Context]:
+    """Register `fn(user, publication) -> dict` for the reader's page (`audience="reader"`) or the staff page
+    (`audience="staff"`) of items of `slugs`."""
+    if audience not in ("reader", "staff"):
+        raise ValueError(f"unknown page audience {audience!r}")
+
+    def register(fn: Context) -> Context:
+        for slug in slugs:
+            _CONTEXT[(audience, slug)] = fn
+        return fn
+
+    return register
+
+
+def context_for(audience: str, user: User, publication: Publication) -> dict:
+    fn = _CONTEXT.get((audience, publication.kind))
+    return fn(user, publication) if fn else {}
+
+
 @dataclass
 class _Loaded:
     done: bool = False
