@@ -110,8 +110,8 @@ def portal(request: HttpRequest) -> dict[str, Any]:
 
 def badges(request: HttpRequest) -> dict[str, CountBadge]:
     """`inbox_badge`: unread messages (with a resident's unread area notices); `questions_badge`: residents'
-    questions to the user's units not yet
-    read (follow-ups, 追问); `points_badge`: claims waiting for the user's review (积分审核)."""
+    questions to the user's units not yet read (follow-ups, 追问); `points_badge`: claims waiting for the
+    user's review (积分审核)."""
     return {"inbox_badge": CountBadge(request, "inbox", unread_total),
             "questions_badge": CountBadge(request, "questions", unread_follow_ups),
             "points_badge": CountBadge(request, "points_review", points_office.pending_review_count)}
