@@ -7,6 +7,8 @@ it read and shows it on its own page; "mark all read" reads both kinds.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,6 +17,7 @@ from django.urls import NoReverseMatch, path, reverse
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from gongzhi.accounts.models import User
 from gongzhi.notifications import services as notification_services
 from gongzhi.publications import kinds
 from gongzhi.publications.selectors import alerts as alert_selectors
@@ -29,7 +32,8 @@ PER_PAGE = 20
 
 def inbox(request: HttpRequest) -> HttpResponse:
     """Messages and area notices, newest first, 20 a page."""
-    page = Paginator(inbox_selectors.merged_inbox(request.user), PER_PAGE).get_page(request.GET.get("page"))
+    entries = inbox_selectors.merged_inbox(request.user)
+    page = Paginator[inbox_selectors.Entry](entries, PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "resident/publications/inbox.html",
                   {"page": page, "alerts": alert_selectors.live_alerts(request.user)})
 
@@ -51,14 +55,14 @@ def notice_url(publication_id: int) -> str:
 def open_notice(request: HttpRequest, publication_id: int) -> HttpResponse:
     """Mark an area notice read and show it. One the resident may not read (another area, withdrawn) is 404."""
     publication = publication_selectors.readable_one(request.user, publication_id, kind=kinds.inbox_kinds())
-    publication_services.mark_read(user=request.user, publication=publication)
+    publication_services.mark_read(user=cast(User, request.user), publication=publication)
     return redirect(notice_url(publication.pk))
 
 
 @require_POST
 def read_all(request: HttpRequest) -> HttpResponse:
     count = notification_services.mark_all_read(user=request.user)
-    count += inbox_services.mark_notices_read(user=request.user)
+    count += inbox_services.mark_notices_read(user=cast(User, request.user))
     if count:
         text = ngettext("已将%(n)d条消息标为已读。", "已将%(n)d条消息标为已读。", count)
         messages.success(request, text % {"n": count})

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, overload
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Exists, OuterRef, QuerySet
@@ -38,15 +39,18 @@ def area_notices(user: User | AnonymousUser, now: datetime.datetime | None = Non
     paths = policies.area_paths(user)
     if not paths:
         return Publication.objects.none()
-    marks = ReadMark.objects.filter(user=user, publication=OuterRef("pk"))
     return (Publication.objects.filter(policies.live_q(now), kind__in=kinds.inbox_kinds(), audience_path__in=paths)
-            .annotate(has_read_mark=Exists(marks)).select_related("author_unit")
+            .annotate(has_read_mark=Exists(_marks(user))).select_related("author_unit")
             .order_by("-published_at", "-id"))
+
+
+def _marks(user: User | AnonymousUser) -> QuerySet[ReadMark]:
+    return ReadMark.objects.filter(user_id=user.pk or 0, publication=OuterRef("pk"))
 
 
 def unread_notices(user: User | AnonymousUser, now: datetime.datetime | None = None) -> QuerySet[Publication]:
     now = now or timezone.now()
-    return area_notices(user, now).filter(published_at__gte=_since(now), has_read_mark=False)
+    return area_notices(user, now).filter(~Exists(_marks(user)), published_at__gte=_since(now))
 
 
 def unread_notice_count(user: User | AnonymousUser) -> int:
@@ -110,10 +114,22 @@ class MergedInbox:
     def __len__(self) -> int:
         return self.count()
 
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self._merged(0, None))
+
+    @overload
+    def __getitem__(self, index: int) -> Entry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Entry]: ...
+
     def __getitem__(self, index: slice | int) -> list[Entry] | Entry:
         if isinstance(index, int):
-            return self[index:index + 1][0]
-        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+            return self._merged(index, index + 1)[0]
+        return self._merged(index.start or 0, index.stop)
+
+    def _merged(self, start: int, stop: int | None) -> list[Entry]:
+        stop = stop if stop is not None else self.count()
         since = _since(self.now)
         merged = [_message(n) for n in self.messages[:stop]] + [_notice(p, since) for p in self.notices[:stop]]
         merged.sort(key=lambda e: (e.at, e.pk), reverse=True)

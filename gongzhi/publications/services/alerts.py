@@ -110,7 +110,7 @@ def _resident_posts(publication: Publication):  # type: ignore[no-untyped-def]
 
 def recipient_count(publication: Publication) -> int:
     """How many residents the alert reaches (in their inbox; by SMS those with a phone)."""
-    return _resident_posts(publication).values("user_id").distinct().count()
+    return int(_resident_posts(publication).values("user_id").distinct().count())
 
 
 # The queueing task ---------------------------------------------------------------------------------------------

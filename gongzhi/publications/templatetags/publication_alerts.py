@@ -15,7 +15,7 @@ register = template.Library()
 def alert_banner(context: template.Context) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
+    if request is None or user is None or not user.is_authenticated:
         return {"alerts": []}
     cached = getattr(request, "_gongzhi_live_alerts", None)
     if cached is None:
