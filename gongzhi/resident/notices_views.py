@@ -33,7 +33,8 @@ PER_PAGE = 20
 def inbox(request: HttpRequest) -> HttpResponse:
     """Messages and area notices, newest first, 20 a page."""
     entries = inbox_selectors.merged_inbox(request.user)
-    page = Paginator[inbox_selectors.Entry](entries, PER_PAGE).get_page(request.GET.get("page"))
+    paginator: Paginator[inbox_selectors.Entry] = Paginator(entries, PER_PAGE)
+    page = paginator.get_page(request.GET.get("page"))
     return render(request, "resident/publications/inbox.html",
                   {"page": page, "alerts": alert_selectors.live_alerts(request.user)})
 

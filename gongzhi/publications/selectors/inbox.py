@@ -12,8 +12,8 @@ who signs up is not greeted by five years of unread notices); "mark all read" wr
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, overload
 
 from django.contrib.auth.models import AnonymousUser
