@@ -227,3 +227,18 @@ def test_a_township_of_50000_residents_gets_the_alert_in_every_inbox_and_all_tex
     assert (delivery.queued, delivery.sent, delivery.failed, delivery.state) == (
         with_phone - 3, with_phone - 3, 0, AlertDelivery.State.DONE)
     assert len(SENT) == with_phone - 3 and len({phone for phone, _text in SENT}) == len(SENT)
+
+
+def test_the_demo_notices(pub):
+    from gongzhi.demo import publications_alerts as demo
+    from gongzhi.publications.models import Publication, Status
+
+    made = demo.load([pub.tree["town"]], seed=3)
+    # Two villages × 5 months × 3 kinds, the township's two a month, one alert.
+    assert made == 2 * demo.MONTHS * 3 + 2 * demo.MONTHS + 1 == Publication.objects.count()
+    assert set(Publication.objects.values_list("status", flat=True)) == {Status.PUBLISHED}
+    alert = Publication.objects.get(kind="alert")
+    assert not alert.is_live() and alert.title.startswith("寻人启事")
+    assert inbox_selectors.merged_inbox(pub.resident).count() == demo.MONTHS * 3 + demo.MONTHS * 2  # 村 and 镇
+    assert alert_selectors.live_alerts(pub.resident) == []
+    assert demo.load([pub.tree["town"]], seed=3) == made  # a second township run makes as many again
