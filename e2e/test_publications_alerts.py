@@ -2,8 +2,7 @@
 on a 360 px phone sees the red banner and the alert in 消息, opens it (read); the dispatcher sees how many residents
 it reached and how many texts went out. A resident of 大湾村 sees nothing.
 
-The kind's own URLs (the notice links in 消息, the counts fragment) are wired as the lead will wire them
-(publications/tests/urls_alerts.py)."""
+The counts fragment's URL is wired as the lead will wire it (publications/tests/urls_alerts.py)."""
 
 import pytest
 from django.conf import settings
@@ -67,7 +66,7 @@ def test_an_urgent_alert_reaches_the_village_at_once(new_page, live_server, pub,
     expect(phone.get_by_text("1条未读")).to_be_visible()
     shot(phone, "resident-alert-inbox-360")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
-    phone.locator("#inbox li", has_text="寻人启事").get_by_role("button", name="查看").click()
+    phone.locator("#inbox li", has_text="寻人启事").get_by_role("link", name="查看").click()
     expect(phone.get_by_role("heading", name="寻人启事：小山村走失老人")).to_be_visible()
     expect(phone.get_by_text("这是一条紧急通知")).to_be_visible()
     assert ReadMark.objects.filter(user=pub.resident, publication=alert).exists()

@@ -23,5 +23,5 @@ def alert_status(request: HttpRequest, publication_id: int) -> HttpResponse:
 
 def urlpatterns_for(guard: Callable[..., Any]) -> list[URLPattern]:
     """For a staff portal's urls.py (worker, command): `*publications_alerts.urlpatterns_for(guard)`."""
-    return [path("publications/<int:publication_id>/alert-status/", guard(alert_status),
+    return [path("publications/alerts/<int:publication_id>/status/", guard(alert_status),
                  name="publication_alert_status")]

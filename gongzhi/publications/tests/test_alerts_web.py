@@ -34,7 +34,7 @@ def test_the_resident_messages_page_shows_area_notices_with_the_banner(client, p
     assert page.count("寻人启事：小山村走失老人") >= 2  # the banner and the list
     assert 'role="alert"' in page and "冬季防火：不要私拉乱接电线" in page
     assert "2条未读" in page
-    assert reverse("resident:notice_open", args=[alert.pk]) in page
+    assert reverse("resident:publication", args=[alert.pk]) in page
 
 
 def test_other_areas_and_unverified_accounts_see_neither(client, pub, alert):
@@ -42,20 +42,21 @@ def test_other_areas_and_unverified_accounts_see_neither(client, pub, alert):
         client.force_login(user)
         page = client.get(reverse("resident:messages")).content.decode()
         assert "寻人启事" not in page
-        assert client.post(reverse("resident:notice_open", args=[alert.pk])).status_code == 404
+        assert client.get(reverse("resident:publication", args=[alert.pk])).status_code == 404
     assert not ReadMark.objects.exists()
 
 
 def test_opening_a_notice_reads_it_and_read_all_reads_the_rest(client, pub, alert):
     other = published(pub.village_admin, "activity_notice", pub.tree["village"], title="重阳节敬老活动")
     client.force_login(pub.resident)
-    response = client.post(reverse("resident:notice_open", args=[alert.pk]))
-    assert response.status_code == 302
+    response = client.get(reverse("resident:publication", args=[alert.pk]))
+    assert response.status_code == 200 and "这是一条紧急通知" in response.content.decode()
     assert ReadMark.objects.filter(user=pub.resident, publication=alert).exists()
     assert inbox_selectors.unread_total(pub.resident) == 1
-    client.post(reverse("resident:notice_open", args=[alert.pk]))  # again: nothing more
+    client.get(reverse("resident:publication", args=[alert.pk]))  # again: nothing more
     assert ReadMark.objects.filter(user=pub.resident).count() == 1
-    client.post(reverse("resident:inbox_read_all"))
+    response = client.post(reverse("resident:messages"))  # 全部标为已读
+    assert response.status_code == 302
     assert ReadMark.objects.filter(user=pub.resident, publication=other).exists()
     assert "消息都已读过" in client.get(reverse("resident:messages")).content.decode()
 
