@@ -33,15 +33,23 @@ def _since(now: datetime.datetime) -> datetime.datetime:
     return now - datetime.timedelta(days=UNREAD_DAYS)
 
 
-def area_notices(user: User | AnonymousUser, now: datetime.datetime | None = None) -> QuerySet[Publication]:
-    """Live notices addressed to the user's area, newest first, each with `has_read_mark`. Verified residents
-    only: anyone else (staff, unverified accounts) has none, without a query."""
+def _area(user: User | AnonymousUser, now: datetime.datetime | None = None) -> QuerySet[Publication]:
+    """Live notices addressed to the user's area (verified residents only; none, without a query, for anyone
+    else): kind, status and the few paths of their area, on publication_area_idx."""
     paths = policies.area_paths(user)
     if not paths:
         return Publication.objects.none()
-    return (Publication.objects.filter(policies.live_q(now), kind__in=kinds.inbox_kinds(), audience_path__in=paths)
-            .annotate(has_read_mark=Exists(_marks(user))).select_related("author_unit")
+    return Publication.objects.filter(policies.live_q(now), kind__in=kinds.inbox_kinds(), audience_path__in=paths)
+
+
+def area_notices(user: User | AnonymousUser, now: datetime.datetime | None = None) -> QuerySet[Publication]:
+    """The user's area notices, newest first, each with `has_read_mark`."""
+    return (_area(user, now).annotate(has_read_mark=Exists(_marks(user))).select_related("author_unit")
             .order_by("-published_at", "-id"))
+
+
+def area_notice_count(user: User | AnonymousUser, now: datetime.datetime | None = None) -> int:
+    return _area(user, now).count()
 
 
 def _marks(user: User | AnonymousUser) -> QuerySet[ReadMark]:
@@ -50,7 +58,7 @@ def _marks(user: User | AnonymousUser) -> QuerySet[ReadMark]:
 
 def unread_notices(user: User | AnonymousUser, now: datetime.datetime | None = None) -> QuerySet[Publication]:
     now = now or timezone.now()
-    return area_notices(user, now).filter(~Exists(_marks(user)), published_at__gte=_since(now))
+    return _area(user, now).filter(~Exists(_marks(user)), published_at__gte=_since(now))
 
 
 def unread_notice_count(user: User | AnonymousUser) -> int:
@@ -102,13 +110,14 @@ class MergedInbox:
 
     def __init__(self, user: User | AnonymousUser, now: datetime.datetime | None = None) -> None:
         self.now = now or timezone.now()
+        self.user = user
         self.messages = notification_selectors.inbox_for(user)
         self.notices = area_notices(user, self.now)
         self._count: int | None = None
 
     def count(self) -> int:
         if self._count is None:
-            self._count = self.messages.count() + self.notices.count()
+            self._count = self.messages.count() + area_notice_count(self.user, self.now)
         return self._count
 
     def __len__(self) -> int:
