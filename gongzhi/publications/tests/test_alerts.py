@@ -242,3 +242,35 @@ def test_the_demo_notices(pub):
     assert inbox_selectors.merged_inbox(pub.resident).count() == demo.MONTHS * 3 + demo.MONTHS * 2  # 村 and 镇
     assert alert_selectors.live_alerts(pub.resident) == []
     assert demo.load([pub.tree["town"]], seed=3) == made  # a second township run makes as many again
+
+
+def test_texts_a_lost_worker_left_queued_are_sent_by_the_sweep(pub, phones, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False):
+        item = _alert(pub)
+        alert_services.queue_sms(publication_id=item.pk)  # its sending tasks are lost
+    assert AlertDelivery.objects.get(publication=item).state == AlertDelivery.State.SENDING
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alert_services.resume_stale() == {"alerts": 0, "texts": 0}  # not stale yet
+    with time_machine.travel(timezone.now() + alert_services.STALE_AFTER + datetime.timedelta(minutes=1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert alert_services.resume_stale() == {"alerts": 0, "texts": 2}
+    assert DevSmsMessage.objects.count() == 2
+    delivery = AlertDelivery.objects.get(publication=item)
+    assert (delivery.sent, delivery.state) == (2, AlertDelivery.State.DONE)
+
+
+def test_an_alert_published_for_later_is_texted_when_it_starts(pub, phones, django_capture_on_commit_callbacks):
+    from huey.contrib.djhuey import HUEY
+
+    HUEY.flush()
+    start = timezone.now() + datetime.timedelta(hours=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        item = _alert(pub, publish_from=start)
+    assert not DevSmsMessage.objects.exists() and HUEY.scheduled_count() == 1
+    assert _sees(pub, item) == set()
+    with time_machine.travel(start + datetime.timedelta(minutes=1)):
+        assert _sees(pub, item) == {"resident", "neighbour"}
+        with django_capture_on_commit_callbacks(execute=True):
+            tasks.queue_alert_sms.call_local(item.pk)
+    assert DevSmsMessage.objects.count() == 2
+    HUEY.flush()
