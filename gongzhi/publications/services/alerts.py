@@ -27,7 +27,7 @@ import uuid
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
 from gongzhi.accounts.models import Membership, Role, User
@@ -135,31 +135,35 @@ def queue_sms(*, publication_id: int, batch: int = BATCH) -> AlertDelivery | Non
     if delivery.cursor == 0:
         AlertDelivery.objects.filter(pk=delivery.pk).update(recipients=recipient_count(publication),
                                                             updated_at=now)
-    with_phone = posts.filter(user__phone_hash__isnull=False)
-    while True:
+    # The recipients' ids, read once (a few bytes each: a county's half a million fit easily), then queued
+    # BATCH at a time, each batch with the cursor in one transaction.
+    pending = list(posts.filter(user__phone_hash__isnull=False, user_id__gt=delivery.cursor).order_by("user_id")
+                   .values_list("user_id", flat=True).distinct())
+    chunks = [pending[start:start + batch] for start in range(0, len(pending), batch)]
+    for chunk in [*chunks, []]:  # the empty one at the end: all are queued
         with transaction.atomic():
             delivery = AlertDelivery.objects.select_for_update().get(pk=delivery.pk)
             if delivery.state != AlertDelivery.State.QUEUING:
                 break
             now = timezone.now()
-            ids = list(with_phone.filter(user_id__gt=delivery.cursor).order_by("user_id")
-                       .values_list("user_id", flat=True).distinct()[:batch])
-            if not ids:
+            if not chunk:
                 delivery.state = AlertDelivery.State.SENDING
                 delivery.queued_at = delivery.updated_at = now
                 delivery.save(update_fields=["state", "queued_at", "updated_at"])
                 break
+            ids = [pk for pk in chunk if pk > delivery.cursor]  # a concurrent run may have queued these
+            if not ids:
+                continue
+            rows = AlertSms.objects.filter(publication=publication, recipient_id__in=ids)
+            before = rows.count()  # none, unless an earlier run was cut off (texts are never queued twice)
             AlertSms.objects.bulk_create([AlertSms(publication=publication, recipient_id=pk, queued_at=now)
                                           for pk in ids], ignore_conflicts=True)
-            span = (AlertSms.objects.filter(publication=publication, recipient_id__in=ids,
-                                            status=AlertSms.Status.QUEUED)
-                    .aggregate(first=Min("id"), last=Max("id")))
+            span = rows.aggregate(first=Min("id"), last=Max("id"), n=Count("id"))
             delivery.cursor = ids[-1]
-            delivery.queued = AlertSms.objects.filter(publication=publication).count()
+            delivery.queued += span["n"] - before
             delivery.updated_at = now
             delivery.save(update_fields=["cursor", "queued", "updated_at"])
-            if span["first"] is not None:
-                _enqueue_sending(publication.pk, span["first"], span["last"])
+            _enqueue_sending(publication.pk, span["first"], span["last"])
     _finish_if_settled(publication.pk)
     delivery.refresh_from_db()
     return delivery
