@@ -32,8 +32,9 @@ from gongzhi.publications import kinds
 from gongzhi.publications.selectors import core as publication_selectors
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
+from gongzhi.resident import notices_views
 from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
-from gongzhi.web import assessment, inbox
+from gongzhi.web import assessment
 from gongzhi.web.access import login_required, portal_home, safe_next
 from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
 from gongzhi.web.forms import add_domain_error, refused
@@ -61,7 +62,7 @@ def inbox_or_own_portal(request):
     user = request.user
     if user.kind == User.Kind.STAFF and (portal := primary_portal(user)) != "resident":
         return redirect(f"{portal}:messages")
-    return inbox.inbox(request)
+    return notices_views.inbox(request)  # personal messages and the area's notices (M24)
 
 
 def _send_code(request, form_class, *, purpose: str, template: str):

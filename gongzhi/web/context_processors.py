@@ -12,11 +12,11 @@ from gongzhi.accounts import policies
 from gongzhi.accounts.models import COMMAND_ROLES, Membership, Role, User
 from gongzhi.accounts.selectors import posts_of
 from gongzhi.cases.selectors import unread_follow_ups
-from gongzhi.notifications.selectors import unread_count
 from gongzhi.points import policies as points_policies
 from gongzhi.points.selectors import office as points_office
 from gongzhi.publications import policies as publication_policies
 from gongzhi.publications.selectors import core as publication_selectors
+from gongzhi.publications.selectors.inbox import unread_total
 from gongzhi.registry import policies as registry_policies
 from gongzhi.web.portals import portal_of, section_of
 
@@ -116,10 +116,10 @@ def portal(request: HttpRequest) -> dict[str, Any]:
 
 
 def badges(request: HttpRequest) -> dict[str, CountBadge]:
-    """`inbox_badge`: unread messages; `questions_badge`: residents' questions to the user's units not yet
-    read (follow-ups, 追问); `points_badge`: claims waiting for the user's review (积分审核); `publications_badge`:
-    publications waiting for the user's review (公开)."""
-    return {"inbox_badge": CountBadge(request, "inbox", unread_count),
+    """`inbox_badge`: unread messages (with a resident's unread area notices); `questions_badge`: residents'
+    questions to the user's units not yet read (follow-ups, 追问); `points_badge`: claims waiting for the user's
+    review (积分审核); `publications_badge`: publications waiting for the user's review (公开)."""
+    return {"inbox_badge": CountBadge(request, "inbox", unread_total),
             "questions_badge": CountBadge(request, "questions", unread_follow_ups),
             "points_badge": CountBadge(request, "points_review", points_office.pending_review_count),
             "publications_badge": CountBadge(request, "publications_review", publication_selectors.review_count)}

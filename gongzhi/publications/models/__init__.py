@@ -1,5 +1,6 @@
 """The publishing core's tables (models/core.py) and each kind's own (boards, disclosures, meetings …)."""
 
+from gongzhi.publications.models.alerts import AlertDelivery, AlertSms
 from gongzhi.publications.models.core import (
     Attachment,
     Comment,
@@ -10,4 +11,5 @@ from gongzhi.publications.models.core import (
     Status,
 )
 
-__all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status"]
+__all__ = ["AlertDelivery", "AlertSms", "Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent",
+           "ReadMark", "Status"]
