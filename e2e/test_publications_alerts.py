@@ -1,8 +1,6 @@
 """紧急通知 in the browser: 八里镇's dispatcher at a 1920 px desk sends a 寻人启事 to 小山村; a resident of the village
 on a 360 px phone sees the red banner and the alert in 消息, opens it (read); the dispatcher sees how many residents
-it reached and how many texts went out. A resident of 大湾村 sees nothing.
-
-The counts fragment's URL is wired as the lead will wire it (publications/tests/urls_alerts.py)."""
+it reached and how many texts went out. A resident of 大湾村 sees nothing."""
 
 import pytest
 from django.conf import settings
@@ -14,11 +12,6 @@ from gongzhi.publications.factories import make_pub_world
 from gongzhi.publications.models import AlertDelivery, Publication, ReadMark, Status
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def wired(settings):
-    settings.ROOT_URLCONF = "gongzhi.publications.tests.urls_alerts"
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """The resident's messages (消息) with their area's notices.
 
 `inbox` replaces the shared messages page for residents (resident.views.inbox_or_own_portal calls it): personal
-notifications and area notices in one list, newest first (publications.selectors.inbox), with the red banner of
-live urgent alerts. A notice opens on its own page (resident:publication, which marks it read); "mark all read"
-reads both kinds.
+notifications and area notices in one list, newest first (publications.selectors.inbox); the red banner of live
+urgent alerts is the portal's (resident/base.html). A notice opens on its own page (resident:publication, which
+marks it read); "mark all read" reads both kinds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from django.utils.translation import ngettext
 
 from gongzhi.accounts.models import User
 from gongzhi.notifications import services as notification_services
-from gongzhi.publications.selectors import alerts as alert_selectors
 from gongzhi.publications.selectors import inbox as inbox_selectors
 from gongzhi.publications.services import inbox as inbox_services
 
@@ -34,8 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     entries = inbox_selectors.merged_inbox(request.user)
     paginator: Paginator[inbox_selectors.Entry] = Paginator(entries, PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "resident/publications/inbox.html",
-                  {"page": page, "alerts": alert_selectors.live_alerts(request.user)})
+    return render(request, "resident/publications/inbox.html", {"page": page})
 
 
 def read_all(request: HttpRequest) -> HttpResponse:

@@ -31,6 +31,7 @@ from gongzhi.publications import kinds, policies
 from gongzhi.publications.models import Publication, Status
 from gongzhi.publications.selectors import core as selectors
 from gongzhi.publications.services import core as services
+from gongzhi.web import publications_alerts
 from gongzhi.web import publications_forms as pf
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.paging import Window
@@ -322,5 +323,7 @@ def urlpatterns_for(guard: Callable[..., Any]) -> list[URLPattern]:
         ("publications/comments/<int:comment_id>/<str:step>/", comment_step, "publication_comment"),
     ]
     return [path(route, guard(view), name=name) for route, view, name in pages] + [
-        path(route, require_POST(guard(view)), name=name) for route, view, name in posts]
+        path(route, require_POST(guard(view)), name=name) for route, view, name in posts] + [
+        # The kinds' own staff pages, under publications/ too.
+        *publications_alerts.urlpatterns_for(guard)]
 

@@ -21,4 +21,6 @@ def alert_banner(context: template.Context) -> dict:
     if cached is None:
         cached = live_alerts(user)
         request._gongzhi_live_alerts = cached
-    return {"alerts": cached}
+    # Not over the alert's own page.
+    reading = getattr(context.get("publication"), "pk", None)
+    return {"alerts": [alert for alert in cached if alert.pk != reading]}

@@ -1,5 +1,5 @@
 """The resident's messages with area notices, the urgent-alert banner, and the sender's delivery counts, through
-the pages (with this kind's URLs wired as tests/urls_alerts.py does)."""
+the pages."""
 
 import pytest
 from django.template.loader import render_to_string
@@ -11,11 +11,6 @@ from gongzhi.publications.models import AlertDelivery, ReadMark
 from gongzhi.publications.selectors import inbox as inbox_selectors
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def wired(settings):
-    settings.ROOT_URLCONF = "gongzhi.publications.tests.urls_alerts"
 
 
 @pytest.fixture
