@@ -53,6 +53,7 @@ from gongzhi.demo.generation.places import (
 )
 from gongzhi.demo.generation.plan import SCALES, Plan, UnitPlan, apportion, build_plan
 from gongzhi.demo.points import make_points
+from gongzhi.demo.publications_alerts import load as load_notices
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 from gongzhi.registry.models import (
     Address,
@@ -70,6 +71,8 @@ from gongzhi.registry.models import (
 
 DEMO_PASSWORD = "Gongzhi#2026"
 DEFAULT_SEED = 2026
+# The kinds' demo items, in this order (each `load(townships, seed=…) -> int`).
+PUBLICATION_LOADERS = [load_notices]
 BATCH = 2000
 MERCHANTS_PER_TOWNSHIP = 9  # 积分兑换联盟商家 in the seed document
 PART_TIME = ((PartTimeKind.POLICE, "mj"), (PartTimeKind.JUDGE, "fg"), (PartTimeKind.LAWYER, "ls"))
@@ -215,6 +218,8 @@ class Summary:
     claims_approved: int = 0
     redemptions: int = 0
     redemptions_captured: int = 0
+    # 公开事务 (demo.publications_*): notices, boards, disclosures, meetings, libraries, volunteers, suggestions.
+    publications: int = 0
     seconds: float = 0.0
 
 
@@ -242,6 +247,7 @@ def generate(*, scale: str, seed: int = DEFAULT_SEED, progress: bool = True) -> 
         writer.establishments()
         writer.key_persons()
         writer.points()
+        writer.publications()
     writer.summary.seconds = time.perf_counter() - started
     return writer.summary
 
@@ -629,6 +635,18 @@ class _Writer:
         self.summary.redemptions_captured = made.captured
         self.summary.users += made.accounts
         self.summary.memberships += made.accounts
+
+
+    # --- 公开事务 (publications) -------------------------------------------------------------------------
+    def publications(self) -> None:
+        """Each kind's items for every township and its villages, through the publications services (one
+        `load(townships, seed=…)` per kind's demo module). After points: volunteer hours award points."""
+        townships = list(OrgUnit.objects.filter(pk__in=[self.pk[t.code] for t in self.plan.units(Level.TOWNSHIP)])
+                         .order_by("code"))
+        with self._bar(len(PUBLICATION_LOADERS), gettext("公开事务")) as bar:
+            for load in PUBLICATION_LOADERS:
+                self.summary.publications += load(townships, seed=self.seed)
+                bar.update()
 
 
 def _misspelt(name: str) -> str:

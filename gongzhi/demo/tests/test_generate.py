@@ -89,7 +89,10 @@ def snapshot() -> dict:
 
 def wipe() -> None:
     from gongzhi.points import models as points
+    from gongzhi.publications.models import Publication, PublicationEvent
 
+    PublicationEvent.objects.all().delete()
+    Publication.objects.all().delete()  # with its comments, attachments, kinds' rows (cascade)
     points.LedgerEntry.objects.all().delete()
     points.LedgerHead.objects.all().delete()
     points.EvidencePhoto.objects.all().delete()

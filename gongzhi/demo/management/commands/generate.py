@@ -34,6 +34,7 @@ class Command(BaseCommand):
         out.write(_("  积分：细则事项 %(point_items)d，商铺 %(point_shops)d，参与积分的户 %(point_users)d，"
                     "积分申请 %(claims)d(通过 %(claims_approved)d)，"
                     "兑换 %(redemptions)d(已领取 %(redemptions_captured)d)。") % vars(summary))
+        out.write(_("  公开事务 %(publications)d 条。") % vars(summary))
         out.write("")
         out.write(_("演示账号(工作人员密码均为下表所示；居民用身份证号加短信验证码登录，开发环境的验证码见短信调试页)："))
         for login in demo_logins(scale, seed):
