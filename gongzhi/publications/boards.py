@@ -13,7 +13,6 @@ from gongzhi.publications.models import Publication
 from gongzhi.publications.selectors import boards as selectors
 from gongzhi.publications.services import boards as services  # noqa: F401  (registers the hooks)
 
-
 boards_notices.register()
 
 

@@ -5,6 +5,7 @@ the residents of the area."""
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
@@ -51,6 +52,7 @@ class ShownEntry:
     entry: BoardEntry
     shown_name: str
     shown_detail: str
+    my_appeal: BoardAppeal | None = None
 
 
 @dataclass
@@ -107,6 +109,8 @@ def reader_board(user: User | AnonymousUser, publication: Publication) -> Reader
     if result.may_appeal:
         result.my_appeals = {a.entry_id: a for a in BoardAppeal.objects.filter(
             publication=publication, appellant=user).order_by("created_at", "id")}
+        for shown in result.red + result.black:
+            shown.my_appeal = result.my_appeals.get(shown.entry.pk)
     return result
 
 
@@ -144,6 +148,8 @@ class StaffBoard:
     points_nominations: list[Nomination]
     case_nominations: list[Nomination]
     black_display_choices: list[tuple[str, str]]
+    # A fresh key for the add form: sent twice, it adds one entry.
+    client_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 
 
 def _period(publication: Publication, board: Board | None) -> tuple[datetime.datetime, datetime.datetime]:
@@ -309,3 +315,12 @@ def suggestion_counts(user: User | AnonymousUser) -> dict[str, int]:
 
 def is_live(publication: Publication) -> bool:
     return publication.status == Status.PUBLISHED and publication.is_live()
+
+
+def readable_suggestion(user: User | AnonymousUser, pk: int) -> Publication:
+    """A published suggestion the user may read (NotFound otherwise)."""
+    publication = (Publication.objects.filter(policies.publications_visible_to(user), pk=pk, kind="suggestion")
+                   .select_related("author_unit", "audience_unit").first())
+    if publication is None:
+        raise NotFound()
+    return publication

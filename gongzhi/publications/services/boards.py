@@ -229,7 +229,7 @@ def add_entry(*, actor: User, publication: Publication, criterion: BoardCriterio
 @transaction.atomic
 def remove_entry(*, actor: User, entry: BoardEntry) -> None:
     """Take an entry off a draft board (before anyone has seen it, so nothing is kept)."""
-    publication = _locked(entry.publication)
+    publication = _locked(Publication(pk=entry.publication_id))
     _require_editable(actor, publication)
     BoardEntry.objects.filter(pk=entry.pk).delete()
 
@@ -240,6 +240,8 @@ def remove_entry(*, actor: User, entry: BoardEntry) -> None:
 def file_appeal(*, actor: User, entry: BoardEntry, reason: str) -> BoardAppeal:
     """A resident of the board's area appeals an entry while the board is shown; the village's staff are told.
     One open appeal per resident and entry (a second sent returns the first)."""
+    entry = BoardEntry.objects.select_related("publication__author_unit", "publication__audience_unit",
+                                              "criterion").get(pk=entry.pk)
     publication = entry.publication
     if not policies.can_view(actor, publication) or entry.removed_at is not None:
         raise NotFound()
