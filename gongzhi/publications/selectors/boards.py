@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, QuerySet, Sum
@@ -34,6 +35,9 @@ from gongzhi.publications.models import (
     SuggestionSupport,
 )
 from gongzhi.registry.models import Household, Resident
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NOMINATIONS_MAX = 8
 
@@ -108,7 +112,7 @@ def reader_board(user: User | AnonymousUser, publication: Publication) -> Reader
     result.black_counts = [CriterionCount(name, n) for name, n in black_counts.items()]
     if result.may_appeal:
         result.my_appeals = {a.entry_id: a for a in BoardAppeal.objects.filter(
-            publication=publication, appellant=user).order_by("created_at", "id")}
+            publication=publication, appellant_id=user.pk).order_by("created_at", "id")}
         for shown in result.red + result.black:
             shown.my_appeal = result.my_appeals.get(shown.entry.pk)
     return result
@@ -147,7 +151,7 @@ class StaffBoard:
     decided_appeals: list[BoardAppeal]
     points_nominations: list[Nomination]
     case_nominations: list[Nomination]
-    black_display_choices: list[tuple[str, str]]
+    black_display_choices: list[tuple[str, StrOrPromise]]
     # A fresh key for the add form: sent twice, it adds one entry.
     client_key: str = field(default_factory=lambda: uuid.uuid4().hex)
 

@@ -1,0 +1,135 @@
+"""The 红黑榜 and 建言献策 pages: staff add entries and decide appeals, residents appeal and suggest; refused input
+answers 422 with nothing changed, other villages' items 404."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from gongzhi.publications.factories import make_pub_world
+from gongzhi.publications.models import BoardAppeal, BoardCriterion, BoardEntry, Publication, Status, Suggestion
+from gongzhi.publications.services import boards as services
+from gongzhi.publications.services import core
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("gongzhi.publications.tests.urls_boards")]
+
+
+@pytest.fixture
+def pub(tree):
+    return make_pub_world(tree)
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def board(pub):
+    services.install_preset_criteria(actor=pub.village_admin, unit=pub.tree["village"])
+    return services.create_board(actor=pub.village_admin, author_unit=pub.tree["village"],
+                                 title="小山村2026年第四季度红黑榜",
+                                 publish_until=timezone.now() + datetime.timedelta(days=30))
+
+
+def _criterion(pub, name):
+    return BoardCriterion.objects.get(unit=pub.tree["village"], name=name)
+
+
+def test_staff_add_an_entry_and_see_the_board_page(pub, board):
+    client = _client(pub.village_admin)
+    page = client.get(reverse("worker:board_manage", args=[board.pk]))
+    assert page.status_code == 200
+    assert "添加条目" in page.content.decode()
+    url = reverse("worker:board_entry_add", args=[board.pk])
+    data = {"criterion": _criterion(pub, "孝老爱亲").pk, "name": "王秀兰家", "reason": "照顾婆婆十年", "client_key": "a"}
+    assert client.post(url, data).status_code == 302
+    assert client.post(url, data).status_code == 302  # the same form again
+    assert BoardEntry.objects.filter(publication=board).count() == 1
+    refused = client.post(url, {**data, "name": "", "client_key": "b"})
+    assert refused.status_code == 422
+    assert "请填写姓名或户名" in refused.content.decode()
+    assert BoardEntry.objects.filter(publication=board).count() == 1
+    settings_url = reverse("worker:board_settings", args=[board.pk])
+    assert client.post(settings_url, {"black_display": "counts"}).status_code == 302
+    assert client.post(settings_url, {"black_display": "nope"}).status_code == 422
+    entry = BoardEntry.objects.get(publication=board)
+    assert client.post(reverse("worker:board_entry_remove", args=[entry.pk])).status_code == 302
+    assert not BoardEntry.objects.filter(publication=board).exists()
+
+
+def test_another_village_gets_404(pub, board):
+    client = _client(pub.other_village_admin)
+    assert client.get(reverse("worker:board_manage", args=[board.pk])).status_code == 404
+    response = client.post(reverse("worker:board_entry_add", args=[board.pk]),
+                           {"criterion": _criterion(pub, "孝老爱亲").pk, "name": "x", "reason": "y"})
+    assert response.status_code == 404
+
+
+def test_criteria_page(pub):
+    client = _client(pub.village_admin)
+    url = reverse("worker:board_criteria")
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"unit": pub.tree["village"].pk, "list": "black", "name": "乱倒垃圾"}).status_code == 302
+    assert client.post(url, {"unit": pub.tree["village"].pk, "list": "black", "name": ""}).status_code == 422
+    assert client.get(url, {"unit": pub.tree["village2"].pk}).status_code == 404
+    assert BoardCriterion.objects.filter(name="乱倒垃圾").count() == 1
+
+
+def test_a_resident_appeals_and_staff_decide(pub, board):
+    services.add_entry(actor=pub.village_admin, publication=board, criterion=_criterion(pub, "大操大办"),
+                       name="李大海", reason="儿子婚礼摆宴60桌")
+    core.submit(actor=pub.village_admin, publication=board)
+    core.approve(actor=pub.dispatcher, publication=board)
+    entry = BoardEntry.objects.get(publication=board)
+    resident = _client(pub.resident)
+    url = reverse("resident:board_appeal", args=[entry.pk])
+    page = resident.get(url)
+    assert page.status_code == 200 and "李某某" in page.content.decode() and "李大海" not in page.content.decode()
+    assert resident.post(url, {"reason": ""}).status_code == 422
+    assert resident.post(url, {"reason": "只摆了20桌，都是亲戚"}).status_code == 302
+    assert _client(pub.village2_resident).get(url).status_code == 404
+    appeal = BoardAppeal.objects.get(entry=entry)
+    staff = _client(pub.village_admin)
+    decide = reverse("worker:board_appeal_decide", args=[appeal.pk])
+    assert staff.post(decide, {"outcome": "rejected", "decision": ""}).status_code == 422
+    assert staff.post(decide, {"outcome": "upheld", "decision": "经核实属实"}).status_code == 302
+    entry.refresh_from_db()
+    assert entry.removed_at is not None
+    assert _client(pub.other_village_admin).post(decide, {"outcome": "upheld"}).status_code == 404
+
+
+def test_the_suggestion_pages(pub):
+    resident = _client(pub.resident)
+    assert resident.get(reverse("resident:suggestion_new")).status_code == 200
+    assert resident.post(reverse("resident:suggestion_new"), {"title": "", "body": "x"}).status_code == 422
+    response = resident.post(reverse("resident:suggestion_new"), {
+        "title": "建议村里建一个老年人日间照料中心", "body": "村里留守老人多。", "may_publish": "on", "client_key": "k"})
+    assert response.status_code == 302
+    item = Publication.objects.get(kind="suggestion")
+    assert resident.get(reverse("resident:suggestions_mine")).status_code == 200
+    assert resident.get(reverse("resident:suggestion_mine", args=[item.pk])).status_code == 200
+    assert _client(pub.neighbour).get(reverse("resident:suggestion_mine", args=[item.pk])).status_code == 404
+    staff = _client(pub.village_admin)
+    assert staff.get(reverse("worker:suggestion_manage", args=[item.pk])).status_code == 200
+    assert staff.post(reverse("worker:suggestion_reply", args=[item.pk]), {"reply": ""}).status_code == 422
+    response = staff.post(reverse("worker:suggestion_reply", args=[item.pk]),
+                          {"reply": "已向镇里申请项目资金。", "then": "publish"})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == Status.PUBLISHED
+    neighbour = _client(pub.neighbour)
+    for _ in range(2):
+        assert neighbour.post(reverse("resident:suggestion_support", args=[item.pk])).status_code == 302
+    assert Suggestion.objects.get(publication=item).support_count == 1
+    assert _client(pub.village2_resident).post(
+        reverse("resident:suggestion_support", args=[item.pk])).status_code == 404
+
+
+def test_an_unverified_resident_is_told_to_get_verified(pub):
+    page = _client(pub.unverified).get(reverse("resident:suggestion_new"))
+    assert page.status_code == 200 and "实名核验" in page.content.decode()
+    assert _client(pub.unverified).post(reverse("resident:suggestion_new"), {"title": "x", "body": "y"}).status_code == 200
