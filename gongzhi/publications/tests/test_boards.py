@@ -343,3 +343,21 @@ def test_a_private_suggestion_is_never_published(pub):
     assert list(core_selectors.review_queue(pub.village_admin)) == []
     assert selectors.my_suggestion(pub.resident, item.pk) == item
     assert not core_selectors.readable(pub.neighbour).filter(pk=item.pk).exists()
+
+
+# Demo ---------------------------------------------------------------------------------------------------------
+
+def test_the_demo_makes_boards_and_suggestions_and_can_run_twice(pub, tree):
+    from gongzhi.demo import publications_boards as demo
+
+    made = demo.load([tree["town"]], seed=1)
+    assert made > 0
+    boards_made = Publication.objects.filter(kind="board")
+    assert boards_made.filter(status=Status.PUBLISHED).count() == 2  # last quarter's, one per village
+    assert boards_made.filter(status=Status.DRAFT).count() == 2
+    assert core_selectors.readable(pub.resident, kind="board").count() == 1
+    assert core_selectors.readable(pub.resident, kind="suggestion").exists()
+    assert Suggestion.objects.filter(support_count__gt=0).exists()
+    assert BoardAppeal.objects.filter(status=BoardAppeal.Status.REJECTED).exists()
+    demo.load([tree["town"]], seed=1)
+    assert Publication.objects.filter(kind="board").count() == 4
