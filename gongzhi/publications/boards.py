@@ -7,6 +7,8 @@ pages (`kind` in web/publications/kinds/<slug>.html and resident/publications/ki
 
 from __future__ import annotations
 
+from django.urls import NoReverseMatch, reverse
+
 from gongzhi.accounts.models import User
 from gongzhi.publications import boards_notices, boards_policies, kinds
 from gongzhi.publications.models import Publication
@@ -16,24 +18,35 @@ from gongzhi.publications.services import boards as services  # noqa: F401  (reg
 boards_notices.register()
 
 
+def _wired(name: str) -> bool:
+    """Whether the portals have this module's pages (the partials show their forms and links only then)."""
+    try:
+        reverse(name, args=[1])
+    except NoReverseMatch:
+        return False
+    return True
+
+
 @kinds.page_context("reader", "board")
 def _board_reader(user: User, publication: Publication) -> dict:
-    return {"board": selectors.reader_board(user, publication)}
+    return {"board": selectors.reader_board(user, publication), "wired": _wired("resident:board_appeal")}
 
 
 @kinds.page_context("staff", "board")
 def _board_staff(user: User, publication: Publication) -> dict:
-    return {"board": selectors.staff_board(user, publication)}
+    return {"board": selectors.staff_board(user, publication), "wired": _wired("worker:board_settings")}
 
 
 @kinds.page_context("reader", "suggestion")
 def _suggestion_reader(user: User, publication: Publication) -> dict:
     return {"suggestion": selectors.suggestion_of(publication),
             "supported": selectors.has_supported(user, publication),
-            "may_support": boards_policies.can_support(user, publication)}
+            "may_support": boards_policies.can_support(user, publication),
+            "wired": _wired("resident:suggestion_support")}
 
 
 @kinds.page_context("staff", "suggestion")
 def _suggestion_staff(user: User, publication: Publication) -> dict:
     return {"suggestion": selectors.suggestion_of(publication),
-            "may_manage": boards_policies.can_manage_suggestion(user, publication)}
+            "may_manage": boards_policies.can_manage_suggestion(user, publication),
+            "wired": _wired("worker:suggestion_manage")}

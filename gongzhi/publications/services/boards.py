@@ -301,11 +301,10 @@ def decide_appeal(*, actor: User, appeal: BoardAppeal, upheld: bool, decision: s
 
 @kinds.on("published", "board")
 def _board_published(actor: User, publication: Publication) -> None:
-    """A board goes up with at least one entry and with an end to its period (a black list is never forever)."""
-    if not BoardEntry.objects.filter(publication=publication, removed_at__isnull=True).exists():
-        raise DomainError(_("红黑榜还没有任何条目，不能发布。"), code="board_invalid")
-    if publication.publish_until is None:
-        raise DomainError(_("红黑榜须设定公示截止时间。"), code="board_invalid", field="publish_until")
+    """A black list is never shown forever: a board with black-list entries needs an end to its period."""
+    if publication.publish_until is None and BoardEntry.objects.filter(
+            publication=publication, list=BoardList.BLACK, removed_at__isnull=True).exists():
+        raise DomainError(_("有黑榜条目的红黑榜须设定公示截止时间。"), code="board_invalid", field="publish_until")
 
 
 # Suggestions --------------------------------------------------------------------------------------------------

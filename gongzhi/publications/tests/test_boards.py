@@ -121,16 +121,11 @@ def test_the_township_approves_a_board_the_village_cannot_publish_it_itself(pub,
     assert not core_selectors.readable(pub.village2_resident, kind="board").filter(pk=board.pk).exists()
 
 
-def test_a_board_without_entries_or_without_an_end_is_not_published(pub):
+def test_a_black_list_without_an_end_is_not_published(pub):
     services.install_preset_criteria(actor=pub.village_admin, unit=pub.tree["village"])
-    empty = services.create_board(actor=pub.village_admin, author_unit=pub.tree["village"], title="空榜",
-                                  publish_until=timezone.now() + datetime.timedelta(days=30))
-    core.submit(actor=pub.village_admin, publication=empty)
-    with pytest.raises(DomainError):
-        core.approve(actor=pub.dispatcher, publication=empty)
     endless = services.create_board(actor=pub.village_admin, author_unit=pub.tree["village"], title="无期限")
-    services.add_entry(actor=pub.village_admin, publication=endless, criterion=_criterion(pub, "red", "好人好事"),
-                       name="张三", reason="拾金不昧")
+    services.add_entry(actor=pub.village_admin, publication=endless, criterion=_criterion(pub, "black", "大操大办"),
+                       name="张三", reason="大摆宴席")
     core.submit(actor=pub.village_admin, publication=endless)
     with pytest.raises(DomainError):
         core.approve(actor=pub.dispatcher, publication=endless)

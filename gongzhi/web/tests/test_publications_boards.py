@@ -136,3 +136,30 @@ def test_an_unverified_resident_is_told_to_get_verified(pub):
     assert page.status_code == 200 and "实名核验" in page.content.decode()
     refused = _client(pub.unverified).post(reverse("resident:suggestion_new"), {"title": "x", "body": "y"})
     assert refused.status_code == 200
+
+
+def test_the_shared_item_pages_show_the_board(pub, board):
+    services.add_entry(actor=pub.village_admin, publication=board, criterion=_criterion(pub, "孝老爱亲"),
+                       name="王秀兰家", reason="照顾婆婆十年")
+    services.add_entry(actor=pub.village_admin, publication=board, criterion=_criterion(pub, "大操大办"),
+                       name="李大海", reason="儿子婚礼摆宴60桌")
+    staff = _client(pub.village_admin).get(reverse("worker:publication", args=[board.pk])).content.decode()
+    assert "添加条目" in staff and "李大海" in staff
+    core.submit(actor=pub.village_admin, publication=board)
+    core.approve(actor=pub.dispatcher, publication=board)
+    reader = _client(pub.neighbour).get(reverse("resident:publication", args=[board.pk])).content.decode()
+    assert "王秀兰家" in reader and "照顾婆婆十年" in reader
+    assert "李某某" in reader and "李大海" not in reader and "摆宴" not in reader
+    assert "个人信息保护法" in reader
+    entry = BoardEntry.objects.get(publication=board, name="李大海")
+    assert reverse("resident:board_appeal", args=[entry.pk]) in reader
+
+
+def test_the_shared_item_pages_show_a_suggestion(pub):
+    item = services.submit_suggestion(actor=pub.resident, title="建议硬化通组道路", body="雨天泥泞。", may_publish=True)
+    staff = _client(pub.village_admin).get(reverse("worker:publication", args=[item.pk])).content.decode()
+    assert "答复并公开" in staff
+    services.reply_suggestion(actor=pub.village_admin, publication=item, reply="已报镇交通所。")
+    services.publish_suggestion(actor=pub.village_admin, publication=item)
+    reader = _client(pub.neighbour).get(reverse("resident:publication", args=[item.pk])).content.decode()
+    assert "已报镇交通所" in reader and reverse("resident:suggestion_support", args=[item.pk]) in reader
