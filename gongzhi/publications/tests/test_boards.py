@@ -7,7 +7,6 @@ import datetime
 import pytest
 import time_machine
 from django.contrib.auth.models import AnonymousUser
-from django.utils import timezone
 
 from gongzhi.cases import factories as case_factories
 from gongzhi.cases.models import Case
