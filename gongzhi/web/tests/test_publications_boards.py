@@ -163,3 +163,38 @@ def test_the_shared_item_pages_show_a_suggestion(pub):
     services.publish_suggestion(actor=pub.village_admin, publication=item)
     reader = _client(pub.neighbour).get(reverse("resident:publication", args=[item.pk])).content.decode()
     assert "已报镇交通所" in reader and reverse("resident:suggestion_support", args=[item.pk]) in reader
+
+
+def test_nominations_from_points_and_cases_on_the_staff_page(pub, board, tree):
+    from gongzhi.cases import factories as case_factories
+    from gongzhi.cases.models import Case
+    from gongzhi.points.factories import make_verified_resident
+    from gongzhi.points.models import Award, RuleItem
+    from gongzhi.points.services import ledger, rules
+    from gongzhi.registry.models import Household
+
+    rules.install_preset(actor=None, township=tree["town"])
+    household = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-101",
+                                         address="小山村一社3号")
+    make_verified_resident(grid=tree["grid"], household=household, username="hh", name="陈玉梅",
+                           id_number="621102196504123826")
+    Award.objects.create(account=ledger.account_for_household(household), village=tree["village"],
+                         path=tree["village"].path, origin=Award.Origin.DIRECT, points=30, booked=30,
+                         reason="义务巡逻", created_at=timezone.now() - datetime.timedelta(days=3),
+                         rule_item=RuleItem.objects.first())
+    categories = case_factories.make_categories()
+    case = case_factories.report(pub.resident, categories["env"], description="村口柴草乱堆乱放")
+    Case.objects.filter(pk=case.pk).update(status="closed", closed_at=timezone.now() - datetime.timedelta(days=1))
+    client = _client(pub.village_admin)
+    page = client.get(reverse("worker:publication", args=[board.pk])).content.decode()
+    assert "陈玉梅家" in page and "列入红榜" in page and f"case:{case.pk}" in page
+    response = client.post(reverse("worker:board_entry_add", args=[board.pk]), {
+        "source": "points", "source_ref": f"household:{household.pk}", "household": household.pk,
+        "name": "陈玉梅家", "reason": "本期获得积分30分", "criterion": _criterion(pub, "好人好事").pk})
+    assert response.status_code == 302
+    entry = BoardEntry.objects.get(publication=board)
+    assert entry.household == household and entry.household_number == "H-101" and entry.source == "points"
+    response = client.post(reverse("worker:board_entry_add", args=[board.pk]), {
+        "source": "case", "source_ref": f"case:{case.pk}", "name": "", "reason": "x",
+        "criterion": _criterion(pub, "乱堆乱放").pk})
+    assert response.status_code == 422
