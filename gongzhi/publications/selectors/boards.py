@@ -219,8 +219,8 @@ def case_nominations(publication: Publication, board: Board | None) -> list[Nomi
 def staff_board(user: User | AnonymousUser, publication: Publication) -> StaffBoard:
     board = _board_row(publication)
     editable = boards_policies.can_edit_board(user, publication)
-    entries = list(BoardEntry.objects.filter(publication=publication).select_related("criterion", "created_by")
-                   .order_by("list", "criterion__order", "criterion_id", "id"))
+    entries = sorted(BoardEntry.objects.filter(publication=publication).select_related("criterion", "created_by"),
+                     key=lambda e: (e.list != BoardList.RED, e.criterion.order, e.criterion_id, e.pk))
     appeals = list(BoardAppeal.objects.filter(publication=publication)
                    .select_related("entry__criterion", "appellant", "decided_by").order_by("created_at", "id"))
     return StaffBoard(
