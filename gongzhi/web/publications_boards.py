@@ -95,7 +95,8 @@ def board_entry_add(request, pk: int) -> HttpResponse:
         source = request.POST.get("source") or BoardEntry.Source.STAFF
         services.add_entry(actor=request.user, publication=publication, criterion=criterion,
                            name=request.POST.get("name", ""), reason=request.POST.get("reason", ""),
-                           household=household, source=source, source_ref=request.POST.get("source_ref", ""),
+                           household=household, household_number=request.POST.get("household_number", ""),
+                           source=source, source_ref=request.POST.get("source_ref", ""),
                            client_key=request.POST.get("client_key", ""))
     except DomainError as err:
         return _refused(request, publication, err)

@@ -194,9 +194,10 @@ def criteria_for(unit: OrgUnit, *, active_only: bool = True):  # type: ignore[no
 
 @transaction.atomic
 def add_entry(*, actor: User, publication: Publication, criterion: BoardCriterion, name: str, reason: str,
-              household: Household | None = None, source: str = BoardEntry.Source.STAFF, source_ref: str = "",
-              client_key: str = "") -> BoardEntry:
-    """Put a person or household on the board's red or black list (the criterion's list). A draft only."""
+              household: Household | None = None, household_number: str = "",
+              source: str = BoardEntry.Source.STAFF, source_ref: str = "", client_key: str = "") -> BoardEntry:
+    """Put a person or household on the board's red or black list (the criterion's list). A draft only. The
+    household may be given by its number (户号) in the register, for a black list showing numbers only."""
     publication = _locked(publication)
     _require_editable(actor, publication)
     if not criteria_for(publication.author_unit).filter(pk=criterion.pk).exists():
@@ -207,6 +208,13 @@ def add_entry(*, actor: User, publication: Publication, criterion: BoardCriterio
                         code="board_invalid")
     if source not in BoardEntry.Source.values:
         raise _bad(_("来源无效。"), "source")
+    household_number = clean_text(household_number, field="household_number", max_length=30,
+                                  code="board_invalid")
+    if household is None and household_number:
+        household = Household.objects.filter(number=household_number,
+                                             village__path__startswith=publication.author_unit.path).first()
+        if household is None:
+            raise _bad(_("本村没有这个户号。"), "household_number")
     if household is not None and not household.village.path.startswith(publication.author_unit.path):
         raise _bad(_("该户不在本村。"), "household")
     client_key = (client_key or "")[:CLIENT_KEY_MAX]

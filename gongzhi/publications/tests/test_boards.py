@@ -355,3 +355,17 @@ def test_the_demo_makes_boards_and_suggestions_and_can_run_twice(pub, tree):
     assert BoardAppeal.objects.filter(status=BoardAppeal.Status.REJECTED).exists()
     demo.load([tree["town"]], seed=1)
     assert Publication.objects.filter(kind="board").count() == 4
+
+
+def test_an_entry_by_household_number(pub, board, tree):
+    household = Household.objects.create(village=tree["village"], grid=tree["grid"], number="H-202",
+                                         address="小山村二社5号")
+    Household.objects.create(village=tree["village2"], grid=tree["grid3"], number="H-909", address="大湾村")
+    messy = _criterion(pub, "black", "乱堆乱放")
+    entry = services.add_entry(actor=pub.village_admin, publication=board, criterion=messy, name="赵四",
+                               reason="柴草堆在村道上", household_number="H-202")
+    assert entry.household == household and entry.household_number == "H-202"
+    with pytest.raises(DomainError) as err:
+        services.add_entry(actor=pub.village_admin, publication=board, criterion=messy, name="钱五", reason="x",
+                           household_number="H-909")
+    assert err.value.field == "household_number"
