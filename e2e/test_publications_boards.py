@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 from gongzhi.publications.factories import make_pub_world
 from gongzhi.publications.models import BoardAppeal, BoardEntry, Publication, Status, Suggestion
 from gongzhi.publications.services import boards
+from gongzhi.web.context_processors import LARGE_TYPE_COOKIE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
               pytest.mark.urls("gongzhi.publications.tests.urls_boards")]
@@ -108,6 +109,14 @@ def test_a_board_from_the_village_through_the_township_to_an_appeal(new_page, li
     resident.reload()
     expect(resident.get_by_text("李某某")).to_have_count(0)
     expect(resident.get_by_text("王秀兰家")).to_be_visible()
+
+    # In large type (大字模式) the board, the appeal form and the suggestion pages still fit a 360 px phone.
+    resident.context.add_cookies([{"name": LARGE_TYPE_COOKIE, "value": "1", "url": base}])
+    red_entry = BoardEntry.objects.get(name="王秀兰家")
+    for path in (f"/public/{board.pk}/", f"/boards/entries/{red_entry.pk}/appeal/", "/suggestions/",
+                 "/suggestions/new/"):
+        assert resident.goto(base + path).status == 200, path
+        _no_sideways_scroll(resident, 360)
 
 
 def test_a_suggestion_is_answered_published_and_supported(new_page, live_server, pub, shot):
