@@ -27,6 +27,11 @@ def _wired(name: str) -> bool:
     return True
 
 
+def _wired_portals(name: str) -> list[str]:
+    """The staff portals that have this module's page `name` (the partial checks its own portal)."""
+    return [portal for portal in ("worker", "command") if _wired(f"{portal}:{name}")]
+
+
 @kinds.page_context("reader", "board")
 def _board_reader(user: User, publication: Publication) -> dict:
     return {"board": selectors.reader_board(user, publication), "wired": _wired("resident:board_appeal")}
@@ -34,7 +39,7 @@ def _board_reader(user: User, publication: Publication) -> dict:
 
 @kinds.page_context("staff", "board")
 def _board_staff(user: User, publication: Publication) -> dict:
-    return {"board": selectors.staff_board(user, publication), "wired": _wired("worker:board_settings")}
+    return {"board": selectors.staff_board(user, publication), "wired_in": _wired_portals("board_settings")}
 
 
 @kinds.page_context("reader", "suggestion")
@@ -49,4 +54,4 @@ def _suggestion_reader(user: User, publication: Publication) -> dict:
 def _suggestion_staff(user: User, publication: Publication) -> dict:
     return {"suggestion": selectors.suggestion_of(publication),
             "may_manage": boards_policies.can_manage_suggestion(user, publication),
-            "wired": _wired("worker:suggestion_manage")}
+            "wired_in": _wired_portals("suggestion_manage")}
