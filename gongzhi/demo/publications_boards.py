@@ -123,8 +123,9 @@ def _board(admin: User, village: OrgUnit, rng: random.Random, *, year: int, quar
 
 
 def load(townships: list[OrgUnit], *, seed: int) -> int:
-    """Boards and suggestions for every village of `townships`; returns how many items were made."""
-    made = 0
+    """Boards and suggestions for every village of `townships`; returns how many items (boards and suggestions)
+    this call made (none when run again)."""
+    before = Publication.objects.filter(kind__in=["board", "suggestion"]).count()
     today = timezone.localdate()
     year, quarter = _quarter(today)
     last_year, last_quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
@@ -144,18 +145,16 @@ def load(townships: list[OrgUnit], *, seed: int) -> int:
                           publish_from=_aware(this_start),
                           publish_until=_aware(_quarter_end(year, quarter) + datetime.timedelta(days=1)),
                           key=f"demo-board-{village.code}-{last_year}-{last_quarter}")
-            made += 1
             if dispatcher is not None and last.status == "draft":
                 core.submit(actor=admin, publication=last)
                 last = core.approve(actor=dispatcher, publication=last, note="经镇综治中心审核，同意公示。")
                 if index == 0:
-                    made += _appeals(last, village, admin)
+                    _appeals(last, village, admin)
             _board(admin, village, rng, year=year, quarter=quarter, publish_from=None,
                    publish_until=_aware(_quarter_end(year + (quarter == 4), 1 if quarter == 4 else quarter + 1)),
                    key=f"demo-board-{village.code}-{year}-{quarter}")
-            made += 1
-            made += _suggestions(village, admin, rng)
-    return made
+            _suggestions(village, admin, rng)
+    return Publication.objects.filter(kind__in=["board", "suggestion"]).count() - before
 
 
 def _appeals(board: Publication, village: OrgUnit, admin: User) -> int:
