@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
+from gongzhi.core import throttle
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from gongzhi.core.text import clean_text
 from gongzhi.org.models import Level, OrgUnit
@@ -53,6 +54,8 @@ SUGGESTION_TITLE_MAX = 60
 SUGGESTION_BODY_MAX = 2000
 REPLY_MAX = 2000
 CLIENT_KEY_MAX = 64
+# New suggestions per resident: (how many, per seconds).
+SUGGESTION_LIMIT = (10, 24 * 3600)
 
 # 创评标准 a village starts with (seed 000: 孝老敬亲, 邻里和睦, 贡献爱心 on the red list; 不赡养老人, 赌博败家,
 # 酗酒家暴 and the 陈规陋习 of 村规民约 on the black list).
@@ -317,17 +320,25 @@ def _board_published(actor: User, publication: Publication) -> None:
 
 # Suggestions --------------------------------------------------------------------------------------------------
 
-@transaction.atomic
 def submit_suggestion(*, actor: User, title: str, body: str, may_publish: bool = False,
                       client_key: str = "") -> Publication:
     """A verified resident's suggestion to their village, waiting for the village's reply (its reviewers are
-    told). The same `client_key` again returns the first."""
+    told). The same `client_key` again returns the first; at most SUGGESTION_LIMIT new ones a day."""
     village = boards_policies.home_village(actor)
     if village is None:
         raise Forbidden(_("请先完成实名核验，再提建议。"))
     client_key = (client_key or "")[:CLIENT_KEY_MAX]
     if client_key and (same := Publication.objects.filter(created_by=actor, client_key=client_key).first()):
         return same
+    # Counted outside the transaction, so a refusal keeps the count that caused it.
+    throttle.enforce(f"suggestion:user:{actor.pk}", SUGGESTION_LIMIT)
+    return _create_suggestion(actor=actor, village=village, title=title, body=body, may_publish=may_publish,
+                              client_key=client_key)
+
+
+@transaction.atomic
+def _create_suggestion(*, actor: User, village: OrgUnit, title: str, body: str, may_publish: bool,
+                       client_key: str) -> Publication:
     title = clean_text(title, field="title", max_length=SUGGESTION_TITLE_MAX, required_message=_("请填写标题。"),
                        code="suggestion_invalid")
     body = clean_text(body, field="body", max_length=SUGGESTION_BODY_MAX, required_message=_("请填写建议内容。"),

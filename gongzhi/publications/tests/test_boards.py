@@ -369,3 +369,15 @@ def test_an_entry_by_household_number(pub, board, tree):
         services.add_entry(actor=pub.village_admin, publication=board, criterion=messy, name="钱五", reason="x",
                            household_number="H-909")
     assert err.value.field == "household_number"
+
+
+def test_suggestions_per_day_are_limited(pub, monkeypatch):
+    from gongzhi.core.errors import RateLimited
+
+    monkeypatch.setattr(services, "SUGGESTION_LIMIT", (2, 3600))
+    for n in range(2):
+        services.submit_suggestion(actor=pub.resident, title=f"建议{n}", body="内容", client_key=f"k{n}")
+    assert services.submit_suggestion(actor=pub.resident, title="建议0", body="内容", client_key="k0")  # a retry
+    with pytest.raises(RateLimited):
+        services.submit_suggestion(actor=pub.resident, title="建议3", body="内容", client_key="k3")
+    assert Publication.objects.filter(kind="suggestion").count() == 2
