@@ -76,7 +76,8 @@ KINDS: dict[str, KindSpec] = {spec.slug: spec for spec in [
     KindSpec("activity_notice", _("活动通知"), Group.NOTICES, VILLAGE_WRITERS, VILLAGE_REVIEWERS, in_inbox=True),
     KindSpec("alert", _("紧急通知"), Group.NOTICES, VILLAGE_REVIEWERS, VILLAGE_REVIEWERS, in_inbox=True,
              module="gongzhi.publications.alerts"),
-    KindSpec("board", _("红黑榜"), Group.BOARDS, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS, four_eyes=True),
+    KindSpec("board", _("红黑榜"), Group.BOARDS, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS, four_eyes=True,
+             module="gongzhi.publications.boards"),
     KindSpec("disclosure", _("三务公开"), Group.DISCLOSURES, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS, four_eyes=True,
              comments="moderated"),
     KindSpec("meeting", _("村民说事"), Group.MEETINGS, VILLAGE_WRITERS, VILLAGE_REVIEWERS, comments="moderated"),
@@ -86,7 +87,8 @@ KINDS: dict[str, KindSpec] = {spec.slug: spec for spec in [
     KindSpec("guide", _("办事指南"), Group.LIBRARY, VILLAGE_WRITERS, TOWNSHIP_REVIEWERS),
     KindSpec("service_link", _("便民服务"), Group.LIBRARY, TOWNSHIP_REVIEWERS, TOWNSHIP_REVIEWERS),
     KindSpec("volunteer_activity", _("志愿活动"), Group.VOLUNTEERS, VILLAGE_WRITERS, VILLAGE_REVIEWERS),
-    KindSpec("suggestion", _("建言献策"), Group.SUGGESTIONS, frozenset(), VILLAGE_REVIEWERS, comments="open"),
+    KindSpec("suggestion", _("建言献策"), Group.SUGGESTIONS, frozenset(), VILLAGE_REVIEWERS, comments="open",
+             module="gongzhi.publications.boards"),
 ]}
 
 

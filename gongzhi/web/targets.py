@@ -34,6 +34,8 @@ ROUTES: dict[str, dict[str, str]] = {
     # comment) the item as they read it.
     "publication": {"resident": "resident:publication", "worker": "worker:publication",
                     "command": "command:publication"},
+    # 建言献策: the village replied to a resident's suggestion (its page among 我的建议).
+    "suggestion": {"resident": "resident:suggestion_mine"},
 }
 
 

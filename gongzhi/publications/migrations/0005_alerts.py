@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publications', '0001_initial'),
+        ('publications', '0002_boards'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
