@@ -9,5 +9,21 @@ from gongzhi.publications.models.core import (
     ReadMark,
     Status,
 )
+from gongzhi.publications.models.affairs import (
+    Disclosure,
+    DisclosureCategory,
+    FinanceLine,
+    Meeting,
+    MeetingAction,
+    MeetingEvaluation,
+    Milestone,
+    PeriodType,
+    Project,
+    Rating,
+    Stage,
+    SupervisionNote,
+)
 
-__all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status"]
+__all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status",
+           "Disclosure", "DisclosureCategory", "FinanceLine", "Meeting", "MeetingAction", "MeetingEvaluation",
+           "Milestone", "PeriodType", "Project", "Rating", "Stage", "SupervisionNote"]
