@@ -5,6 +5,8 @@ Writes are in `services/affairs.py`, reads in `selectors/affairs.py`."""
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils import timezone
 
 from gongzhi.accounts.models import User
@@ -42,6 +44,7 @@ def _disclosure_staff(user: User, publication: Publication) -> dict:
         "this_year": today.year,
         "months": range(1, 13),
         "today": today,
+        "client_key": uuid.uuid4().hex,
     }
 
 

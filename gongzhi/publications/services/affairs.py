@@ -583,6 +583,7 @@ def evaluate(*, actor: User, publication: Publication, rating: str, comment: Any
     """评: a verified resident of the item's area rates the outcome, once (the same answer sent again is the
     first one)."""
     _of_kind(publication, "meeting")
+    publication = Publication.objects.select_related("audience_unit").get(pk=publication.pk)
     if not policies.can_view(actor, publication):
         raise NotFound()
     meeting = Meeting.objects.filter(publication=publication).first()
