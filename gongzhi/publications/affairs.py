@@ -16,6 +16,29 @@ from gongzhi.publications.selectors import affairs as selectors
 from gongzhi.publications.services import affairs as services
 
 
+class Values(dict):
+    """A form's values for the templates: a missing one is empty (the page's templates fail on no variable)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+class NoError:
+    """The empty refusal (no field, no message) the forms are first shown with."""
+
+    field = ""
+    message = ""
+
+
+def form_values(data) -> Values:  # type: ignore[no-untyped-def]
+    """A submitted form's values (a QueryDict: its last value of each)."""
+    return Values({key: data.get(key) for key in data})
+
+
+def _blank() -> dict:
+    return {"blank": Values(), "no_error": NoError()}
+
+
 @kinds.on("published", "disclosure")
 def _disclosure_published(actor: User, publication: Publication) -> None:
     services.check_disclosure_publishable(publication)
@@ -28,14 +51,20 @@ def _meeting_published(actor: User, publication: Publication) -> None:
 
 @kinds.page_context("reader", "disclosure")
 def _disclosure_reader(user: User, publication: Publication) -> dict:
-    return {"view": selectors.disclosure_view(publication)}
+    return {"view": selectors.disclosure_view(publication), **_blank()}
 
 
 @kinds.page_context("staff", "disclosure")
 def _disclosure_staff(user: User, publication: Publication) -> dict:
     today = timezone.localdate()
+    view = selectors.disclosure_view(publication)
+    d = view.disclosure
+    initial = Values({"category": d.category, "year": d.year, "period_type": d.period_type, "period": d.period}
+                     if d else {"year": today.year, "period_type": "month", "period": today.month})
     return {
-        "view": selectors.disclosure_view(publication),
+        **_blank(),
+        "view": view,
+        "initial": initial,
         "may_edit": policies.can_edit(user, publication),
         "may_manage": policies.can_manage(user, publication) and publication.status != "withdrawn",
         "categories": DisclosureCategory.choices,
@@ -50,14 +79,22 @@ def _disclosure_staff(user: User, publication: Publication) -> dict:
 
 @kinds.page_context("reader", "meeting")
 def _meeting_reader(user: User, publication: Publication) -> dict:
-    return {"view": selectors.meeting_view(user, publication, staff=False), "ratings": Rating.choices}
+    return {"view": selectors.meeting_view(user, publication, staff=False), "ratings": Rating.choices, **_blank()}
 
 
 @kinds.page_context("staff", "meeting")
 def _meeting_staff(user: User, publication: Publication) -> dict:
     view = selectors.meeting_view(user, publication, staff=True)
     manage = policies.can_manage(user, publication) and publication.status != "withdrawn"
+    m = view.meeting
+    initial = Values({"raised_by_name": m.raised_by_name, "matter": m.matter, "case_id": m.case_id or "",
+                      "raised_on": f"{m.raised_on:%Y-%m-%d}" if m.raised_on else "",
+                      "discussed_on": f"{m.discussed_on:%Y-%m-%d}" if m.discussed_on else "",
+                      "participants": m.participants, "discussion": m.discussion, "decision": m.decision}
+                     if m else {})
     return {
+        **_blank(),
+        "initial": initial,
         "view": view,
         "may_edit": policies.can_edit(user, publication),
         "may_manage": manage,

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from gongzhi.publications.affairs import form_values
 from gongzhi.publications.models import DisclosureCategory, PeriodType, Rating
 from gongzhi.publications.selectors import affairs as selectors
 from gongzhi.publications.selectors import core
@@ -36,7 +37,8 @@ def disclosures(request) -> HttpResponse:
     f = selectors.DisclosureFilter.from_query(request.GET)
     page = Window(selectors.readable_disclosures(request.user, f), request.GET.get("page"), PER_PAGE)
     return render(request, "resident/publications/affairs/disclosures.html", {
-        "page": page, "rows": [(item, item_url(item.pk)) for item in page], "filter": f, "categories": DisclosureCategory.choices, "period_types": PeriodType.choices,
+        "page": page, "rows": [(item, item_url(item.pk)) for item in page], "filter": f,
+        "categories": DisclosureCategory.choices, "period_types": PeriodType.choices,
         "years": selectors.disclosure_years(request.user), "months": range(1, 13)})
 
 
@@ -52,7 +54,7 @@ def evaluate(request, pk: int) -> HttpResponse:
         if isinstance(err, NotFound | Forbidden):
             raise
         return render(request, "resident/publications/affairs/evaluate.html", {
-            "publication": item, "error": err, "values": request.POST, "ratings": Rating.choices,
+            "publication": item, "error": err, "values": form_values(request.POST), "ratings": Rating.choices,
             "back": item_url(pk)}, status=409 if isinstance(err, Conflict) else 422)
     messages.success(request, _("感谢您的评价。"))
     return HttpResponseRedirect(item_url(pk, "affairs-evaluate"))

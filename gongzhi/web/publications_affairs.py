@@ -21,7 +21,8 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core import excel
 from gongzhi.core.errors import Conflict, DomainError, Forbidden, NotFound
-from gongzhi.publications import policies
+from gongzhi.publications import kinds, policies
+from gongzhi.publications.affairs import form_values
 from gongzhi.publications.models import FinanceLine, MeetingAction, Milestone, Project, Publication
 from gongzhi.publications.selectors import core as selectors
 from gongzhi.publications.services import affairs as services
@@ -50,7 +51,8 @@ def _refused(request, publication: Publication, error: DomainError, form: str, t
         raise error
     return render(request, "web/publications/affairs/form_page.html", {
         "publication": publication, "form_template": f"web/publications/affairs/{form}", "title": title,
-        "values": request.POST, "error": error, "back": item_url(request, publication.pk), **extra},
+        "values": form_values(request.POST), "error": error,
+        "kind": kinds.context_for("staff", request.user, publication), "back": item_url(request, publication.pk), **extra},
         status=409 if isinstance(error, Conflict) else 422)
 
 

@@ -1,14 +1,5 @@
 """The publishing core's tables (models/core.py) and each kind's own (boards, disclosures, meetings …)."""
 
-from gongzhi.publications.models.core import (
-    Attachment,
-    Comment,
-    CommentMode,
-    Publication,
-    PublicationEvent,
-    ReadMark,
-    Status,
-)
 from gongzhi.publications.models.affairs import (
     Disclosure,
     DisclosureCategory,
@@ -22,6 +13,15 @@ from gongzhi.publications.models.affairs import (
     Rating,
     Stage,
     SupervisionNote,
+)
+from gongzhi.publications.models.core import (
+    Attachment,
+    Comment,
+    CommentMode,
+    Publication,
+    PublicationEvent,
+    ReadMark,
+    Status,
 )
 
 __all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status",

@@ -103,6 +103,12 @@ def parse_date(value: Any, *, field: str, required_message: str | None = None) -
     return day
 
 
+def _required_date(value: Any, *, field: str, message: str) -> datetime.date:
+    day = parse_date(value, field=field, required_message=message)
+    assert day is not None  # required_message refuses an empty one
+    return day
+
+
 def _text(value: Any, *, field: str, max_length: int, required: str | None = None) -> str:
     return clean_text(None if value is None else str(value), field=field, max_length=max_length,
                       required_message=required, code=CODE)
@@ -286,7 +292,7 @@ def read_lines(file: IO[bytes]) -> list[dict[str, Any]]:
                               code=CODE, field="file")
         lines: list[dict[str, Any]] = []
         problems: list[str] = []
-        for number, row in enumerate(rows, start=number + 1):
+        for row_number, row in enumerate(rows, start=number + 1):
             values = {key: row[i] if i < len(row) else None for i, key in positions.items()}
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values.values()):
                 continue
@@ -297,7 +303,7 @@ def read_lines(file: IO[bytes]) -> list[dict[str, Any]]:
                                          category=values.get("category") or "", amount=values.get("amount"),
                                          voucher_no=values.get("voucher_no") or "", note=values.get("note") or ""))
             except DomainError as err:
-                problems.append(_("第%(n)d行：%(message)s") % {"n": number, "message": err.message})
+                problems.append(_("第%(n)d行：%(message)s") % {"n": row_number, "message": err.message})
             if len(lines) + len(problems) > LINES_MAX:
                 problems.append(_("每期最多%(n)d条收支明细。") % {"n": LINES_MAX})
                 break
@@ -371,7 +377,7 @@ def add_milestone(*, actor: User, project: Project, name: Any, planned_on: Any, 
         raise DomainError(_("每个项目最多%(n)d个节点。") % {"n": MILESTONES_MAX}, code=CODE)
     return Milestone.objects.create(
         project=project, name=_text(name, field="name", max_length=60, required=_("请填写节点名称。")),
-        planned_on=parse_date(planned_on, field="planned_on", required_message=_("请填写计划日期。")),
+        planned_on=_required_date(planned_on, field="planned_on", message=_("请填写计划日期。")),
         done_on=parse_date(done_on, field="done_on"), note=_text(note, field="note", max_length=200))
 
 
@@ -488,7 +494,7 @@ def add_action(*, actor: User, publication: Publication, title: Any, assignee: A
     return MeetingAction.objects.create(
         meeting=meeting, title=_text(title, field="title", max_length=100, required=_("请填写办理事项。")),
         assignee=_text(assignee, field="assignee", max_length=60, required=_("请填写责任人。")),
-        due_on=parse_date(due_on, field="due_on", required_message=_("请填写完成时限。")))
+        due_on=_required_date(due_on, field="due_on", message=_("请填写完成时限。")))
 
 
 @transaction.atomic

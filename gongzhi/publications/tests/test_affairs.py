@@ -320,7 +320,8 @@ def meeting(pub, **say):
 def discuss(pub, item):
     return services.save_discussion(actor=pub.village_admin, publication=item, discussed_on="2026-11-05",
                                     participants="村两委成员、村民代表5人、说事人",
-                                    discussion="大家认为路灯应尽快修复。", decision="由村委会联系电工，11月20日前修好全部路灯。")
+                                    discussion="大家认为路灯应尽快修复。",
+                                    decision="由村委会联系电工，11月20日前修好全部路灯。")
 
 
 def test_a_meeting_goes_public_stage_by_stage_in_order(pub):
