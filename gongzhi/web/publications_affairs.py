@@ -52,7 +52,8 @@ def _refused(request, publication: Publication, error: DomainError, form: str, t
     return render(request, "web/publications/affairs/form_page.html", {
         "publication": publication, "form_template": f"web/publications/affairs/{form}", "title": title,
         "values": form_values(request.POST), "error": error,
-        "kind": kinds.context_for("staff", request.user, publication), "back": item_url(request, publication.pk), **extra},
+        "kind": kinds.context_for("staff", request.user, publication), "back": item_url(request, publication.pk),
+        **extra},
         status=409 if isinstance(error, Conflict) else 422)
 
 

@@ -139,8 +139,9 @@ def test_projects_and_milestones_are_entered_and_reached(client, pub, draft):
                            {"name": "村道硬化", "budget": "380000", "contractor": "路通公司"})
     assert response.status_code == 302
     project = Project.objects.get()
-    client.post(reverse("worker:affairs_milestone_add", args=[project.pk]), {"name": "开工", "planned_on": "2026-10-08"})
-    response = client.post(reverse("worker:affairs_milestone_add", args=[project.pk]), {"name": "验收", "planned_on": ""})
+    add_milestone = reverse("worker:affairs_milestone_add", args=[project.pk])
+    client.post(add_milestone, {"name": "开工", "planned_on": "2026-10-08"})
+    response = client.post(add_milestone, {"name": "验收", "planned_on": ""})
     assert response.status_code == 422 and "请填写计划日期" in text(response)
     milestone = project.milestones.get()
     client.post(reverse("worker:affairs_milestone_done", args=[milestone.pk]), {"done_on": "2026-10-09"})
