@@ -6,6 +6,7 @@ Writes are in `services/affairs.py`, reads in `selectors/affairs.py`."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ class NoError:
     message = ""
 
 
-def form_values(data) -> Values:  # type: ignore[no-untyped-def]
+def form_values(data: Any) -> Values:
     """A submitted form's values (a QueryDict: its last value of each)."""
     return Values({key: data.get(key) for key in data})
 
