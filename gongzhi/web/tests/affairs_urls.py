@@ -21,7 +21,7 @@ handler403 = root.handler403
 handler404 = root.handler404
 handler500 = root.handler500
 
-_PAGE = """{% extends base %}{% block content %}{% include "includes/messages.html" %}
+_PAGE = """{% extends base %}{% block content %}
 <h1>{{ publication.title }}</h1><p data-status="{{ publication.status }}">{{ publication.get_status_display }}</p>
 {% include part %}{% endblock %}"""
 
