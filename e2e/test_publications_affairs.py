@@ -85,7 +85,8 @@ def test_a_month_of_finance_is_entered_approved_read_and_questioned(page, live_s
 
     item = Publication.objects.get(pk=item.pk)
     question = core.add_comment(actor=pub.resident, publication=item, body="办公经费具体买了什么？")
-    core.answer_comment(actor=pub.village_admin, comment=question, answer="购买打印纸10箱、墨盒4个，发票可到村委会查阅。")
+    core.answer_comment(actor=pub.village_admin, comment=question,
+                        answer="购买打印纸10箱、墨盒4个，发票可到村委会查阅。")
     assert Comment.objects.get().state == Comment.State.VISIBLE
 
 
