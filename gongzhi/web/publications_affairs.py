@@ -250,7 +250,7 @@ def stage_publish(request, pk: int) -> HttpResponse:
         meeting = services.publish_stage(actor=request.user, publication=item, stage=request.POST.get("stage"))
     except DomainError as err:
         return _refused(request, item, err, "_nothing.html", _("公开环节"))
-    label = services.STAGE_LABELS.get(meeting.published_stage, "")  # type: ignore[call-overload]
+    label = services.stage_label(meeting.published_stage)
     return _done(request, pk, _("已公开“%(stage)s”环节。") % {"stage": label}, "affairs-stages")
 
 

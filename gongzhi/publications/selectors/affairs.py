@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.accounts.models import User
 from gongzhi.publications import policies
@@ -165,8 +165,8 @@ def disclosure_years(user: User | AnonymousUser) -> list[int]:
 
 # 村民说事 -----------------------------------------------------------------------------------------------------
 
-STAGES = ((Stage.SAY, "说", "说事"), (Stage.DISCUSS, "议", "议事"), (Stage.DO, "办", "办理"),
-          (Stage.SUPERVISE, "督", "督办"), (Stage.EVALUATE, "评", "评议"))
+STAGES = ((Stage.SAY, gettext_lazy("说事")), (Stage.DISCUSS, gettext_lazy("议事")), (Stage.DO, gettext_lazy("办理")),
+          (Stage.SUPERVISE, gettext_lazy("督办")), (Stage.EVALUATE, gettext_lazy("评议")))
 
 
 @dataclass
@@ -229,8 +229,8 @@ def meeting_view(user: User | AnonymousUser, publication: Publication, *, staff:
                            meeting.evaluations.values("rating").annotate(n=Count("id"))})
         if user.is_authenticated:
             mine = meeting.evaluations.filter(user=user).first()
-    stages = [StageRow(number=int(n), short=short, title=_(title), public=published >= n,
-                       is_next=published + 1 == n) for n, short, title in STAGES]
+    stages = [StageRow(number=int(n), short=str(n.label), title=str(title), public=published >= n,
+                       is_next=published + 1 == n) for n, title in STAGES]
     can_evaluate = (not staff and meeting is not None and published >= Stage.EVALUATE and mine is None
                     and publication.is_live() and publication.audience_path in policies.area_paths(user))
     return MeetingView(meeting=meeting, stages=stages, actions=actions, notes=notes, counts=counts,

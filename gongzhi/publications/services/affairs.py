@@ -401,11 +401,12 @@ def set_milestone_done(*, actor: User, milestone: Milestone, done_on: Any, note:
 
 
 def check_disclosure_publishable(publication: Publication) -> None:
-    """Run when a disclosure goes live (hook): its period is set, a 财务公开 has lines, and the same unit has no
-    other live disclosure of the same category and period."""
+    """Run when a disclosure goes live (hook): a 财务公开 has lines, and the same unit has no other live
+    disclosure of the same category and period. One without a category and period (documents only, made
+    before they were set) goes live as it is, outside the category filter."""
     disclosure = Disclosure.objects.filter(publication=publication).first()
     if disclosure is None:
-        raise DomainError(_("请先填写公开类别和期次。"), code=CODE, field="category")
+        return
     if disclosure.category == DisclosureCategory.FINANCE and not disclosure.lines.exists():
         raise DomainError(_("财务公开至少需要一条收支明细。"), code=CODE, field="lines")
     if same_period_published(publication, disclosure.category, disclosure.year, disclosure.period_type,
@@ -416,7 +417,9 @@ def check_disclosure_publishable(publication: Publication) -> None:
 
 # 村民说事 -----------------------------------------------------------------------------------------------------
 
-STAGE_LABELS = {Stage.SAY: "说", Stage.DISCUSS: "议", Stage.DO: "办", Stage.SUPERVISE: "督", Stage.EVALUATE: "评"}
+def stage_label(stage: int) -> str:
+    """说, 议, 办, 督 or 评."""
+    return str(Stage(stage).label)
 
 
 def _meeting(publication: Publication) -> Meeting:
@@ -427,7 +430,7 @@ def _meeting(publication: Publication) -> Meeting:
 
 def _stage_open(meeting: Meeting, stage: int) -> None:
     if meeting.published_stage >= stage:
-        raise Conflict(_("“%(stage)s”环节已经公开，不能再修改。") % {"stage": STAGE_LABELS[Stage(stage)]})
+        raise Conflict(_("“%(stage)s”环节已经公开，不能再修改。") % {"stage": stage_label(stage)})
 
 
 @transaction.atomic
@@ -549,14 +552,13 @@ def _stage_ready(meeting: Meeting, stage: int) -> None:
 
 
 def start_meeting(publication: Publication) -> None:
-    """Run when a meeting goes live (hook): its 说 is public with it."""
-    meeting = Meeting.objects.select_for_update().filter(publication=publication).first()
-    if meeting is None:
-        raise DomainError(_("请先填写说事内容。"), code=CODE, field="matter")
-    _stage_ready(meeting, Stage.SAY)
-    if meeting.published_stage < Stage.SAY:
-        meeting.published_stage = Stage.SAY
-        meeting.save(update_fields=["published_stage"])
+    """Run when a meeting goes live (hook): its 说 is public with it. A matter not written in the 说 form is the
+    item's own text (its body, else its title)."""
+    meeting, _created = Meeting.objects.select_for_update().get_or_create(publication=publication)
+    if not meeting.matter:
+        meeting.matter = publication.body or publication.title
+    meeting.published_stage = max(meeting.published_stage, Stage.SAY)
+    meeting.save(update_fields=["matter", "published_stage"])
 
 
 @transaction.atomic
@@ -575,12 +577,12 @@ def publish_stage(*, actor: User, publication: Publication, stage: Any) -> Meeti
         return meeting  # already public: a repeated tap changes nothing
     if number != meeting.published_stage + 1:
         raise Conflict(_("请按说、议、办、督、评的顺序逐个公开，下一个应公开“%(stage)s”环节。")
-                       % {"stage": STAGE_LABELS[Stage(meeting.published_stage + 1)]})
+                       % {"stage": stage_label(meeting.published_stage + 1)})
     _stage_ready(meeting, number)
     meeting.published_stage = number
     meeting.save(update_fields=["published_stage"])
     log_step(publication=publication, actor=actor,
-             note=_("公开“%(stage)s”环节") % {"stage": STAGE_LABELS[Stage(number)]})
+             note=_("公开“%(stage)s”环节") % {"stage": stage_label(number)})
     return meeting
 
 

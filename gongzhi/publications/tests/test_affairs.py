@@ -100,11 +100,14 @@ def test_a_finance_disclosure_without_lines_cannot_go_live(pub):
     assert item.status == Status.IN_REVIEW
 
 
-def test_a_disclosure_without_category_and_period_cannot_go_live(pub):
+def test_a_disclosure_without_category_and_period_goes_live_outside_the_filter(pub):
     item = core.create_draft(actor=pub.village_admin, kind="disclosure", author_unit=pub.tree["village"], title="x")
     core.submit(actor=pub.village_admin, publication=item)
-    with pytest.raises(DomainError):
-        core.approve(actor=pub.dispatcher, publication=item)
+    core.approve(actor=pub.dispatcher, publication=item)
+    assert list(selectors.readable_disclosures(pub.resident)) == [item]
+    f = selectors.DisclosureFilter(category="finance")
+    assert not selectors.readable_disclosures(pub.resident, f).exists()
+    assert selectors.disclosure_view(item).disclosure is None
 
 
 def test_one_live_disclosure_per_unit_category_and_period(pub):
@@ -355,10 +358,16 @@ def test_a_meeting_goes_public_stage_by_stage_in_order(pub):
         services.publish_stage(actor=pub.other_village_admin, publication=item, stage=5)
 
 
-def test_a_meeting_needs_its_matter_before_it_goes_live(pub):
+def test_a_meeting_published_without_its_say_form_raises_its_own_text(pub):
+    item = core.create_draft(actor=pub.village_admin, kind="meeting", author_unit=pub.tree["village"],
+                             title="垃圾清运", body="三社垃圾点一周没人清运。")
+    core.publish_now(actor=pub.village_admin, publication=item)
+    item.refresh_from_db()
+    assert (item.meeting.matter, item.meeting.published_stage) == ("三社垃圾点一周没人清运。", Stage.SAY)
+
+
+def test_the_say_form_needs_the_matter_and_who_raised_it(pub):
     item = core.create_draft(actor=pub.village_admin, kind="meeting", author_unit=pub.tree["village"], title="x")
-    with pytest.raises(DomainError):
-        core.publish_now(actor=pub.village_admin, publication=item)
     with pytest.raises(DomainError) as err:
         services.save_say(actor=pub.village_admin, publication=item, matter="")
     assert err.value.field == "matter"
