@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from gongzhi.org.factories import make_tree
 from gongzhi.publications.factories import make_pub_world
-from gongzhi.publications.models import Comment, Publication
+from gongzhi.publications.models import Comment
 from gongzhi.publications.services import core
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True),
@@ -68,10 +68,15 @@ def test_a_month_of_finance_is_entered_approved_read_and_questioned(page, live_s
     assert scroll_width(page) <= 360
     shot(page, "affairs-finance-staff")
 
-    core.submit(actor=pub.village_admin, publication=item)
-    page.reload()
+    page.get_by_role("button", name="提交审核").click()
     expect(page.get_by_role("button", name="添加这条明细")).to_have_count(0)  # in review: no more changes
-    core.approve(actor=pub.dispatcher, publication=item)
+    expect(page.locator("#affairs-lines")).to_contain_text("¥1,500.00")
+
+    log_in_as(page, live_server.url, pub.dispatcher)  # the township checks what the village puts up
+    page.goto(f"{live_server.url}/command/publications/{item.pk}/")
+    expect(page.locator('[data-total="balance"]')).to_have_text("¥9,639.50")
+    page.get_by_role("button", name="审核通过并发布").click()
+    expect(page.get_by_text("已发布", exact=True).first).to_be_visible()
 
     log_in_as(page, live_server.url, pub.resident)
     page.goto(f"{live_server.url}/public/affairs/disclosures/?category=finance")
@@ -81,12 +86,23 @@ def test_a_month_of_finance_is_entered_approved_read_and_questioned(page, live_s
     expect(page.locator('[data-total="balance"]')).to_have_text("¥9,639.50")
     expect(page.get_by_role("cell", name="保洁员工资")).to_be_visible()
     assert scroll_width(page) <= 360
+    page.get_by_label("我要留言").fill("办公经费具体买了什么？")
+    page.get_by_role("button", name="提交留言").click()
+    expect(page.locator("#comments")).to_contain_text("办公经费具体买了什么？")
+    expect(page.locator("#comments")).to_contain_text("审核中")
     shot(page, "affairs-finance-resident")
 
-    item = Publication.objects.get(pk=item.pk)
-    question = core.add_comment(actor=pub.resident, publication=item, body="办公经费具体买了什么？")
-    core.answer_comment(actor=pub.village_admin, comment=question,
-                        answer="购买打印纸10箱、墨盒4个，发票可到村委会查阅。")
+    log_in_as(page, live_server.url, pub.village_admin)
+    page.goto(f"{live_server.url}/worker/publications/{item.pk}/#comments")
+    comments = page.locator("#comments")
+    comments.locator("summary", has_text="答复").click()
+    comments.get_by_label("答复").fill("购买打印纸10箱、墨盒4个，发票可到村委会查阅。")
+    comments.get_by_role("button", name="提交答复").click()
+    expect(page.locator("#comments")).to_contain_text("购买打印纸10箱")
+
+    log_in_as(page, live_server.url, pub.resident)
+    page.goto(f"{live_server.url}/public/{item.pk}/")
+    expect(page.locator("#comments .answer")).to_contain_text("购买打印纸10箱、墨盒4个")
     assert Comment.objects.get().state == Comment.State.VISIBLE
 
 
@@ -101,9 +117,8 @@ def test_a_meeting_goes_public_stage_by_stage(page, live_server, pub, shot):
     say.get_by_label("说事内容").fill("村东头到学校的路灯坏了5盏，晚上孩子放学看不见路。")
     say.get_by_role("button", name="保存说事内容").click()
     expect(page.get_by_text("已保存说事内容。")).to_be_visible()
-    core.publish_now(actor=pub.village_admin, publication=item)
-
-    page.reload()
+    page.get_by_role("button", name="发布", exact=True).click()  # 说 goes public with the item
+    expect(page.locator("#affairs-stage-1 .badge")).to_have_text("已公开")
     discuss = page.locator("#affairs-discuss")
     discuss.get_by_label("议事日期").fill("2026-11-05")
     discuss.get_by_label("参加人员").fill("村两委成员、村民代表5人")

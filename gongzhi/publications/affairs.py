@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from gongzhi.accounts.models import User
 from gongzhi.publications import kinds, policies
@@ -65,6 +66,7 @@ def _disclosure_staff(user: User, publication: Publication) -> dict:
     return {
         **_blank(),
         "view": view,
+        "sections": [(_("收入"), view.income), (_("支出"), view.expense)],
         "initial": initial,
         "may_edit": policies.can_edit(user, publication),
         "may_manage": policies.can_manage(user, publication) and publication.status != "withdrawn",

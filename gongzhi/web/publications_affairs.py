@@ -257,7 +257,7 @@ def stage_publish(request, pk: int) -> HttpResponse:
 def urlpatterns_for(guard: Callable[..., Any]) -> list[URLPattern]:
     """三务公开 and 村民说事 staff forms under publications/, behind `guard` (the portal's access decorator)."""
     posts: list[tuple[str, Callable[..., HttpResponse], str]] = [
-        ("publications/<int:pk>/disclosure/", disclosure_save, "affairs_disclosure"),
+        ("publications/<int:pk>/disclosure/period/", disclosure_save, "affairs_disclosure"),
         ("publications/<int:pk>/disclosure/lines/", line_add, "affairs_line_add"),
         ("publications/<int:pk>/disclosure/lines/import/", lines_import, "affairs_import"),
         ("publications/disclosure-lines/<int:line_id>/delete/", line_delete, "affairs_line_delete"),

@@ -50,7 +50,7 @@ def _portal(patterns: list, extra: list, audience: str, guard) -> list:
     stand_in = [] if _has(patterns, "publication") else [
         path("publications/<int:pk>/" if audience == "staff" else "public/<int:pk>/", guard(_stand_in(audience)),
              name="publication")]
-    return stand_in + extra + list(patterns)
+    return stand_in + list(patterns) + extra  # after the portal's own, as the lead wires them
 
 
 worker = _portal(worker_urls.urlpatterns, publications_affairs.urlpatterns_for(worker_urls.guard), "staff",
