@@ -239,3 +239,31 @@ def test_residents_see_the_public_stages_and_evaluate_once(client, pub):
     assert client.post(reverse("resident:affairs_evaluate", args=[item.pk]),
                        {"rating": "satisfied"}).status_code == 404
     assert MeetingEvaluation.objects.count() == 1
+
+
+def test_every_state_of_both_kinds_renders_for_staff_and_readers(client, pub):
+    bare_disclosure = core.create_draft(actor=pub.village_admin, kind="disclosure", author_unit=pub.tree["village"],
+                                        title="空白的三务公开")
+    bare_meeting = core.create_draft(actor=pub.village_admin, kind="meeting", author_unit=pub.tree["village"],
+                                     title="空白的说事")
+    finance = published_finance(pub)
+    meeting = live_meeting(pub, to_stage=Stage.SUPERVISE)
+    withdrawn = live_meeting(pub, to_stage=Stage.EVALUATE)
+    core.withdraw(actor=pub.village_admin, publication=withdrawn, reason="重复")
+    for user, portal in ((pub.village_admin, "worker"), (pub.village_station, "worker"), (pub.dispatcher, "command")):
+        client.force_login(user)
+        for item in (bare_disclosure, bare_meeting, finance, meeting, withdrawn):
+            response = client.get(reverse(f"{portal}:publication", args=[item.pk]))
+            assert response.status_code == 200, (user, item)
+    client.force_login(pub.dispatcher)
+    page = text(client.get(reverse("command:publication", args=[meeting.pk])))
+    assert "公开“评”环节" in page and "已按时清运" in page
+    for reader in (pub.resident, pub.neighbour):
+        client.force_login(reader)
+        for item in (finance, meeting):
+            assert client.get(reverse("resident:publication", args=[item.pk])).status_code == 200
+        assert client.get(reverse("resident:publication", args=[withdrawn.pk])).status_code == 404
+    client.logout()
+    assert client.get(reverse("resident:publication", args=[finance.pk])).status_code == 404
+    assert client.get(reverse("resident:affairs_disclosures")).status_code == 200
+    assert client.get(reverse("resident:public_group", args=["disclosures"])).status_code == 200
