@@ -143,3 +143,20 @@ def test_a_meeting_goes_public_stage_by_stage(page, live_server, pub, shot):
     expect(page.locator("#affairs-stage-4 .badge")).to_have_text("进行中")
     assert scroll_width(page) <= 360
     shot(page, "affairs-meeting-resident")
+
+    log_in_as(page, live_server.url, pub.dispatcher)  # the township supervises
+    page.goto(f"{live_server.url}/command/publications/{item.pk}/")
+    page.locator("#affairs-supervise").get_by_label("督办情况").fill("已电话督办，路灯已全部修好。")
+    page.get_by_role("button", name="记录督办情况").click()
+    page.get_by_role("button", name="公开“督”环节").click()
+    page.get_by_role("button", name="公开“评”环节").click()
+    expect(page.get_by_text("已公开“评”环节。")).to_be_visible()
+
+    log_in_as(page, live_server.url, pub.resident)
+    page.goto(f"{live_server.url}/public/{item.pk}/")
+    expect(page.locator("#affairs-stage-4")).to_contain_text("路灯已全部修好")
+    page.get_by_label("满意", exact=True).check()
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.get_by_text("感谢您的评价。")).to_be_visible()
+    expect(page.locator("#affairs-evaluate")).to_contain_text("您的评价：满意")
+    expect(page.locator('#affairs-stage-5 [data-rating="satisfied"]')).to_have_text("满意 1")
