@@ -98,6 +98,7 @@ def _meeting_staff(user: User, publication: Publication) -> dict:
     return {
         **_blank(),
         "initial": initial,
+        "client_key": uuid.uuid4().hex,
         "view": view,
         "may_edit": policies.can_edit(user, publication),
         "may_manage": manage,

@@ -133,7 +133,8 @@ def project_add(request, pk: int) -> HttpResponse:
     p = request.POST
     try:
         services.add_project(actor=request.user, publication=item, name=p.get("name"), budget=p.get("budget"),
-                             contractor=p.get("contractor", ""), note=p.get("note", ""))
+                             contractor=p.get("contractor", ""), note=p.get("note", ""),
+                             client_key=p.get("client_key", ""))
     except DomainError as err:
         return _refused(request, item, err, "_project_form.html", _("添加村级项目"))
     return _done(request, pk, _("已添加项目。"), "affairs-projects")
@@ -157,7 +158,8 @@ def milestone_add(request, project_id: int) -> HttpResponse:
     p = request.POST
     try:
         services.add_milestone(actor=request.user, project=project, name=p.get("name"),
-                               planned_on=p.get("planned_on"), done_on=p.get("done_on"), note=p.get("note", ""))
+                               planned_on=p.get("planned_on"), done_on=p.get("done_on"), note=p.get("note", ""),
+                               client_key=p.get("client_key", ""))
     except DomainError as err:
         return _refused(request, item, err, "_milestone_form.html", _("添加项目节点"), project=project)
     return _done(request, item.pk, _("已添加项目节点。"), "affairs-projects")
@@ -205,7 +207,7 @@ def action_add(request, pk: int) -> HttpResponse:
     p = request.POST
     try:
         services.add_action(actor=request.user, publication=item, title=p.get("title"), assignee=p.get("assignee"),
-                            due_on=p.get("due_on"))
+                            due_on=p.get("due_on"), client_key=p.get("client_key", ""))
     except DomainError as err:
         return _refused(request, item, err, "_action_form.html", _("办：办理事项"))
     return _done(request, pk, _("已添加办理事项。"), "affairs-do")
@@ -238,7 +240,8 @@ def action_delete(request, action_id: int) -> HttpResponse:
 def note_add(request, pk: int) -> HttpResponse:
     item = _item(request, pk, "meeting")
     try:
-        services.add_supervision_note(actor=request.user, publication=item, body=request.POST.get("body"))
+        services.add_supervision_note(actor=request.user, publication=item, body=request.POST.get("body"),
+                                      client_key=request.POST.get("client_key", ""))
     except DomainError as err:
         return _refused(request, item, err, "_note_form.html", _("督：督办情况"))
     return _done(request, pk, _("已记录督办情况。"), "affairs-supervise")

@@ -100,11 +100,17 @@ class Project(models.Model):
     budget_fen = models.PositiveBigIntegerField(_("预算（分）"), default=0)
     contractor = models.CharField(_("承建单位"), max_length=100, blank=True, default="")
     note = models.CharField(_("说明"), max_length=500, blank=True, default="")
+    # A form sent twice (a double tap, a retry) adds one row.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("村级项目")
         verbose_name_plural = _("村级项目")
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["disclosure", "client_key"], condition=~Q(client_key=""),
+                                    name="project_client_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -117,11 +123,17 @@ class Milestone(models.Model):
     planned_on = models.DateField(_("计划日期"))
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
     note = models.CharField(_("备注"), max_length=200, blank=True, default="")
+    # A form sent twice (a double tap, a retry) adds one row.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("项目节点")
         verbose_name_plural = _("项目节点")
         ordering = ["planned_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "client_key"], condition=~Q(client_key=""),
+                                    name="milestone_client_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -173,11 +185,17 @@ class MeetingAction(models.Model):
     assignee = models.CharField(_("责任人"), max_length=60)
     due_on = models.DateField(_("完成时限"))
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
+    # A form sent twice (a double tap, a retry) adds one row.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("办理事项")
         verbose_name_plural = _("办理事项")
         ordering = ["due_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "client_key"], condition=~Q(client_key=""),
+                                    name="meeting_action_client_key"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -192,11 +210,17 @@ class SupervisionNote(models.Model):
                                verbose_name=_("督办人"))
     body = models.CharField(_("督办情况"), max_length=500)
     at = models.DateTimeField(_("时间"), default=timezone.now)
+    # A form sent twice (a double tap, a retry) adds one row.
+    client_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("督办记录")
         verbose_name_plural = _("督办记录")
         ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "client_key"], condition=~Q(client_key=""),
+                                    name="supervision_note_client_key"),
+        ]
 
     def __str__(self) -> str:
         return self.body[:20]

@@ -345,20 +345,23 @@ def template_rows() -> list[Sequence[Any]]:
 
 @transaction.atomic
 def add_project(*, actor: User, publication: Publication, name: Any, budget: Any = "", contractor: Any = "",
-                note: Any = "") -> Project:
+                note: Any = "", client_key: str = "") -> Project:
     _of_kind(publication, "disclosure")
     publication = _locked(publication)
     _editable(actor, publication)
     disclosure = Disclosure.objects.filter(publication=publication).first()
     if disclosure is None:
         raise DomainError(_("请先保存公开类别和期次。"), code=CODE, field="category")
+    key = _key(client_key)
+    if key and (existing := disclosure.projects.filter(client_key=key).first()):
+        return existing
     if disclosure.projects.count() >= PROJECTS_MAX:
         raise DomainError(_("每期最多%(n)d个项目。") % {"n": PROJECTS_MAX}, code=CODE)
     return Project.objects.create(
         disclosure=disclosure, name=_text(name, field="name", max_length=100, required=_("请填写项目名称。")),
         budget_fen=parse_amount(budget, field="budget", required=False),
         contractor=_text(contractor, field="contractor", max_length=100),
-        note=_text(note, field="note", max_length=500))
+        note=_text(note, field="note", max_length=500), client_key=key)
 
 
 @transaction.atomic
@@ -370,15 +373,19 @@ def delete_project(*, actor: User, project: Project) -> None:
 
 @transaction.atomic
 def add_milestone(*, actor: User, project: Project, name: Any, planned_on: Any, note: Any = "",
-                  done_on: Any = None) -> Milestone:
+                  done_on: Any = None, client_key: str = "") -> Milestone:
     publication = _locked(project.disclosure.publication)
     _editable(actor, publication)
+    key = _key(client_key)
+    if key and (existing := project.milestones.filter(client_key=key).first()):
+        return existing
     if project.milestones.count() >= MILESTONES_MAX:
         raise DomainError(_("每个项目最多%(n)d个节点。") % {"n": MILESTONES_MAX}, code=CODE)
     return Milestone.objects.create(
         project=project, name=_text(name, field="name", max_length=60, required=_("请填写节点名称。")),
         planned_on=_required_date(planned_on, field="planned_on", message=_("请填写计划日期。")),
-        done_on=parse_date(done_on, field="done_on"), note=_text(note, field="note", max_length=200))
+        done_on=parse_date(done_on, field="done_on"), note=_text(note, field="note", max_length=200),
+        client_key=key)
 
 
 @transaction.atomic
@@ -485,19 +492,23 @@ def save_discussion(*, actor: User, publication: Publication, discussed_on: Any,
 
 
 @transaction.atomic
-def add_action(*, actor: User, publication: Publication, title: Any, assignee: Any, due_on: Any) -> MeetingAction:
+def add_action(*, actor: User, publication: Publication, title: Any, assignee: Any, due_on: Any,
+               client_key: str = "") -> MeetingAction:
     """办: one thing to do, by whom, by when."""
     _of_kind(publication, "meeting")
     publication = _locked(publication)
     _manageable(actor, publication)
     meeting = _meeting(publication)
+    key = _key(client_key)
+    if key and (existing := meeting.actions.filter(client_key=key).first()):
+        return existing
     _stage_open(meeting, Stage.DO)
     if meeting.actions.count() >= ACTIONS_MAX:
         raise DomainError(_("最多%(n)d个办理事项。") % {"n": ACTIONS_MAX}, code=CODE)
     return MeetingAction.objects.create(
         meeting=meeting, title=_text(title, field="title", max_length=100, required=_("请填写办理事项。")),
         assignee=_text(assignee, field="assignee", max_length=60, required=_("请填写责任人。")),
-        due_on=_required_date(due_on, field="due_on", message=_("请填写完成时限。")))
+        due_on=_required_date(due_on, field="due_on", message=_("请填写完成时限。")), client_key=key)
 
 
 @transaction.atomic
@@ -525,19 +536,23 @@ def finish_action(*, actor: User, action: MeetingAction, done_on: Any) -> Meetin
 
 
 @transaction.atomic
-def add_supervision_note(*, actor: User, publication: Publication, body: Any) -> SupervisionNote:
+def add_supervision_note(*, actor: User, publication: Publication, body: Any,
+                         client_key: str = "") -> SupervisionNote:
     """督: a supervisor's note on the progress (after the decision; shown once 督 is public)."""
     _of_kind(publication, "meeting")
     publication = _locked(publication)
     _manageable(actor, publication)
     meeting = _meeting(publication)
+    key = _key(client_key)
+    if key and (existing := meeting.notes.filter(client_key=key).first()):
+        return existing
     if not meeting.actions.exists():
         raise DomainError(_("请先填写办理事项，再记录督办情况。"), code=CODE, field="body")
     if meeting.notes.count() >= NOTES_MAX:
         raise DomainError(_("督办记录已达上限。"), code=CODE, field="body")
     return SupervisionNote.objects.create(
         meeting=meeting, author=actor,
-        body=_text(body, field="body", max_length=500, required=_("请填写督办情况。")))
+        body=_text(body, field="body", max_length=500, required=_("请填写督办情况。")), client_key=key)
 
 
 def _stage_ready(meeting: Meeting, stage: int) -> None:

@@ -455,3 +455,23 @@ def test_stage_forms_refuse_outsiders_and_withdrawn_items(pub):
     core.withdraw(actor=pub.village_admin, publication=item, reason="重复")
     with pytest.raises(Conflict):
         discuss(pub, item)
+
+
+def test_project_milestone_action_and_note_forms_sent_twice_add_one_row(pub):
+    item = core.create_draft(actor=pub.village_admin, kind="disclosure", author_unit=pub.tree["village"], title="x")
+    services.set_disclosure(actor=pub.village_admin, publication=item, category="village", year=2026,
+                            period_type="month", period=11)
+    project = services.add_project(actor=pub.village_admin, publication=item, name="村道硬化", client_key="p")
+    assert services.add_project(actor=pub.village_admin, publication=item, name="村道硬化", client_key="p") == project
+    first = services.add_milestone(actor=pub.village_admin, project=project, name="开工", planned_on="2026-10-08",
+                                   client_key="m")
+    assert services.add_milestone(actor=pub.village_admin, project=project, name="开工", planned_on="2026-10-08",
+                                  client_key="m") == first
+    matter = meeting(pub)
+    action = services.add_action(actor=pub.village_admin, publication=matter, title="a", assignee="b",
+                                 due_on="2026-11-20", client_key="a")
+    assert services.add_action(actor=pub.village_admin, publication=matter, title="a", assignee="b",
+                               due_on="2026-11-20", client_key="a") == action
+    note = services.add_supervision_note(actor=pub.village_admin, publication=matter, body="n", client_key="n")
+    assert services.add_supervision_note(actor=pub.village_admin, publication=matter, body="n", client_key="n") == note
+    assert (project.milestones.count(), matter.meeting.actions.count(), matter.meeting.notes.count()) == (1, 1, 1)
