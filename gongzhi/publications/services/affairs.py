@@ -200,7 +200,7 @@ def set_disclosure(*, actor: User, publication: Publication, category: str, year
 def _finance(publication: Publication) -> Disclosure:
     disclosure = Disclosure.objects.filter(publication=publication).first()
     if disclosure is None or disclosure.category != DisclosureCategory.FINANCE:
-        raise DomainError(_("请先把公开类别设为“财务公开”并保存期次。"), code=CODE, field="category")
+        raise DomainError(_("请先把公开类别设为“财务公开”并保存期次。"), code=CODE)
     return disclosure
 
 
@@ -351,7 +351,7 @@ def add_project(*, actor: User, publication: Publication, name: Any, budget: Any
     _editable(actor, publication)
     disclosure = Disclosure.objects.filter(publication=publication).first()
     if disclosure is None:
-        raise DomainError(_("请先保存公开类别和期次。"), code=CODE, field="category")
+        raise DomainError(_("请先保存公开类别和期次。"), code=CODE)
     key = _key(client_key)
     if key and (existing := disclosure.projects.filter(client_key=key).first()):
         return existing

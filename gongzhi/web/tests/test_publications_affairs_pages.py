@@ -75,6 +75,14 @@ def test_a_bad_line_comes_back_with_the_message_at_its_field(client, pub, draft)
     assert not FinanceLine.objects.exists()
 
 
+def test_a_line_before_the_finance_period_is_refused_with_the_reason(client, pub, draft):
+    as_admin(client, pub)
+    response = client.post(reverse("worker:affairs_line_add", args=[draft.pk]), LINE)
+    assert response.status_code == 422 and "请先把公开类别设为“财务公开”" in text(response)
+    response = client.post(reverse("worker:affairs_project_add", args=[draft.pk]), {"name": "村道硬化"})
+    assert response.status_code == 422 and "请先保存公开类别和期次" in text(response)
+
+
 def test_lines_cannot_change_once_submitted(client, pub, draft):
     as_admin(client, pub)
     set_finance(client, draft)
