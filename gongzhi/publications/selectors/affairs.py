@@ -182,6 +182,7 @@ class StageRow:
     title: str
     public: bool
     is_next: bool
+    ready: bool = True  # its record is there (a decision, an action, a note) to publish it
 
 
 @dataclass
@@ -229,8 +230,11 @@ def meeting_view(user: User | AnonymousUser, publication: Publication, *, staff:
                            meeting.evaluations.values("rating").annotate(n=Count("id"))})
         if user.is_authenticated:
             mine = meeting.evaluations.filter(user=user).first()
+    ready = {Stage.SAY: bool(meeting and meeting.matter), Stage.DISCUSS: bool(meeting and meeting.decision),
+             Stage.DO: bool(meeting and meeting.actions.exists()), Stage.SUPERVISE: bool(notes),
+             Stage.EVALUATE: True}
     stages = [StageRow(number=int(n), short=str(n.label), title=str(title), public=published >= n,
-                       is_next=published + 1 == n) for n, title in STAGES]
+                       is_next=published + 1 == n, ready=ready[n]) for n, title in STAGES]
     can_evaluate = (not staff and meeting is not None and published >= Stage.EVALUATE and mine is None
                     and publication.is_live() and publication.audience_path in policies.area_paths(user))
     return MeetingView(meeting=meeting, stages=stages, actions=actions, notes=notes, counts=counts,
