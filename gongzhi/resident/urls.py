@@ -1,6 +1,13 @@
 from django.urls import path
 
-from gongzhi.resident import boards_views, merchant_views, points_views, publications_views, views
+from gongzhi.resident import (
+    boards_views,
+    merchant_views,
+    points_views,
+    publications_affairs_views,
+    publications_views,
+    views,
+)
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required
 from gongzhi.web.report import photo_upload
@@ -45,7 +52,8 @@ urlpatterns = [
     path("public/<int:pk>/", publications_views.publication, name="publication"),
     path("public/<int:pk>/comment/", publications_views.comment, name="publication_comment"),
     path("public/<slug:group>/", publications_views.public_group, name="public_group"),
-    # 红黑榜 appeals, 建言献策 (resident/boards_views.py)
+    # 红黑榜 appeals, 建言献策 (resident/boards_views.py); 三务公开 by category and period, 村民说事 evaluations
     *boards_views.urlpatterns,
+    *publications_affairs_views.urlpatterns,
     path("dev/sms/", views.dev_sms, name="dev_sms"),
 ]

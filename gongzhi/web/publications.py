@@ -31,7 +31,7 @@ from gongzhi.publications import kinds, policies
 from gongzhi.publications.models import Publication, Status
 from gongzhi.publications.selectors import core as selectors
 from gongzhi.publications.services import core as services
-from gongzhi.web import publications_alerts, publications_boards
+from gongzhi.web import publications_affairs, publications_alerts, publications_boards
 from gongzhi.web import publications_forms as pf
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.paging import Window
@@ -325,5 +325,6 @@ def urlpatterns_for(guard: Callable[..., Any]) -> list[URLPattern]:
     return [path(route, guard(view), name=name) for route, view, name in pages] + [
         path(route, require_POST(guard(view)), name=name) for route, view, name in posts] + [
         # The kinds' own staff pages, under publications/ too.
-        *publications_alerts.urlpatterns_for(guard), *publications_boards.urlpatterns_for(guard)]
+        *publications_alerts.urlpatterns_for(guard), *publications_boards.urlpatterns_for(guard),
+        *publications_affairs.urlpatterns_for(guard)]
 

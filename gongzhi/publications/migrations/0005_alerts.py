@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publications', '0002_boards'),
+        ('publications', '0003_affairs'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

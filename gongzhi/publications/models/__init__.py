@@ -1,5 +1,19 @@
 """The publishing core's tables (models/core.py) and each kind's own (boards, disclosures, meetings …)."""
 
+from gongzhi.publications.models.affairs import (
+    Disclosure,
+    DisclosureCategory,
+    FinanceLine,
+    Meeting,
+    MeetingAction,
+    MeetingEvaluation,
+    Milestone,
+    PeriodType,
+    Project,
+    Rating,
+    Stage,
+    SupervisionNote,
+)
 from gongzhi.publications.models.alerts import AlertDelivery, AlertSms
 from gongzhi.publications.models.boards import (
     BlackDisplay,
@@ -25,5 +39,8 @@ __all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEv
 # 红黑榜, 建言献策 (models/boards.py)
 __all__ += ["BlackDisplay", "Board", "BoardAppeal", "BoardCriterion", "BoardEntry", "BoardList", "Suggestion",
             "SuggestionSupport"]
+# 三务公开, 村民说事 (models/affairs.py)
+__all__ += ["Disclosure", "DisclosureCategory", "FinanceLine", "Meeting", "MeetingAction", "MeetingEvaluation",
+            "Milestone", "PeriodType", "Project", "Rating", "Stage", "SupervisionNote"]
 # 紧急通知 (models/alerts.py)
 __all__ += ["AlertDelivery", "AlertSms"]
