@@ -9,5 +9,8 @@ from gongzhi.publications.models.core import (
     ReadMark,
     Status,
 )
+from gongzhi.publications.models.library import Guide, ServiceLink
+from gongzhi.publications.models.volunteers import Participation, TeamMember, VolunteerActivity, VolunteerTeam
 
-__all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status"]
+__all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status",
+           "Guide", "ServiceLink", "Participation", "TeamMember", "VolunteerActivity", "VolunteerTeam"]
