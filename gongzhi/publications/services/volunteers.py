@@ -266,11 +266,11 @@ def sign_up(*, user: User, publication: Publication) -> Participation:
     publication = activity.publication
     if not publication.is_live():
         raise NotFound()
+    if activity.starts_at <= timezone.now():
+        raise Conflict(_("活动已开始，不能再报名。"), code="activity_started")
     refusal = vp.sign_up_refusal(user, publication, activity)
     if refusal:
         raise Forbidden(refusal, code="sign_up_refused")
-    if activity.starts_at <= timezone.now():
-        raise Conflict(_("活动已开始，不能再报名。"), code="activity_started")
     existing = Participation.objects.filter(activity=activity, user=user).first()
     if existing is not None and existing.status == Participation.Status.SIGNED_UP:
         return existing
