@@ -56,6 +56,10 @@ class ActivityView:
     mine: Participation | None
 
     @property
+    def signed(self) -> Participation | None:
+        return self.mine if self.mine is not None and self.mine.status == Participation.Status.SIGNED_UP else None
+
+    @property
     def left(self) -> int:
         return max(0, self.activity.slots - self.activity.taken)  # type: ignore[attr-defined]
 
