@@ -187,6 +187,7 @@ def xlsx_bytes(title: str, header: Sequence[str], rows: Sequence[Sequence[object
 
     book = Workbook()
     sheet = book.active
+    assert sheet is not None  # a new workbook always has its first sheet
     sheet.title = title[:31]
     sheet.append([title])
     sheet.append(list(header))

@@ -62,6 +62,6 @@ def sign_up_refusal(user: User | AnonymousUser, publication: Publication, activi
             and publication.audience_unit.level not in policies.PUBLIC_LEVELS):
         return _("该活动不面向您所在的村(社区)。")
     if activity.members_only and not TeamMember.objects.filter(
-            user=user, status=TeamMember.Status.APPROVED, team__in=activity.teams.all()).exists():
+            user_id=user.pk or 0, status=TeamMember.Status.APPROVED, team__in=activity.teams.all()).exists():
         return _("该活动仅限服务队成员报名，请先申请加入服务队。")
     return ""

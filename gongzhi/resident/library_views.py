@@ -52,8 +52,8 @@ def library_search(request):
           core_selectors.readable(request.user, group=kinds.Group.LIBRARY, tag=tag, search=q))
     page = Window(qs, request.GET.get("page"), PER_PAGE)
     for item in page:
-        item.url = item_url(item)  # type: ignore[attr-defined]
-        item.label = kinds.KINDS[item.kind].label  # type: ignore[attr-defined]
+        item.url = item_url(item)
+        item.label = kinds.KINDS[item.kind].label
     return render(request, "resident/library/search.html", {
         "page": page, "q": q, "tag": tag, "kind": kind, "kinds": library_selectors.library_kinds(),
         "tags": library_selectors.tag_cloud(request.user, kind=kind or None),
@@ -147,7 +147,7 @@ def volunteer_cancel(request, pk: int):
 def volunteer_record(request):
     record = selectors.record_of(request.user)
     for p in record.participations:
-        p.url = item_url(p.activity.publication)  # type: ignore[attr-defined]
+        p.url = item_url(p.activity.publication)
     return render(request, "resident/volunteers/record.html", {"record": record})
 
 

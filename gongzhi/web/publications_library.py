@@ -74,7 +74,7 @@ class LinkForm(forms.Form):
 
 
 class FilesForm(forms.Form):
-    files = forms.FileField(label=gettext_lazy("模板文件"), required=False,
+    files = forms.FileField(  # type: ignore[assignment]  # the field is named as the form's inputlabel=gettext_lazy("模板文件"), required=False,
                             help_text=gettext_lazy("Word（.docx）、Excel（.xlsx）或PDF，可多选。"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -97,7 +97,7 @@ class ActivityForm(forms.Form):
 
     def __init__(self, *args: Any, teams: list[VolunteerTeam], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["teams"].choices = [(str(t.pk), t.name) for t in teams]
+        self.fields["teams"].choices = [(str(t.pk), t.name) for t in teams]  # type: ignore[attr-defined]
 
 
 class TeamForm(forms.Form):
@@ -112,7 +112,7 @@ class TeamForm(forms.Form):
 
     def __init__(self, *args: Any, units: list[OrgUnit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].choices = [(str(u.pk), u.name) for u in units]
+        self.fields["unit"].choices = [(str(u.pk), u.name) for u in units]  # type: ignore[attr-defined]
 
 
 # Library parts ------------------------------------------------------------------------------------------------

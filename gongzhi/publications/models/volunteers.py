@@ -9,6 +9,8 @@ hours after the activity; hours may award points by the township's catalogue (`a
 so recording hours again never gives twice).
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -108,9 +110,7 @@ class VolunteerActivity(models.Model):
         return self.place
 
     @property
-    def duration_hours(self):  # type: ignore[no-untyped-def]
-        from decimal import Decimal
-
+    def duration_hours(self) -> Decimal:
         seconds = (self.ends_at - self.starts_at).total_seconds()
         # Whole half-hours, as the hours are recorded.
         return Decimal(int(seconds // 1800)) / 2

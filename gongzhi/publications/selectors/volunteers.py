@@ -39,7 +39,7 @@ def teams_for_resident(user: User | AnonymousUser) -> list[TeamView]:
                                                                                                   "id"))
     mine = {m.team_id: m for m in TeamMember.objects.filter(user=user, team__in=teams)} \
         if user.is_authenticated else {}
-    return [TeamView(team, team.approved, mine.get(team.pk)) for team in teams]  # type: ignore[attr-defined]
+    return [TeamView(team, team.approved, mine.get(team.pk)) for team in teams]
 
 
 def visible_team(user: User | AnonymousUser, team_id: int) -> VolunteerTeam:
@@ -61,7 +61,8 @@ class ActivityView:
 
     @property
     def left(self) -> int:
-        return max(0, self.activity.slots - self.activity.taken)  # type: ignore[attr-defined]
+        taken: int = self.activity.taken  # type: ignore[attr-defined]
+        return max(0, self.activity.slots - taken)
 
 
 def activities_for_resident(user: User | AnonymousUser, *, upcoming: bool = True) -> list[ActivityView]:
@@ -92,7 +93,7 @@ class VolunteerRecord:
     total_hours: Decimal
     activities_attended: int
     points: int
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def record_of(user: User) -> VolunteerRecord:
@@ -126,7 +127,7 @@ def managed_team(user: User | AnonymousUser, team_id: int) -> VolunteerTeam:
 
 
 def team_members(team: VolunteerTeam) -> list[TeamMember]:
-    order = {TeamMember.Status.APPLIED: 0, TeamMember.Status.APPROVED: 1, TeamMember.Status.REJECTED: 2,
+    order: dict[str, int] = {TeamMember.Status.APPLIED: 0, TeamMember.Status.APPROVED: 1, TeamMember.Status.REJECTED: 2,
              TeamMember.Status.LEFT: 3}
     members = list(team.members.select_related("user", "reviewed_by"))
     return sorted(members, key=lambda m: (order.get(m.status, 9), m.created_at))
