@@ -129,7 +129,7 @@ def test_a_resident_uses_the_library_and_volunteers_and_staff_record_the_hours(p
     page.goto(f"{live_server.url}/worker/publications/{activity.pk}/attendance/")
     expect(page.get_by_role("heading", name="签到和服务时长")).to_be_visible()
     name = points.resident_user.real_name
-    expect(page.get_by_label(name)).to_be_checked()
+    expect(page.get_by_label(name, exact=True)).to_be_checked()
     page.get_by_label("服务时长(小时)").fill("2.5")
     assert fits(page)
     shot(page, "volunteers-attendance")
