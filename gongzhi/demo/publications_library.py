@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import datetime
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import cast
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
@@ -213,7 +214,7 @@ def _first(unit: OrgUnit, role: str) -> User | None:
 
 
 def _publish(actor: User, kind: str, unit: OrgUnit, title: str, body: str, tags: str, *, key: str,
-             fill=None) -> Publication | None:  # type: ignore[no-untyped-def]
+             fill: Callable[[Publication], None] | None = None) -> Publication | None:
     item = core.create_draft(actor=actor, kind=kind, author_unit=unit, title=title, body=body, tags=tags,
                              client_key=key)
     if item.status != "draft":
@@ -247,10 +248,10 @@ def _township(township: OrgUnit, seed: int) -> int:
         made += bool(_publish(actor, "law", township, title, body, tags, key=f"demo-lib:{code}:law:{i}"))
     for i, (title, tags, body, name, content) in enumerate(TEMPLATES):
         if name.endswith(".xlsx"):
-            header, rows = content  # type: ignore[misc]
+            header, rows = cast(tuple[list[str], list[list[object]]], content)
             data = office.xlsx_bytes(title[:20], header, rows)
         else:
-            data = office.docx_bytes(title.split("（")[0], content)  # type: ignore[arg-type]
+            data = office.docx_bytes(title.split("（")[0], cast(list[str], content))
 
         def attach(item: Publication, data: bytes = data, name: str = name) -> None:
             library.add_template_files(actor=actor, publication=item, files=[SimpleUploadedFile(name, data)])
