@@ -184,3 +184,13 @@ def test_the_kind_partials_render_for_fresh_drafts_and_published_items(rf, pub, 
             "publication": item, "kind": kinds.context_for("reader", pub.resident, item), "user": pub.resident,
             "request": request}, request=request)
         assert "剩余3个名额" in html
+
+
+def test_anonymous_visitors_see_public_pages_and_are_sent_to_sign_in_for_their_own(client, pub):
+    published(pub.county_dispatcher, "law", pub.tree["county"], title="人民调解法", tags="调解")
+    search = client.get(reverse("resident:library_search"))
+    assert search.status_code == 200 and "人民调解法" in search.content.decode()
+    assert client.get(reverse("resident:volunteers")).status_code == 200
+    assert client.get(reverse("resident:volunteer_record")).status_code == 302
+    assert client.post(reverse("resident:volunteer_signup", args=[1])).status_code == 302
+    assert client.get(reverse("resident:library_file", args=[999])).status_code == 404
