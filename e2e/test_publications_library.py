@@ -147,3 +147,36 @@ def test_a_resident_uses_the_library_and_volunteers_and_staff_record_the_hours(p
     assert fits(page)
     shot(page, "volunteers-record")
     assert errors == []
+
+
+def test_every_library_and_volunteer_page_fits_a_phone_and_a_desktop(new_page, live_server, world, shot):
+    points, activity = world
+    member = vs.apply_to_team(user=points.resident_user, team=activity.volunteer_activity.teams.get())
+    guide = activity.__class__.objects.get(kind="guide")
+    template = activity.__class__.objects.get(kind="template")
+    staff_pages = [
+        ("teams", "/worker/volunteers/teams/"),
+        ("team", f"/worker/volunteers/teams/{member.team_id}/"),
+        ("team-new", "/worker/volunteers/teams/new/"),
+        ("activity-edit", f"/worker/publications/{activity.pk}/activity/"),
+        ("attendance", f"/worker/publications/{activity.pk}/attendance/"),
+    ]
+    resident_pages = [
+        ("search", "/public/library/search/"),
+        ("search-tag", "/public/library/search/?tag=%E6%96%87%E4%B9%A6"),
+        ("guide", f"/public/library/item/{guide.pk}/"),
+        ("template", f"/public/library/item/{template.pk}/"),
+        ("activity", f"/public/library/item/{activity.pk}/"),
+        ("volunteers", "/volunteers/"),
+        ("record", "/volunteers/mine/"),
+    ]
+    for width, height in ((360, 740), (1920, 1080)):
+        page = new_page(width=width, height=height)
+        for user, pages in ((points.village_admin, staff_pages), (points.resident_user, resident_pages)):
+            log_in_as(page, live_server.url, user)
+            for name, path in pages:
+                response = page.goto(live_server.url + path)
+                assert response.status == 200, path
+                assert fits(page, width), (path, width)
+                shot(page, f"library-{name}-{width}")
+        page.context.close()
