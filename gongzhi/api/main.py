@@ -22,6 +22,7 @@ api.add_router("/accounts", "gongzhi.api.accounts.router", tags=["accounts"])
 api.add_router("/notifications", "gongzhi.api.notifications.router", tags=["notifications"])
 api.add_router("/cases", "gongzhi.api.cases.router", tags=["cases"])
 api.add_router("/points", "gongzhi.api.points.router", tags=["points"])
+api.add_router("/publications", "gongzhi.api.publications.router", tags=["publications"])
 
 
 @api.exception_handler(DomainError)

@@ -23,6 +23,7 @@ from gongzhi.web import (
     pii,
     points_admin,
     points_review,
+    publications,
     registry,
     registry_io,
     tasks,
@@ -88,4 +89,6 @@ urlpatterns = [
     *points_review.urlpatterns_for(guard),
     # 积分管理: catalogue, star scale, shops, statistics, ledger checks (web/points_admin.py)
     *points_admin.urlpatterns_for(guard, ledger_checks=True),
+    # 公开: notices, boards, disclosures … written, reviewed and withdrawn (web/publications.py)
+    *publications.urlpatterns_for(guard),
 ]

@@ -43,6 +43,18 @@ class Group:
     SUGGESTIONS = "suggestions"  # 建言献策
 
 
+# The resident portal's sections, in the order the public index shows them: (title, one line on what is there).
+GROUPS: dict[str, tuple[str | Promise, str | Promise]] = {
+    Group.NOTICES: (_("通知公告"), _("村情动态、安全提示、活动通知和紧急通知")),
+    Group.DISCLOSURES: (_("三务公开"), _("党务、村务、财务公开，群众可以提问")),
+    Group.MEETINGS: (_("村民说事"), _("说、议、办、督、评，村里的事大家商量着办")),
+    Group.BOARDS: (_("红黑榜"), _("好人好事上红榜，陈规陋习上黑榜")),
+    Group.LIBRARY: (_("政策法规与办事指南"), _("惠农政策、法律法规、文书模板、办事指南、便民服务")),
+    Group.VOLUNTEERS: (_("志愿服务"), _("志愿队伍和志愿活动，报名参加")),
+    Group.SUGGESTIONS: (_("建言献策"), _("为村里发展提建议，支持好的建议")),
+}
+
+
 @dataclass(frozen=True)
 class KindSpec:
     slug: str

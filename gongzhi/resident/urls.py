@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gongzhi.resident import merchant_views, points_views, views
+from gongzhi.resident import merchant_views, points_views, publications_views, views
 from gongzhi.web import inbox
 from gongzhi.web.access import login_required
 from gongzhi.web.report import photo_upload
@@ -40,5 +40,10 @@ urlpatterns = [
     path("privacy/", views.privacy, name="privacy"),
     path("public/assessment/", views.public_assessments, name="public_assessments"),
     path("public/assessment/<str:code>/", views.public_assessment, name="public_assessment"),
+    # 公开事务: notices, 三务公开, 村民说事, 红黑榜, libraries, volunteers, suggestions (resident/publications_views.py)
+    path("public/", publications_views.public_index, name="public"),
+    path("public/<int:pk>/", publications_views.publication, name="publication"),
+    path("public/<int:pk>/comment/", publications_views.comment, name="publication_comment"),
+    path("public/<slug:group>/", publications_views.public_group, name="public_group"),
     path("dev/sms/", views.dev_sms, name="dev_sms"),
 ]

@@ -28,6 +28,8 @@ from gongzhi.core.pii import mask_phone
 from gongzhi.core.validators import normalize_phone
 from gongzhi.notifications import services as notification_services
 from gongzhi.points.selectors import merchant as merchant_selectors
+from gongzhi.publications import kinds
+from gongzhi.publications.selectors import core as publication_selectors
 from gongzhi.registry import selectors as registry_selectors
 from gongzhi.registry import services as registry_services
 from gongzhi.resident.forms import FollowUpForm, LoginForm, RatingForm, SignupForm
@@ -38,6 +40,7 @@ from gongzhi.web.forms import add_domain_error, refused
 from gongzhi.web.report import report_page
 
 LARGE_TYPE_MAX_AGE = 365 * 24 * 3600
+HOME_NOTICES = 3
 
 
 def home(request):
@@ -48,7 +51,9 @@ def home(request):
         if merchant_selectors.is_merchant(user):  # a 商户 account: their shop's page
             return redirect("resident:merchant_home")
     overview = registry_selectors.resident_overview(user) if user.is_authenticated else None
-    return render(request, "resident/home.html", {"overview": overview})
+    # 公开事务: the newest notices of the visitor's area (the public ones for anybody else).
+    notices = publication_selectors.readable(user, group=kinds.Group.NOTICES)[:HOME_NOTICES]
+    return render(request, "resident/home.html", {"overview": overview, "notices": notices})
 
 
 def inbox_or_own_portal(request):

@@ -15,6 +15,8 @@ from gongzhi.cases.selectors import unread_follow_ups
 from gongzhi.notifications.selectors import unread_count
 from gongzhi.points import policies as points_policies
 from gongzhi.points.selectors import office as points_office
+from gongzhi.publications import policies as publication_policies
+from gongzhi.publications.selectors import core as publication_selectors
 from gongzhi.registry import policies as registry_policies
 from gongzhi.web.portals import portal_of, section_of
 
@@ -87,6 +89,11 @@ class StaffHeader:
         return isinstance(self._user, User) and points_policies.may_use_points_office(self._user)
 
     @cached_property
+    def may_manage_publications(self) -> bool:
+        """公开 in the nav (those who write, review or manage some kind of publication)."""
+        return isinstance(self._user, User) and publication_policies.may_manage_publications(self._user)
+
+    @cached_property
     def may_review_points(self) -> bool:
         """The count of claims waiting for the user's review on that link."""
         return isinstance(self._user, User) and points_policies.may_award_anywhere(self._user)
@@ -110,7 +117,9 @@ def portal(request: HttpRequest) -> dict[str, Any]:
 
 def badges(request: HttpRequest) -> dict[str, CountBadge]:
     """`inbox_badge`: unread messages; `questions_badge`: residents' questions to the user's units not yet
-    read (follow-ups, 追问); `points_badge`: claims waiting for the user's review (积分审核)."""
+    read (follow-ups, 追问); `points_badge`: claims waiting for the user's review (积分审核); `publications_badge`:
+    publications waiting for the user's review (公开)."""
     return {"inbox_badge": CountBadge(request, "inbox", unread_count),
             "questions_badge": CountBadge(request, "questions", unread_follow_ups),
-            "points_badge": CountBadge(request, "points_review", points_office.pending_review_count)}
+            "points_badge": CountBadge(request, "points_review", points_office.pending_review_count),
+            "publications_badge": CountBadge(request, "publications_review", publication_selectors.review_count)}

@@ -4,9 +4,10 @@ The URL is the file's stored name, exactly what `FieldFile.url` gives, so the te
 writing `attachment.file.url`; the app that owns the name finds its record (an indexed lookup) and checks
 its policy (`cases.selectors.stored_file`; under tasks/, a task report's files: `analytics.selectors
 .stored_task_file`; under visits/, visit photos: `registry.selectors.fieldwork.stored_visit_file`; under
-points/, claim and award photos: `points.selectors.files.stored_points_file`). Unknown,
-not the user's, malformed: 404 alike, never 403, so names cannot be probed. Only what some app explicitly
-answers for is served; today that is nothing public.
+points/, claim and award photos: `points.selectors.files.stored_points_file`; under publications/, an item's
+attachments: `publications.selectors.files.stored_publication_file`). Unknown, not the user's, malformed: 404
+alike, never 403, so names cannot be probed. Only what some app explicitly answers for is served; the one
+public kind is the attachments of a county's or city's published items.
 
 With `MEDIA_ACCEL_REDIRECT` set (production behind nginx) the answer is empty and names the file under
 that prefix in `X-Accel-Redirect`, an `internal` nginx location that sends it (docs/deploy.md); nginx keeps
@@ -26,6 +27,7 @@ from gongzhi.analytics import selectors as analytics_selectors
 from gongzhi.cases import selectors
 from gongzhi.core.files import ServedFile
 from gongzhi.points.selectors import files as points_files
+from gongzhi.publications.selectors import files as publication_files
 from gongzhi.registry.selectors import fieldwork as fieldwork_selectors
 
 
@@ -46,6 +48,8 @@ def media_file(request, name: str):
         found = fieldwork_selectors.stored_visit_file(request.user, name)
     elif name.startswith("points/"):
         found = points_files.stored_points_file(request.user, name)
+    elif name.startswith("publications/"):
+        found = publication_files.stored_publication_file(request.user, name)
     else:
         found = selectors.stored_file(request.user, name)
     if found is None:

@@ -30,6 +30,10 @@ ROUTES: dict[str, dict[str, str]] = {
     "redemption": {"resident": "resident:points_redemption"},
     # The ledger checks (账本核验): a check found the ledger broken.
     "ledger_checks": {"command": "command:points_admin_ledger"},
+    # 公开: an item waiting for review or reviewed (its staff page); for residents (an alert, an answer to their
+    # comment) the item as they read it.
+    "publication": {"resident": "resident:publication", "worker": "worker:publication",
+                    "command": "command:publication"},
 }
 
 

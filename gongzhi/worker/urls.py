@@ -9,6 +9,7 @@ from gongzhi.web import (
     pii,
     points_admin,
     points_review,
+    publications,
     registry,
     registry_io,
     tasks,
@@ -55,4 +56,6 @@ urlpatterns = [
     *points_review.urlpatterns_for(guard),
     # 积分管理: the village's own items and its 爱心超市 (web/points_admin.py)
     *points_admin.urlpatterns_for(guard),
+    # 公开: notices, boards, disclosures … written, reviewed and withdrawn (web/publications.py)
+    *publications.urlpatterns_for(guard),
 ]

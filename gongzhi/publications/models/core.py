@@ -87,6 +87,13 @@ class Publication(models.Model):
         super().save(*args, **kwargs)
 
     @property
+    def kind_label(self) -> str:
+        from gongzhi.publications import kinds  # kinds names models only for typing
+
+        spec = kinds.get(self.kind)
+        return str(spec.label) if spec else self.kind
+
+    @property
     def tag_list(self) -> list[str]:
         return [tag for tag in self.tags.split(",") if tag]
 

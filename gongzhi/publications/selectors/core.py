@@ -7,8 +7,9 @@ from django.db.models import Count, Q, QuerySet
 
 from gongzhi.accounts.models import User
 from gongzhi.core.errors import NotFound
+from gongzhi.org.models import OrgUnit, UnitKind
 from gongzhi.publications import kinds, policies
-from gongzhi.publications.models import Comment, Publication, PublicationEvent, Status
+from gongzhi.publications.models import Attachment, Comment, Publication, PublicationEvent, Status
 
 # At most this many characters of a search are used (a search is a LIKE on title, body and tags).
 SEARCH_MAX = 50
@@ -109,3 +110,48 @@ def status_counts(user: User | AnonymousUser, *, kind: str | list[str] | None = 
     counts = {status: 0 for status in Status.values}
     counts.update({row["status"]: row["n"] for row in qs.values("status").annotate(n=Count("id"))})
     return counts
+
+
+# The staff pages' choices --------------------------------------------------------------------------------------
+
+# A township's 公开范围 list goes down to its villages' grids; deeper subtrees are offered to this many units.
+AUDIENCE_CHOICES_MAX = 400
+
+
+def author_units(user: User | AnonymousUser, kind: str) -> list[OrgUnit]:
+    """The units in whose name the user writes items of `kind`: the units of their posts with an author role
+    (the top units for a system administrator)."""
+    paths = policies.author_paths(user, kind)
+    if not paths:
+        return []
+    qs = OrgUnit.objects.filter(is_active=True, kind=UnitKind.AREA)
+    qs = qs.filter(parent__isnull=True) if "" in paths else qs.filter(path__in=paths)
+    return list(qs.order_by("path"))
+
+
+def audience_units(unit: OrgUnit) -> list[OrgUnit]:
+    """The units an item of `unit` may address: itself and the areas below it, nearest first by path."""
+    return list(OrgUnit.objects.filter(path__startswith=unit.path, is_active=True, kind=UnitKind.AREA,
+                                       depth__lte=unit.depth + 2).order_by("path")[:AUDIENCE_CHOICES_MAX])
+
+
+def managed_comment(user: User | AnonymousUser, comment_id: int) -> Comment:
+    """A comment under an item the user manages (NotFound otherwise)."""
+    comment = (Comment.objects.filter(pk=comment_id, publication__in=Publication.objects.filter(
+        policies.manageable_q(user)).values("pk")).select_related("publication__author_unit").first())
+    if comment is None:
+        raise NotFound()
+    return comment
+
+
+def managed_attachment(user: User | AnonymousUser, attachment_id: int) -> Attachment:
+    attachment = (Attachment.objects.filter(pk=attachment_id, publication__in=Publication.objects.filter(
+        policies.manageable_q(user)).values("pk")).select_related("publication__author_unit").first())
+    if attachment is None:
+        raise NotFound()
+    return attachment
+
+
+def latest_by_group(user: User | AnonymousUser, *, per_group: int = 3) -> dict[str, list[Publication]]:
+    """The newest few live items of each group the user may read (the public index); one query per group."""
+    return {group: list(readable(user, group=group)[:per_group]) for group in kinds.GROUPS}

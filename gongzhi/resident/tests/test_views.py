@@ -46,7 +46,8 @@ def test_logged_out_home_explains_and_offers_login_and_signup(client):
     page = client.get("/").content.decode()
     assert 'href="/login/"' in page and 'href="/signup/"' in page
     assert "<meta name=\"viewport\"" in page
-    assert "公开事务" not in page  # promised nothing the portal does not have (issue 14 will add it)
+    # 公开事务 leads to the public sections, which a visitor may read without signing in.
+    assert "公开事务" in page and 'href="/public/"' in page
 
 
 def test_send_code_without_js_rerenders_form_with_notice_and_keeps_input(client):
