@@ -1,79 +1,32 @@
-"""The resident's library and volunteer pages (M25, M26).
+"""The resident's volunteer pages (M26): 志愿服务 (`volunteers`: coming activities with their sign-up buttons and
+the teams of the resident's village with 申请加入) and 我的志愿服务 (`volunteer_record`: teams, activities, hours,
+points), and the sign-up, cancel, join and leave buttons (also used by the activity's part of the shared item page).
 
-- 政策法规 · 办事指南 (`library_search`): the library items the resident may read, by word, kind and tag, with
-  the 便民服务 links as big buttons on top; `library_file` downloads a template (or any library file) after the
-  same read check as the item; `library_item` is a plain reader page for an item, used until the shared item
-  page (`resident:publication`) is wired.
-- 志愿服务 (`volunteers`): upcoming activities with their sign-up buttons and the teams of the resident's
-  village with 申请加入; `volunteer_record` (我的志愿服务): teams, activities, hours and points.
+The libraries (M25) need no page of their own: the shared section page (/public/library/) searches by words,
+kind and tag, the shared item page shows a kind's part (`resident/publications/kinds/<slug>.html`) and serves
+the attachments (templates included) through the item's policies.
 
-Thin views over `selectors.library` / `selectors.volunteers` and `services.volunteers`.
+Thin views over `selectors.volunteers` and `services.volunteers`.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.core.files import served
-from gongzhi.publications import kinds
 from gongzhi.publications.models import Publication, TeamMember
 from gongzhi.publications.selectors import core as core_selectors
-from gongzhi.publications.selectors import library as library_selectors
 from gongzhi.publications.selectors import volunteers as selectors
-from gongzhi.publications.services import core as core_services
 from gongzhi.publications.services import volunteers
 from gongzhi.web.access import login_required
-from gongzhi.web.files import file_response
-from gongzhi.web.paging import Window
-
-PER_PAGE = 20
 
 
 def item_url(publication: Publication) -> str:
-    """The shared reader page of an item when it is wired, else our own."""
-    try:
-        return reverse("resident:publication", args=[publication.pk])
-    except NoReverseMatch:
-        return reverse("resident:library_item", args=[publication.pk])
-
-
-def library_search(request):
-    q = request.GET.get("q", "")[:core_selectors.SEARCH_MAX].strip()
-    tag = request.GET.get("tag", "")[:20].strip()
-    kind = request.GET.get("kind", "")
-    if kind not in library_selectors.LIBRARY_KINDS:
-        kind = ""
-    qs = (core_selectors.readable(request.user, kind=kind, tag=tag, search=q) if kind else
-          core_selectors.readable(request.user, group=kinds.Group.LIBRARY, tag=tag, search=q))
-    page = Window(qs, request.GET.get("page"), PER_PAGE)
-    for item in page:
-        item.url = item_url(item)
-        item.label = kinds.KINDS[item.kind].label
-    return render(request, "resident/library/search.html", {
-        "page": page, "q": q, "tag": tag, "kind": kind, "kinds": library_selectors.library_kinds(),
-        "tags": library_selectors.tag_cloud(request.user, kind=kind or None),
-        "links": [] if (q or tag or kind) else library_selectors.service_links(request.user),
-        "action": reverse("resident:library_search")})
-
-
-def library_item(request, pk: int):
-    publication = core_selectors.readable_one(request.user, pk)
-    core_services.mark_read(user=request.user, publication=publication)
-    template = f"resident/publications/kinds/{publication.kind}.html"
-    return render(request, "resident/library/item.html", {
-        "publication": publication, "kind": kinds.context_for("reader", request.user, publication),
-        "kind_template": template, "label": kinds.KINDS[publication.kind].label})
-
-
-def library_file(request, attachment_id: int):
-    attachment = library_selectors.readable_file(request.user, attachment_id)
-    return file_response(served(attachment.file, content_type=attachment.content_type,
-                                download_name=attachment.name, document=True))
+    return reverse("resident:publication", args=[publication.pk])
 
 
 # Volunteers -----------------------------------------------------------------------------------------------
@@ -153,9 +106,6 @@ def volunteer_record(request):
 
 # Included by the resident portal's urls.py (`*library_views.urlpatterns`).
 urlpatterns = [
-    path("public/library/search/", library_search, name="library_search"),
-    path("public/library/item/<int:pk>/", library_item, name="library_item"),
-    path("public/library/files/<int:attachment_id>/", library_file, name="library_file"),
     path("volunteers/", volunteer_home, name="volunteers"),
     path("volunteers/mine/", volunteer_record, name="volunteer_record"),
     path("volunteers/teams/<int:team_id>/join/", require_POST(volunteer_join), name="volunteer_join"),

@@ -11,7 +11,7 @@ from django.urls import reverse
 from gongzhi.points.models import Award, RuleCategory, Trigger
 from gongzhi.points.services import rules
 from gongzhi.publications import office
-from gongzhi.publications.factories import make_pub_world, published
+from gongzhi.publications.factories import make_pub_world
 from gongzhi.publications.models import Guide, Participation, TeamMember, VolunteerTeam
 from gongzhi.publications.services import core, library
 from gongzhi.publications.services import volunteers as vs
@@ -60,35 +60,37 @@ def test_staff_upload_a_word_template_and_residents_download_it(client, pub, med
     assert bad.status_code == 422 and ".docx" in bad.content.decode()
     docx = office.docx_bytes("借条", ["今借到"])
     assert client.post(url, {"files": [SimpleUploadedFile("借条.docx", docx)]}).status_code == 302
+    staff_page = client.get(reverse("command:publication", args=[item.pk])).content.decode()
+    assert url in staff_page
     core.publish_now(actor=pub.dispatcher, publication=item)
     attachment = item.attachments.get()
     _login(client, pub.resident)
-    page = client.get(reverse("resident:library_item", args=[item.pk]))
-    download = reverse("resident:library_file", args=[attachment.pk])
-    assert download in page.content.decode()
-    response = client.get(download)
+    page = client.get(reverse("resident:publication", args=[item.pk])).content.decode()
+    assert attachment.file.url in page and "WPS" in page
+    response = client.get(attachment.file.url)
     assert response.status_code == 200 and response["Content-Type"] == office.DOCX
     assert "attachment" in response["Content-Disposition"]
     assert b"".join(response.streaming_content) == docx
     _login(client, pub.other_town_resident)
-    assert client.get(download).status_code == 404
+    assert client.get(attachment.file.url).status_code == 404
 
 
-def test_the_library_page_searches_by_tag_and_word(client, pub):
-    published(pub.dispatcher, "policy", pub.tree["town"], title="城乡居民医保缴费通知", tags="医保,缴费")
-    published(pub.dispatcher, "law", pub.tree["town"], title="人民调解法", tags="调解")
+def test_the_library_section_shows_the_service_links_as_big_buttons(rf, pub):
+    from django.template.loader import render_to_string
+
     link = core.create_draft(actor=pub.dispatcher, kind="service_link", author_unit=pub.tree["town"],
                              title="甘肃政务服务网")
     library.save_service_link(actor=pub.dispatcher, publication=link, url="https://zwfw.gansu.gov.cn/")
     core.publish_now(actor=pub.dispatcher, publication=link)
-    _login(client, pub.resident)
-    url = reverse("resident:library_search")
-    home = client.get(url).content.decode()
-    assert "https://zwfw.gansu.gov.cn/" in home and "?tag=%E5%8C%BB%E4%BF%9D" in home
-    by_tag = client.get(url, {"tag": "医保"}).content.decode()
-    assert "城乡居民医保缴费通知" in by_tag and "人民调解法" not in by_tag
-    by_word = client.get(url, {"q": "调解", "kind": "law"}).content.decode()
-    assert "人民调解法" in by_word and "城乡居民医保缴费通知" not in by_word
+    for user, shown in ((pub.resident, True), (pub.other_town_resident, False)):
+        request = rf.get("/public/library/")
+        request.user = user
+        html = render_to_string("resident/publications/_group_extra_library.html", {"group": "library"},
+                                request=request)
+        assert ("https://zwfw.gansu.gov.cn/" in html) is shown
+    request.user = pub.resident
+    html = render_to_string("resident/publications/_group_extra_volunteers.html", {}, request=request)
+    assert reverse("resident:volunteers") in html
 
 
 def test_a_resident_joins_a_team_signs_up_and_staff_record_hours(client, pub, points_world):
@@ -169,8 +171,8 @@ def test_the_kind_partials_render_for_fresh_drafts_and_published_items(rf, pub, 
                                      ("reader", f"resident/publications/kinds/{slug}.html", pub.resident)):
         request = rf.get("/")
         request.user = user
-        if audience == "staff" and slug in ("policy", "law"):
-            continue  # no staff part: the core's page shows everything they have
+        if slug in ("policy", "law"):
+            continue  # no part of their own: the core's pages show everything they have
         html = render_to_string(template, {"publication": item, "kind": kinds.context_for(audience, user, item),
                                            "portal": "worker", "user": user, "request": request}, request=request)
         assert "Traceback" not in html
@@ -186,11 +188,7 @@ def test_the_kind_partials_render_for_fresh_drafts_and_published_items(rf, pub, 
         assert "剩余3个名额" in html
 
 
-def test_anonymous_visitors_see_public_pages_and_are_sent_to_sign_in_for_their_own(client, pub):
-    published(pub.county_dispatcher, "law", pub.tree["county"], title="人民调解法", tags="调解")
-    search = client.get(reverse("resident:library_search"))
-    assert search.status_code == 200 and "人民调解法" in search.content.decode()
+def test_anonymous_visitors_see_the_volunteers_page_and_are_sent_to_sign_in_for_their_own(client, pub):
     assert client.get(reverse("resident:volunteers")).status_code == 200
     assert client.get(reverse("resident:volunteer_record")).status_code == 302
     assert client.post(reverse("resident:volunteer_signup", args=[1])).status_code == 302
-    assert client.get(reverse("resident:library_file", args=[999])).status_code == 404
