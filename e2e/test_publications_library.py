@@ -13,7 +13,7 @@ from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from gongzhi.accounts.models import Role
+from gongzhi.accounts.models import Role, User
 from gongzhi.org.factories import make_tree
 from gongzhi.points.factories import make_points_world
 from gongzhi.points.models import Award, RuleCategory, Trigger
@@ -84,12 +84,11 @@ def test_a_resident_uses_the_library_and_volunteers_and_staff_record_the_hours(p
     page.on("pageerror", lambda error: errors.append(str(error)))
     log_in_as(page, live_server.url, points.resident_user)
 
-    # The library: by tag to a guide, its materials as a checklist.
-    page.goto(live_server.url + "/public/library/search/")
-    expect(page.get_by_role("heading", name="政策法规 · 办事指南")).to_be_visible()
+    # The library section (the shared page): by tag to a guide, its materials as a checklist.
+    page.goto(live_server.url + "/public/library/")
     assert fits(page)
-    shot(page, "library-search")
-    page.get_by_role("navigation", name="按标签查找").get_by_role("link", name="户籍").click()
+    shot(page, "library-section")
+    page.get_by_role("navigation", name="标签").get_by_role("link", name="户籍").click()
     expect(page.get_by_role("link", name="新生儿出生登记办理指南")).to_be_visible()
     expect(page.get_by_role("link", name="2027年度城乡居民医保集中缴费通知")).to_have_count(0)
     page.get_by_role("link", name="新生儿出生登记办理指南").click()
@@ -100,12 +99,13 @@ def test_a_resident_uses_the_library_and_volunteers_and_staff_record_the_hours(p
     shot(page, "library-guide")
 
     # A word search, then the template's download.
-    page.goto(live_server.url + "/public/library/search/")
-    page.get_by_label("搜索政策、法规、指南").fill("起诉状")
+    page.goto(live_server.url + "/public/library/")
+    page.get_by_role("searchbox").fill("起诉状")
     page.get_by_role("button", name="搜索").click()
     page.get_by_role("link", name="民事起诉状（格式样本）").click()
+    expect(page.get_by_text("用手机WPS或电脑Word、Excel填写")).to_be_visible()
     with page.expect_download() as info:
-        page.get_by_role("link", name="下载 民事起诉状.docx").click()
+        page.get_by_role("link", name="下载：民事起诉状.docx").click()
     download = info.value
     assert download.suggested_filename == "民事起诉状.docx"
     with zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read())) as archive:
@@ -160,19 +160,26 @@ def test_every_library_and_volunteer_page_fits_a_phone_and_a_desktop(new_page, l
         ("team-new", "/worker/volunteers/teams/new/"),
         ("activity-edit", f"/worker/publications/{activity.pk}/activity/"),
         ("attendance", f"/worker/publications/{activity.pk}/attendance/"),
+        ("staff-activity", f"/worker/publications/{activity.pk}/"),
     ]
+    township_pages = [
+        ("command-guide", f"/command/publications/{guide.pk}/"),
+        ("command-template", f"/command/publications/{template.pk}/"),
+        ("command-guide-form", f"/command/publications/{guide.pk}/guide/"),
+        ("command-files", f"/command/publications/{template.pk}/template-files/"),
+    ]
+    dispatcher = User.objects.get(username="lib_disp")
     resident_pages = [
-        ("search", "/public/library/search/"),
-        ("search-tag", "/public/library/search/?tag=%E6%96%87%E4%B9%A6"),
-        ("guide", f"/public/library/item/{guide.pk}/"),
-        ("template", f"/public/library/item/{template.pk}/"),
-        ("activity", f"/public/library/item/{activity.pk}/"),
+        ("guide", f"/public/{guide.pk}/"),
+        ("template", f"/public/{template.pk}/"),
+        ("activity", f"/public/{activity.pk}/"),
         ("volunteers", "/volunteers/"),
         ("record", "/volunteers/mine/"),
     ]
     for width, height in ((360, 740), (1920, 1080)):
         page = new_page(width=width, height=height)
-        for user, pages in ((points.village_admin, staff_pages), (points.resident_user, resident_pages)):
+        for user, pages in ((points.village_admin, staff_pages), (dispatcher, township_pages),
+                            (points.resident_user, resident_pages)):
             log_in_as(page, live_server.url, user)
             for name, path in pages:
                 response = page.goto(live_server.url + path)
