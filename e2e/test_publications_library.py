@@ -1,6 +1,7 @@
 """The library and volunteers on a 360 px phone: a resident finds a guide by its tag and ticks off its materials,
 downloads a Word template, signs up for a volunteer activity; the village administrator marks attendance and
-hours on the phone; the resident sees the hours and the points they earned."""
+hours on the phone; the resident sees the hours and the points they earned. Every page of the kinds' own at
+360 and 1920 px; the volunteer pages at most 35 KB cold."""
 
 import datetime
 import io
@@ -23,6 +24,9 @@ from gongzhi.publications.factories import make_staff
 from gongzhi.publications.models import Participation, VolunteerActivity
 from gongzhi.publications.services import core, library
 from gongzhi.publications.services import volunteers as vs
+
+from . import test_page_weight as weight
+from .test_page_weight import BUDGET, load_cold, session_cookie
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -187,3 +191,20 @@ def test_every_library_and_volunteer_page_fits_a_phone_and_a_desktop(new_page, l
                 assert fits(page, width), (path, width)
                 shot(page, f"library-{name}-{width}")
         page.context.close()
+
+
+# The page-weight test's server: static files collected and served as in production.
+collected_static = weight.collected_static
+production_server = weight.production_server
+
+
+def test_the_volunteer_pages_are_at_most_35_kb_cold(browser, production_server, world, shot):
+    points, activity = world  # (the fixture wires this helper's pages: see its ROOT_URLCONF)
+    cookies = session_cookie(production_server, points.resident_user)
+    heavy = []
+    for name, path in (("volunteers", "/volunteers/"), ("record", "/volunteers/mine/"),
+                       ("activity", f"/public/{activity.pk}/")):
+        transfer = load_cold(browser, production_server + path, cookies, shot=shot, name=f"volunteers-{name}")
+        if transfer.total > BUDGET:
+            heavy.append((name, transfer.total))
+    assert heavy == [], f"over {BUDGET} bytes: {heavy}"
