@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.org.models import Level, OrgUnit
+from gongzhi.publications import policies
 from gongzhi.publications import volunteer_policies as vp
-from gongzhi.publications.models import Publication, TeamMember, VolunteerTeam
+from gongzhi.publications.models import Publication, Status, TeamMember, VolunteerTeam
 from gongzhi.publications.selectors import core as core_selectors
 from gongzhi.publications.selectors import library as library_selectors
 from gongzhi.publications.selectors import volunteers as selectors
@@ -121,8 +122,20 @@ def _draft(request, pk: int, kind: str) -> Publication:
     return core_selectors.managed_one(request.user, pk, kind=kind)
 
 
+def _fixed(request, publication: Publication) -> HttpResponse | None:
+    """Back to the item, with why, when its part can no longer change (submitted, published, withdrawn)."""
+    if policies.can_edit(request.user, publication):
+        return None
+    if publication.status == Status.DRAFT:
+        raise NotFound()
+    messages.error(request, _("只有草稿可以修改。"))
+    return redirect(_item_url(request, publication))
+
+
 def guide_edit(request, pk: int) -> HttpResponse:
     publication = _draft(request, pk, "guide")
+    if (fixed := _fixed(request, publication)) is not None:
+        return fixed
     guide = library_selectors.guide_of(publication)
     if request.method == "POST":
         form = GuideForm(request.POST)
@@ -148,6 +161,8 @@ def guide_edit(request, pk: int) -> HttpResponse:
 
 def link_edit(request, pk: int) -> HttpResponse:
     publication = _draft(request, pk, "service_link")
+    if (fixed := _fixed(request, publication)) is not None:
+        return fixed
     link = library_selectors.link_of(publication)
     if request.method == "POST":
         form = LinkForm(request.POST)
@@ -168,6 +183,8 @@ def link_edit(request, pk: int) -> HttpResponse:
 
 def template_files(request, pk: int) -> HttpResponse:
     publication = _draft(request, pk, "template")
+    if (fixed := _fixed(request, publication)) is not None:
+        return fixed
     form = FilesForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         try:

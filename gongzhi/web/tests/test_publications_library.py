@@ -50,6 +50,9 @@ def test_staff_fill_in_a_guide_and_bad_input_changes_nothing(client, pub):
     assert Guide.objects.get().materials == ["出生医学证明", "父母户口簿"]
     _login(client, pub.other_village_admin)
     assert client.get(url).status_code == 404
+    core.submit(actor=pub.village_admin, publication=item)
+    _login(client, pub.village_admin)
+    assert client.get(url)["Location"] == reverse("worker:publication", args=[item.pk])  # in review: fixed
 
 
 def test_staff_upload_a_word_template_and_residents_download_it(client, pub, media):
