@@ -56,6 +56,7 @@ from gongzhi.demo.points import make_points
 from gongzhi.demo.publications_affairs import load as load_affairs
 from gongzhi.demo.publications_alerts import load as load_notices
 from gongzhi.demo.publications_boards import load as load_boards
+from gongzhi.demo.publications_library import load as load_library
 from gongzhi.org.models import Level, OrgUnit, UnitKind, bump_grid_index_version
 from gongzhi.registry.models import (
     Address,
@@ -74,7 +75,7 @@ from gongzhi.registry.models import (
 DEMO_PASSWORD = "Gongzhi#2026"
 DEFAULT_SEED = 2026
 # The kinds' demo items, in this order (each `load(townships, seed=…) -> int`).
-PUBLICATION_LOADERS = [load_notices, load_boards, load_affairs]
+PUBLICATION_LOADERS = [load_notices, load_boards, load_affairs, load_library]
 BATCH = 2000
 MERCHANTS_PER_TOWNSHIP = 9  # 积分兑换联盟商家 in the seed document
 PART_TIME = ((PartTimeKind.POLICE, "mj"), (PartTimeKind.JUDGE, "fg"), (PartTimeKind.LAWYER, "ls"))

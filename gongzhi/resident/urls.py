@@ -2,6 +2,7 @@ from django.urls import path
 
 from gongzhi.resident import (
     boards_views,
+    library_views,
     merchant_views,
     points_views,
     publications_affairs_views,
@@ -55,5 +56,7 @@ urlpatterns = [
     # 红黑榜 appeals, 建言献策 (resident/boards_views.py); 三务公开 by category and period, 村民说事 evaluations
     *boards_views.urlpatterns,
     *publications_affairs_views.urlpatterns,
+    # 志愿服务: activities, teams, my volunteer record (resident/library_views.py)
+    *library_views.urlpatterns,
     path("dev/sms/", views.dev_sms, name="dev_sms"),
 ]

@@ -31,7 +31,12 @@ from gongzhi.publications import kinds, policies
 from gongzhi.publications.models import Publication, Status
 from gongzhi.publications.selectors import core as selectors
 from gongzhi.publications.services import core as services
-from gongzhi.web import publications_affairs, publications_alerts, publications_boards
+from gongzhi.web import (
+    publications_affairs,
+    publications_alerts,
+    publications_boards,
+    publications_library,
+)
 from gongzhi.web import publications_forms as pf
 from gongzhi.web.forms import add_domain_error
 from gongzhi.web.paging import Window
@@ -322,9 +327,9 @@ def urlpatterns_for(guard: Callable[..., Any]) -> list[URLPattern]:
         ("publications/<int:pk>/<str:step>/", publication_step, "publication_step"),
         ("publications/comments/<int:comment_id>/<str:step>/", comment_step, "publication_comment"),
     ]
-    return [path(route, guard(view), name=name) for route, view, name in pages] + [
-        path(route, require_POST(guard(view)), name=name) for route, view, name in posts] + [
-        # The kinds' own staff pages, under publications/ too.
-        *publications_alerts.urlpatterns_for(guard), *publications_boards.urlpatterns_for(guard),
-        *publications_affairs.urlpatterns_for(guard)]
+    # The kinds' own pages first: `publications/<pk>/guide/` is theirs, not a step of the item.
+    kinds_pages = [*publications_alerts.urlpatterns_for(guard), *publications_boards.urlpatterns_for(guard),
+                   *publications_affairs.urlpatterns_for(guard), *publications_library.urlpatterns_for(guard)]
+    return kinds_pages + [path(route, guard(view), name=name) for route, view, name in pages] + [
+        path(route, require_POST(guard(view)), name=name) for route, view, name in posts]
 

@@ -60,6 +60,8 @@ class Trigger(models.TextChoices):
 
     NONE = "", _("无")
     REPORT_CLOSED = "report_closed", _("群众上报的事件办结")
+    # Points per hour of volunteer service recorded (publications.services.volunteers), once per activity.
+    VOLUNTEER_HOURS = "volunteer_hours", _("志愿服务时长（分值为每小时）")
 
 
 class RuleItem(models.Model):

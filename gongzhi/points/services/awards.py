@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -171,10 +172,12 @@ def reverse_award(*, actor: User, award: Award, reason: str) -> Award:
     return correction
 
 
-def award_for_event(*, trigger: str, resident_user: User | None, source_key: str, memo: str) -> Award | None:
+def award_for_event(*, trigger: str, resident_user: User | None, source_key: str, memo: str,
+                    quantity: Decimal | int = 1) -> Award | None:
     """Award the township's items with `trigger` to the household of `resident_user` (a verified resident),
     once per `source_key` (e.g. "case:12"); None when nothing applies (no such item, an unverified reporter,
-    the cap reached). Called explicitly by the app where the event happens."""
+    the cap reached). Called explicitly by the app where the event happens. `quantity` multiplies the item's
+    points (hours of volunteer service), rounded down; nothing is given when that comes to 0."""
     if trigger not in Trigger.values or not trigger or resident_user is None:
         return None
     resident = registry_record(resident_user)
@@ -193,8 +196,11 @@ def award_for_event(*, trigger: str, resident_user: User | None, source_key: str
         item = items[0]
         if _cap_reached(account, item, timezone.now()):
             return None
+        points = item.points if quantity == 1 else int(item.points * Decimal(quantity))
+        if points == 0:
+            return None
         award = _book(account=account, village_id=account.unit_id, item=item, origin=Award.Origin.EVENT,
-                      points=item.points, reason=memo[:REASON_MAX], actor=None, source_key=source_key)
+                      points=points, reason=memo[:REASON_MAX], actor=None, source_key=source_key)
         transaction.on_commit(lambda: notices.award_booked(award))
         return award
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('publications', '0003_affairs'),
+        ('publications', '0004_library'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -34,6 +34,8 @@ from gongzhi.publications.models.core import (
     ReadMark,
     Status,
 )
+from gongzhi.publications.models.library import Guide, ServiceLink
+from gongzhi.publications.models.volunteers import Participation, TeamMember, VolunteerActivity, VolunteerTeam
 
 __all__ = ["Attachment", "Comment", "CommentMode", "Publication", "PublicationEvent", "ReadMark", "Status"]
 # 红黑榜, 建言献策 (models/boards.py)
@@ -44,3 +46,5 @@ __all__ += ["Disclosure", "DisclosureCategory", "FinanceLine", "Meeting", "Meeti
             "Milestone", "PeriodType", "Project", "Rating", "Stage", "SupervisionNote"]
 # 紧急通知 (models/alerts.py)
 __all__ += ["AlertDelivery", "AlertSms"]
+# 政策法规与办事指南, 志愿服务 (models/library.py, models/volunteers.py)
+__all__ += ["Guide", "ServiceLink", "Participation", "TeamMember", "VolunteerActivity", "VolunteerTeam"]
