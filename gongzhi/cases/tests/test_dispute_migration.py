@@ -13,12 +13,22 @@ AFTER = ("cases", "0010_dispute_records")
 
 
 def migrate(cases_target):
-    """Every app at its latest migration, cases at `cases_target`; the models as they were then."""
+    """Cases at `cases_target`, every other app at its newest migration that needs no later one of cases (an
+    app linking to a newer cases table stays behind it); the models as they were then."""
     executor = MigrationExecutor(connection)
-    targets = [node for node in executor.loader.graph.leaf_nodes() if node[0] != "cases"] + [cases_target]
+    graph = executor.loader.graph
+    allowed = set(graph.forwards_plan(cases_target))
+    targets = [cases_target]
+    for node in graph.leaf_nodes():
+        if node[0] == "cases":
+            continue
+        app = node[0]
+        while node is not None and any(n[0] == "cases" and n not in allowed for n in graph.forwards_plan(node)):
+            node = next((p for p in graph.node_map[node].parents if p[0] == app), None)
+        targets.append(node or (app, None))
     executor.migrate(targets)
     executor = MigrationExecutor(connection)
-    return executor.loader.project_state(targets).apps
+    return executor.loader.project_state([t for t in targets if t[1] is not None]).apps
 
 
 @pytest.mark.django_db(transaction=True)

@@ -25,7 +25,7 @@ from gongzhi.demo.generation.geometry import Rect, tile
 from gongzhi.demo.generation.people import IdAllocator, PhoneAllocator
 from gongzhi.demo.generation.plan import SCALES, apportion, build_plan
 from gongzhi.org.models import GRID_INDEX, DepartmentType, Level, OrgUnit, UnitKind
-from gongzhi.points.models import Award, Claim, LedgerEntry, Redemption, RuleItem, Shop, ShopItem
+from gongzhi.points.models import Award, Claim, LedgerEntry, Redemption, RuleItem, Shop, ShopItem, Trigger
 from gongzhi.points.selectors.integrity import verify_ledger
 from gongzhi.registry.models import (
     Address,
@@ -430,7 +430,9 @@ def test_township_scale_in_full():
     assert Claim.objects.filter(status=Claim.Status.APPROVED).count() == 32
     assert dict(Shop.objects.values_list("kind").annotate(n=models.Count("pk"))) == {
         Shop.Kind.LOVE_SUPERMARKET: 10, Shop.Kind.ALLIANCE: 9, Shop.Kind.ONLINE: 10}
-    assert RuleItem.objects.count() == summary.point_items == 62
+    # The preset's 62, and the item the volunteer demo adds (志愿服务时长, awarded per hour recorded).
+    assert RuleItem.objects.exclude(trigger=Trigger.VOLUNTEER_HOURS).count() == summary.point_items == 62
+    assert RuleItem.objects.filter(trigger=Trigger.VOLUNTEER_HOURS).count() == 1
     assert summary.redemptions_captured == Redemption.objects.filter(status=Redemption.Status.CAPTURED).count() == 11
     assert verify_ledger().ok and LedgerEntry.objects.exists()
 
