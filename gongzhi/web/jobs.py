@@ -1,5 +1,5 @@
 """A long job's page (`core.models.Job`: an import, an export), shared by the worker and command portals: the
-progress bar while it runs (js/job-poll.js asks for the status fragment every second and stops once the job is
+progress bar while it runs (js/status-poll.js asks for the status fragment every second and stops once the job is
 over; without JavaScript the page has a link to look again), then the outcome: the summary, the result and the
 error workbook to download, and for an import with errors the choice to import the clean rows.
 

@@ -1,5 +1,5 @@
 """An urgent alert's delivery counts for its sender: the fragment the staff item page polls while texts go out
-(web/publications/kinds/alert.html, static/js/alert-delivery-poll.js)."""
+(web/publications/kinds/alert.html, static/js/status-poll.js)."""
 
 from __future__ import annotations
 

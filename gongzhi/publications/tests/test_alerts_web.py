@@ -80,7 +80,7 @@ def test_the_staff_partial_renders_before_publishing_and_polls_while_sending(pub
     html = render_to_string("web/publications/kinds/alert.html",
                             {"publication": alert, "kind": {"delivery": AlertDelivery.objects.get()},
                              "portal": "command"}, request=request)
-    assert reverse("command:publication_alert_status", args=[alert.pk]) in html and "alert-delivery-poll.js" in html
+    assert reverse("command:publication_alert_status", args=[alert.pk]) in html and "status-poll.js" in html
 
 
 def test_the_banner_tag(pub, alert, rf: RequestFactory):

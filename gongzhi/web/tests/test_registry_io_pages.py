@@ -85,7 +85,7 @@ def test_a_running_job_page_polls_its_status(client, admin):
     job = Job.objects.create(kind="registry.import", owner=admin, params={"record_type": "population"},
                              status=Job.Status.RUNNING, phase="检查", done=40, total=160)
     page = client.get(f"/worker/jobs/{job.pk}/").content.decode()
-    assert f'data-poll-url="/worker/jobs/{job.pk}/status/"' in page and "js/job-poll.js" in page
+    assert f'data-poll-url="/worker/jobs/{job.pk}/status/"' in page and "js/status-poll.js" in page
     status = client.get(f"/worker/jobs/{job.pk}/status/").content.decode()
     assert 'data-finished="false"' in status and "25%" in status and "检查" in status
     assert 'value="40"' in status and 'max="160"' in status
